@@ -1,0 +1,21 @@
+"""Notify step: the target's outcome; an SNS alert when it did not end healthy."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pushdeploy.outcome import IterationState
+from pushdeploy.settings import NotifySettings
+from pushdeploy.steps.notify import notify
+
+SETTINGS = NotifySettings.from_env()
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(correlation_id_path="execution")
+@tracer.capture_lambda_handler
+@event_parser(model=IterationState)
+def handler(event: IterationState, context: LambdaContext) -> dict[str, Any]:
+    return notify(event, SETTINGS.alert_topic_arn, SETTINGS.notify_on_success).model_dump(mode="json")

@@ -1,0 +1,20 @@
+"""Plan step: validate the execution input, resolve the image, list the targets and what they run now."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pushdeploy.settings import PlanSettings
+from pushdeploy.steps.plan import plan
+
+SETTINGS = PlanSettings.from_env()
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(correlation_id_path="execution")
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # `input` is the execution input as people and EventBridge send it: pushdeploy.requests validates it
+    # and names what is wrong, which a generic parser error would not.
+    return plan(event.get("input"), SETTINGS.targets_parameter).model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""One module per AWS service; each talks to boto3 and nothing else."""

@@ -1,0 +1,137 @@
+"""Amazon ECS: services, task definitions and the tasks of one deployment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from pushdeploy.adapters.aws import client, translate_throttling
+from pushdeploy.errors import InvalidRequest
+from pushdeploy.verdict import ContainerState, Deployment, TaskState
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+
+
+@translate_throttling
+def describe_service(cluster: str, service: str, *, ecs: ECSClient | None = None) -> dict[str, Any]:
+    """The service as DescribeServices reports it; InvalidRequest when it does not exist or is not ACTIVE."""
+    ecs = ecs or client("ecs")
+    try:
+        answer = ecs.describe_services(cluster=cluster, services=[service])
+    except ClientError as exc:
+        if "ClusterNotFound" in str(exc):
+            raise InvalidRequest(f"cluster {cluster!r} does not exist") from exc
+        raise
+    found = [s for s in answer.get("services", []) if s.get("status") == "ACTIVE"]
+    if not found:
+        raise InvalidRequest(f"service {service!r} does not exist in cluster {cluster!r} (or is not ACTIVE)")
+    return dict(found[0])
+
+
+@translate_throttling
+def describe_task_definition(task_definition: str, *, ecs: ECSClient | None = None) -> dict[str, Any]:
+    """The task definition with its tags folded in (RegisterTaskDefinition takes them back)."""
+    ecs = ecs or client("ecs")
+    try:
+        answer = ecs.describe_task_definition(taskDefinition=task_definition, include=["TAGS"])
+    except ClientError as exc:
+        raise InvalidRequest(f"task definition {task_definition!r} cannot be read: {exc}") from exc
+    definition = dict(answer["taskDefinition"])
+    if answer.get("tags"):
+        definition["tags"] = answer["tags"]
+    return definition
+
+
+@translate_throttling
+def register_task_definition(definition: dict[str, Any], *, ecs: ECSClient | None = None) -> str:
+    ecs = ecs or client("ecs")
+    answer = ecs.register_task_definition(**definition)
+    return str(answer["taskDefinition"]["taskDefinitionArn"])
+
+
+@translate_throttling
+def latest_task_definition_arn(family: str, *, ecs: ECSClient | None = None) -> str | None:
+    ecs = ecs or client("ecs")
+    answer = ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC", maxResults=1)
+    arns = [a for a in answer.get("taskDefinitionArns", []) if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+    return arns[0] if arns else None
+
+
+@translate_throttling
+def update_service(cluster: str, service: str, task_definition: str, *, ecs: ECSClient | None = None) -> dict[str, Any]:
+    ecs = ecs or client("ecs")
+    return dict(ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)["service"])
+
+
+def deployments(service: dict[str, Any]) -> list[Deployment]:
+    return [
+        Deployment(
+            id=d["id"],
+            task_definition=d["taskDefinition"],
+            status=d["status"],
+            rollout_state=d.get("rolloutState"),
+            rollout_state_reason=d.get("rolloutStateReason"),
+            desired=d.get("desiredCount", 0),
+            running=d.get("runningCount", 0),
+            pending=d.get("pendingCount", 0),
+            failed_tasks=d.get("failedTasks", 0),
+            created_at=d.get("createdAt"),
+        )
+        for d in service.get("deployments", [])
+    ]
+
+
+def recent_events(service: dict[str, Any], limit: int = 10) -> list[str]:
+    return [f"{_iso(e.get('createdAt'))} {e['message']}" for e in service.get("events", [])[:limit]]
+
+
+@translate_throttling
+def deployment_tasks(cluster: str, deployment_id: str, *, ecs: ECSClient | None = None) -> list[TaskState]:
+    """Running and stopped tasks of one deployment: service tasks carry the deployment id in startedBy."""
+    ecs = ecs or client("ecs")
+    arns: list[str] = []
+    for desired in ("RUNNING", "STOPPED"):
+        answer = ecs.list_tasks(cluster=cluster, startedBy=deployment_id, desiredStatus=desired, maxResults=100)
+        arns.extend(answer.get("taskArns", []))
+    if not arns:
+        return []
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", [])
+    return [_task_state(t) for t in tasks if t.get("startedBy") == deployment_id]
+
+
+def _task_state(task: dict[str, Any]) -> TaskState:
+    return TaskState(
+        task_id=task["taskArn"].rsplit("/", 1)[-1],
+        task_definition=task["taskDefinitionArn"],
+        last_status=task.get("lastStatus", "UNKNOWN"),
+        desired_status=task.get("desiredStatus", "UNKNOWN"),
+        ip=_private_ip(task),
+        health_status=task.get("healthStatus"),
+        stopped_reason=task.get("stoppedReason"),
+        stop_code=task.get("stopCode"),
+        stopped_at=task.get("stoppedAt"),
+        containers=[
+            ContainerState(
+                name=c.get("name", "?"),
+                exit_code=c.get("exitCode"),
+                reason=c.get("reason"),
+                health_status=c.get("healthStatus"),
+            )
+            for c in task.get("containers", [])
+        ],
+    )
+
+
+def _private_ip(task: dict[str, Any]) -> str | None:
+    for attachment in task.get("attachments", []):
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "privateIPv4Address":
+                return str(detail["value"])
+    return None
+
+
+def _iso(moment: Any) -> str:
+    return moment.astimezone(UTC).strftime("%H:%M:%SZ") if isinstance(moment, datetime) else ""

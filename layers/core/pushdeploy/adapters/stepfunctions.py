@@ -1,0 +1,31 @@
+"""AWS Step Functions: start a deployment under a deterministic name."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from pushdeploy.adapters.aws import client, error_code, translate_throttling
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+@translate_throttling
+def start_execution(state_machine: str, name: str, document: str, *, sfn: SFNClient | None = None) -> tuple[str, bool]:
+    """(execution ARN, False when an execution of that name already exists).
+
+    A Standard execution's name is unique for 90 days: StartExecution with the same name and input
+    while it runs returns that execution; otherwise it raises ExecutionAlreadyExists (aws-facts.md).
+    Either way the push is not deployed twice.
+    """
+    sfn = sfn or client("stepfunctions")
+    execution = f"{state_machine.replace(':stateMachine:', ':execution:')}:{name}"
+    try:
+        answer = sfn.start_execution(stateMachineArn=state_machine, name=name, input=document)
+    except ClientError as exc:
+        if error_code(exc) == "ExecutionAlreadyExists":
+            return execution, False
+        raise
+    return str(answer["executionArn"]), True

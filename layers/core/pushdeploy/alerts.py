@@ -1,0 +1,73 @@
+"""The alert people read: what happened, what runs now, where to look. Pure text from a TargetResult."""
+
+from __future__ import annotations
+
+from pushdeploy.models import Evidence
+from pushdeploy.outcome import IterationState, Outcome, TargetResult
+
+HEADLINES = {
+    Outcome.DEPLOYED: "deployed",
+    Outcome.ROLLED_BACK: "ROLLED BACK",
+    Outcome.ROLLBACK_FAILED: "ROLLBACK FAILED",
+    Outcome.SUPERSEDED: "superseded",
+    Outcome.FAILED: "NOT DEPLOYED",
+    Outcome.REVERTED: "rolled back by request",
+}
+
+ACTIONS = {
+    Outcome.ROLLED_BACK: (
+        "Nothing is needed to keep serving: the previous version runs again. Fix the image and push again."
+    ),
+    Outcome.ROLLBACK_FAILED: (
+        "ACTION NEEDED: the service may not be serving. Look at its tasks and events, then run "
+        "`pushdeploy rollback --service SERVICE --to REVISION` with a revision that worked, or push a fixed image."
+    ),
+    Outcome.FAILED: "The service was not changed. Fix the cause below and push (or start the deployment) again.",
+}
+
+
+def subject(result: TargetResult) -> str:
+    tag = (result.image or "").split("@", 1)[0]
+    return f"[pushdeploy] {result.severity.upper()}: {result.service.split('/')[-1]} {HEADLINES[result.outcome]} {tag}"
+
+
+def message(result: TargetResult, state: IterationState) -> str:
+    lines = [
+        f"{result.service}: {HEADLINES[result.outcome]}.",
+        "",
+        f"What was deployed: {result.image or 'a rollback'}",
+        f"What happened: {result.reason}",
+    ]
+    if state.rollout is not None:
+        lines += _evidence_lines(state.rollout.evidence)
+    if state.rollback is not None and result.outcome == Outcome.ROLLBACK_FAILED:
+        lines += ["The rollback:", *_evidence_lines(state.rollback.evidence)]
+    health = {True: "healthy", False: "NOT healthy", None: "health unknown"}[result.healthy_now]
+    image = f", image {result.runs_now_image}" if result.runs_now_image else ""
+    lines += ["", f"What runs now: {result.runs_now}{image} ({health})"]
+    if result.started_at:
+        lines.append(f"Took: {int((result.finished_at - result.started_at).total_seconds())} s")
+    if result.outcome in ACTIONS:
+        lines += ["", ACTIONS[result.outcome]]
+    lines += ["", f"Execution: {console_link(result.execution)}"]
+    return "\n".join(lines)
+
+
+def _evidence_lines(evidence: Evidence) -> list[str]:
+    lines = []
+    for task in evidence.stopped_tasks:
+        code = f" [{task.stop_code}]" if task.stop_code else ""
+        lines.append(f"  stopped task {task.task_id}: {task.summary}{code}")
+    for target in evidence.targets:
+        if target.state != "healthy":
+            lines.append(f"  {target.summary}")
+    lines += [f"  alarm in ALARM: {name}" for name in evidence.alarms]
+    if evidence.events:
+        lines.append("  last service events:")
+        lines += [f"    {event}" for event in evidence.events]
+    return lines
+
+
+def console_link(execution: str) -> str:
+    region = execution.split(":")[3] if execution.count(":") >= 3 else "us-east-1"
+    return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution}"

@@ -1,0 +1,194 @@
+"""Domain models shared by the steps: images, targets, rollouts, evidence and verdicts."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+# ECR repository names: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html
+REPOSITORY_PATTERN = r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+# Image tags: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageIdentifier.html
+TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+# ECS cluster and service names: letters, digits, hyphens, underscores, up to 255.
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,255}$"
+# A tag pattern of a target: a tag, or a glob with * and ? (no brackets: they never occur in tags).
+TAG_GLOB_PATTERN = r"^[A-Za-z0-9_.*?-]{1,128}$"
+
+Digest = Annotated[str, Field(pattern=DIGEST_PATTERN)]
+Repository = Annotated[str, Field(min_length=2, max_length=256, pattern=REPOSITORY_PATTERN)]
+Tag = Annotated[str, Field(pattern=TAG_PATTERN)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Image(Frozen):
+    """One image, named by digest so a rollback restores exactly what ran."""
+
+    repository: Repository
+    registry: str  # e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com
+    digest: Digest
+    tag: Tag | None = None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.registry}/{self.repository}@{self.digest}"
+
+    @property
+    def label(self) -> str:
+        """repo:tag@digest, for people."""
+        tag = f":{self.tag}" if self.tag else ""
+        return f"{self.repository}{tag}@{self.digest}"
+
+
+def _unique_globs(tags: list[str]) -> list[str]:
+    if len(set(tags)) != len(tags):
+        raise ValueError("tags lists a pattern twice")
+    return tags
+
+
+class HealthPolicy(Frozen):
+    """How one target's rollout is judged; every field has a default that suits the Phase 4 service."""
+
+    deadline_seconds: int = Field(1800, ge=60, le=86400)
+    bake_seconds: int = Field(0, ge=0, le=3600)
+    failure_budget: int = Field(1, ge=1, le=100)
+    alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list, max_length=20)
+
+
+class Target(Frozen):
+    """A container of an ECS service that follows a repository's pushes."""
+
+    cluster: Name
+    service: Name
+    container: Name
+    repository: Repository
+    tags: Annotated[list[Annotated[str, Field(pattern=TAG_GLOB_PATTERN)]], AfterValidator(_unique_globs)] = Field(
+        default_factory=lambda: ["*"], min_length=1, max_length=50
+    )
+    policy: HealthPolicy = Field(default_factory=HealthPolicy)
+
+    @property
+    def key(self) -> str:
+        return f"{self.cluster}/{self.service}"
+
+    def watches(self, repository: str, tag: str) -> bool:
+        return repository == self.repository and any(fnmatch.fnmatchcase(tag, glob) for glob in self.tags)
+
+
+class TargetsConfig(Frozen):
+    """The targets document (SSM parameter): which services follow which repositories."""
+
+    targets: list[Target] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_entry_per_container(self) -> TargetsConfig:
+        seen: set[tuple[str, str, str]] = set()
+        for target in self.targets:
+            key = (target.cluster, target.service, target.container)
+            if key in seen:
+                raise ValueError(f"targets lists {target.cluster}/{target.service} container {target.container} twice")
+            seen.add(key)
+        services = [t.key for t in self.targets]
+        duplicates = sorted({s for s in services if services.count(s) > 1})
+        if duplicates:
+            raise ValueError(f"targets lists service {duplicates[0]} twice: one entry per service")
+        return self
+
+
+class Verdict(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    HEALTHY = "HEALTHY"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    SUPERSEDED = "SUPERSEDED"
+
+
+class ContainerEvidence(Frozen):
+    name: str
+    exit_code: int | None = None
+    reason: str | None = None
+
+
+class StoppedTask(Frozen):
+    task_id: str
+    task_definition: str
+    stopped_reason: str
+    stop_code: str | None = None
+    stopped_at: datetime | None = None
+    containers: list[ContainerEvidence] = Field(default_factory=list)
+    log_stream: str | None = None
+
+    @property
+    def summary(self) -> str:
+        codes = [f"exit code {c.exit_code}" for c in self.containers if c.exit_code is not None]
+        reasons = [c.reason for c in self.containers if c.reason and c.reason not in self.stopped_reason]
+        details = ", ".join(codes + reasons)
+        return f"{self.stopped_reason} ({details})" if details else self.stopped_reason
+
+
+class TargetEvidence(Frozen):
+    target_group: str
+    target_id: str
+    port: int | None = None
+    state: str
+    reason: str | None = None
+    description: str | None = None
+
+    @property
+    def summary(self) -> str:
+        parts = [p for p in (self.reason, self.description) if p]
+        return f"target {self.target_id} is {self.state}" + (f": {' - '.join(parts)}" if parts else "")
+
+
+class DeploymentEvidence(Frozen):
+    id: str
+    task_definition: str
+    status: str
+    rollout_state: str | None = None
+    rollout_state_reason: str | None = None
+    desired: int = 0
+    running: int = 0
+    pending: int = 0
+    failed_tasks: int = 0
+
+
+class Evidence(Frozen):
+    """What a verdict rests on, shown verbatim in alerts and the execution output."""
+
+    deployment: DeploymentEvidence | None = None
+    stopped_tasks: list[StoppedTask] = Field(default_factory=list)
+    targets: list[TargetEvidence] = Field(default_factory=list)
+    alarms: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+
+
+class Rollout(Frozen):
+    """One rollout (ours, or our rollback) as Update or Rollback started it and each Check left it."""
+
+    phase: Literal["deploy", "rollback"]
+    deployment_id: str
+    task_definition: str
+    previous_task_definition: str | None = None
+    started_at: datetime
+    healthy_since: datetime | None = None
+    probes: int = 0
+    verdict: Verdict = Verdict.IN_PROGRESS
+    reason: str = "rollout started"
+    wait_seconds: int
+    decided_at: datetime | None = None
+    evidence: Evidence = Field(default_factory=Evidence)
+
+
+def safe_execution_name(*parts: str) -> str:
+    """A Step Functions execution name (1-80 of [A-Za-z0-9-_]) from free text."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(parts)).strip("-")
+    return name[:80] or "pushdeploy"

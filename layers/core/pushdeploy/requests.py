@@ -1,0 +1,153 @@
+"""What starts an execution: an ECR push event, or a small JSON typed into the console or sent by the CLI.
+
+`parse_request` turns either into one request model, or into an `Ignored` with the reason, or raises
+InvalidRequest naming the problem. Nothing here calls AWS.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pushdeploy.errors import InvalidRequest
+from pushdeploy.models import Digest, Name, Repository, Tag
+
+ECR_SOURCE = "aws.ecr"
+ECR_DETAIL_TYPE = "ECR Image Action"
+
+
+class EcrImageActionDetail(BaseModel):
+    """`detail` of an "ECR Image Action" event (aws-facts.md; AWS ECR EventBridge documentation)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    action_type: str = Field(alias="action-type", max_length=32)
+    result: str = Field(max_length=32)
+    repository_name: Repository = Field(alias="repository-name")
+    image_digest: Digest = Field(alias="image-digest")
+    image_tag: str | None = Field(None, alias="image-tag", max_length=300)
+    manifest_media_type: str | None = Field(None, alias="manifest-media-type", max_length=256)
+
+
+class EcrImageActionEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str = Field(max_length=64)
+    source: Literal["aws.ecr"]
+    detail_type: Literal["ECR Image Action"] = Field(alias="detail-type")
+    account: str = Field(pattern=r"^\d{12}$")
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    detail: EcrImageActionDetail
+
+
+class DeployRequest(BaseModel):
+    """Deploy one image: from a push (repository, tag, digest known) or by hand (tag or digest to resolve)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["deploy"] = "deploy"
+    repository: Repository | None = None
+    service: Name | None = None
+    cluster: Name | None = None
+    tag: Tag | None = None
+    digest: Digest | None = None
+    source: Literal["ecr-event", "manual"] = "manual"
+    event_id: str | None = Field(None, max_length=64)
+    account: str | None = Field(None, pattern=r"^\d{12}$")
+    region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+    @model_validator(mode="after")
+    def _names_something(self) -> DeployRequest:
+        if not (self.repository or self.service):
+            raise ValueError("a deployment names a 'service' or a 'repository'")
+        if not (self.tag or self.digest):
+            raise ValueError("a deployment names a 'tag' or a 'digest'")
+        if self.cluster and not self.service:
+            raise ValueError("'cluster' goes with 'service'")
+        return self
+
+
+class RollbackRequest(BaseModel):
+    """Put a service back on an earlier task definition: the previous revision, or `to`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["rollback"]
+    service: Name
+    cluster: Name | None = None
+    to: str | None = Field(
+        None,
+        pattern=r"^(\d{1,9}|[A-Za-z0-9_-]{1,255}:\d{1,9}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:\d{1,9})$",
+        description="a revision number, family:revision, or a task definition ARN",
+    )
+    source: Literal["manual"] = "manual"
+
+
+class Ignored(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["ignore"] = "ignore"
+    reason: str
+
+
+Request = DeployRequest | RollbackRequest
+
+
+def parse_request(payload: Any) -> Request | Ignored:
+    """One execution input -> a request, an Ignored with its reason, or InvalidRequest."""
+    if not isinstance(payload, dict):
+        raise InvalidRequest(f"the input must be a JSON object, not {type(payload).__name__}")
+    if "detail-type" in payload or ("source" in payload and "detail" in payload):
+        return _from_event(payload)
+    if payload.get("action") == "rollback":
+        return _validated(RollbackRequest, payload, "console input")
+    request = _validated(DeployRequest, payload, "console input")
+    if request.source != "manual":
+        raise InvalidRequest("console input: 'source' is set by pushdeploy, leave it out")
+    return request
+
+
+def _from_event(payload: dict[str, Any]) -> DeployRequest | Ignored:
+    if payload.get("source") != ECR_SOURCE or payload.get("detail-type") != ECR_DETAIL_TYPE:
+        raise InvalidRequest(
+            f"event: expected source {ECR_SOURCE!r} and detail-type {ECR_DETAIL_TYPE!r}, "
+            f"got {str(payload.get('source'))[:64]!r} and {str(payload.get('detail-type'))[:64]!r}"
+        )
+    event = _validated(EcrImageActionEvent, payload, "event")
+    detail = event.detail
+    if detail.action_type != "PUSH":
+        return Ignored(reason=f"action-type is {detail.action_type[:32]}, not PUSH")
+    if detail.result != "SUCCESS":
+        return Ignored(reason=f"the push did not succeed (result {detail.result[:32]})")
+    if detail.image_tag is None:
+        return Ignored(
+            reason=f"untagged push of {detail.repository_name}@{detail.image_digest}: nothing names it "
+            "(a per-platform manifest of a multi-arch push, or a push by digest)"
+        )
+    request = {
+        "repository": detail.repository_name,
+        "tag": detail.image_tag,
+        "digest": detail.image_digest,
+        "source": "ecr-event",
+        "event_id": event.id,
+        "account": event.account,
+        "region": event.region,
+    }
+    return _validated(DeployRequest, request, "event")
+
+
+def _validated[M: BaseModel](model: type[M], payload: dict[str, Any], what: str) -> M:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidRequest(f"{what}: {describe_validation_error(exc)}") from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Pydantic's errors as one line naming each bad field, without echoing huge or secret inputs."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "input"
+        problems.append(f"{where}: {error['msg']}")
+    return "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")

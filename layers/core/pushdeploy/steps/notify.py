@@ -1,0 +1,22 @@
+"""Notify: decide the target's outcome, alert when it did not end healthy, return the iteration's result."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aws_lambda_powertools import Logger
+
+from pushdeploy import alerts
+from pushdeploy.adapters import sns
+from pushdeploy.outcome import IterationState, TargetResult, decide
+
+logger = Logger(child=True)
+
+
+def notify(state: IterationState, topic: str, notify_on_success: bool) -> TargetResult:
+    result = decide(state, datetime.now(UTC))
+    logger.info("outcome", extra={"service": result.service, "outcome": result.outcome, "reason": result.reason})
+    if not result.ok or notify_on_success:
+        sns.publish(topic, alerts.subject(result), alerts.message(result, state), result.model_dump_json())
+        result = result.model_copy(update={"alerted": True})
+    return result

@@ -1,0 +1,123 @@
+"""Plan: validate the input, resolve the image, find the targets and record what each runs now.
+
+Nothing is written here: an input that cannot be valid fails this step before any service is touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, Field
+
+from pushdeploy import taskdef
+from pushdeploy.adapters import ecr, ecs, ssm
+from pushdeploy.errors import InvalidRequest
+from pushdeploy.models import Image, Target, TargetsConfig
+from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
+
+logger = Logger(child=True)
+
+
+class PlanItem(BaseModel):
+    """One target of this execution; travels through the Map iteration as `$.item`."""
+
+    kind: Literal["deploy", "rollback"]
+    target: Target
+    task_definition: str  # what the service runs at plan time
+    image: Image | None = None  # deploy: the image to run
+    rollback_to: str | None = None  # rollback: the task definition to go back to
+
+
+class PlanOutput(BaseModel):
+    action: Literal["deploy", "rollback", "ignore"]
+    reason: str = ""
+    items: list[PlanItem] = Field(default_factory=list)
+
+
+def plan(payload: Any, targets_parameter: str) -> PlanOutput:
+    request = parse_request(payload)
+    if isinstance(request, Ignored):
+        logger.info("ignored", extra={"reason": request.reason})
+        return PlanOutput(action="ignore", reason=request.reason)
+    config = ssm.load_targets(targets_parameter)
+    if isinstance(request, RollbackRequest):
+        return _plan_rollback(request, config)
+    return _plan_deploy(request, config)
+
+
+def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
+    targets = _deploy_targets(request, config)
+    if not targets:
+        reason = f"no target watches {request.repository}:{request.tag}"
+        logger.info("ignored", extra={"reason": reason})
+        return PlanOutput(action="ignore", reason=reason)
+    repository = targets[0].repository
+    image, tags = ecr.find_image(repository, tag=None if request.digest else request.tag, digest=request.digest)
+    image = image.model_copy(update={"tag": request.tag})
+    if request.source == "ecr-event" and request.tag not in tags:
+        reason = f"{repository}:{request.tag} no longer names {image.digest}: a newer push of the tag will deploy"
+        return PlanOutput(action="ignore", reason=reason)
+    items, already = [], []
+    for target in targets:
+        service = ecs.describe_service(target.cluster, target.service)
+        current = ecs.describe_task_definition(service["taskDefinition"])
+        running = taskdef.container_image(current, target.container)
+        if running is None:
+            taskdef.with_image(current, target.container, image.reference)  # raises, naming the containers
+        if running == image.reference:
+            already.append(target.key)
+            continue
+        items.append(PlanItem(kind="deploy", target=target, task_definition=service["taskDefinition"], image=image))
+    if not items:
+        return PlanOutput(action="ignore", reason=f"{', '.join(already)} already run {image.label}")
+    return PlanOutput(action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=items)
+
+
+def _deploy_targets(request: DeployRequest, config: TargetsConfig) -> list[Target]:
+    if request.service:
+        found = [t for t in config.targets if t.service == request.service and request.cluster in (None, t.cluster)]
+        if not found:
+            raise InvalidRequest(
+                f"unknown service {request.service!r}: no target in the targets configuration names it"
+            )
+        if request.repository and any(t.repository != request.repository for t in found):
+            raise InvalidRequest(
+                f"service {request.service!r} follows {found[0].repository!r}, not {request.repository!r}"
+            )
+        return found
+    assert request.repository is not None  # DeployRequest guarantees a service or a repository
+    if request.source == "manual" and request.tag is None:
+        return [t for t in config.targets if t.repository == request.repository]
+    return [t for t in config.targets if t.watches(request.repository, request.tag or "")]
+
+
+def _plan_rollback(request: RollbackRequest, config: TargetsConfig) -> PlanOutput:
+    found = [t for t in config.targets if t.service == request.service and request.cluster in (None, t.cluster)]
+    if not found:
+        raise InvalidRequest(f"unknown service {request.service!r}: no target in the targets configuration names it")
+    target = found[0]
+    service = ecs.describe_service(target.cluster, target.service)
+    current_arn = service["taskDefinition"]
+    to = _rollback_destination(request.to, current_arn)
+    destination = ecs.describe_task_definition(to)
+    if taskdef.container_image(destination, target.container) is None:
+        taskdef.with_image(destination, target.container, "")  # raises, naming the containers
+    if destination["taskDefinitionArn"] == current_arn:
+        raise InvalidRequest(f"service {request.service!r} already runs {current_arn}")
+    item = PlanItem(
+        kind="rollback",
+        target=target,
+        task_definition=current_arn,
+        rollback_to=destination["taskDefinitionArn"],
+    )
+    return PlanOutput(action="rollback", reason=f"roll {target.key} back to {item.rollback_to}", items=[item])
+
+
+def _rollback_destination(to: str | None, current_arn: str) -> str:
+    family, revision = current_arn.rsplit("/", 1)[-1].rsplit(":", 1)
+    if to is None:
+        if int(revision) <= 1:
+            raise InvalidRequest(f"{family}:{revision} has no earlier revision to roll back to")
+        return f"{family}:{int(revision) - 1}"
+    return f"{family}:{to}" if to.isdigit() else to

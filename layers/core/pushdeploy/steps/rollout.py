@@ -1,0 +1,114 @@
+"""Register, Update and Rollback: the three steps that change a service, each idempotent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from pushdeploy import taskdef
+from pushdeploy.adapters import ecs
+from pushdeploy.models import Rollout
+from pushdeploy.steps.plan import PlanItem
+from pushdeploy.verdict import POLL_SECONDS
+
+
+class RegisterInput(BaseModel):
+    item: PlanItem
+
+
+class Registered(BaseModel):
+    task_definition: str
+    previous_task_definition: str
+    previous_image: str | None
+    reused: bool
+
+
+def register(request: RegisterInput) -> Registered:
+    """Copy the service's CURRENT task definition with only the target container's image changed.
+
+    Running it twice registers once: a latest revision that already equals the wanted one is reused.
+    """
+    item = request.item
+    assert item.image is not None, "a deploy item carries its image"
+    target, reference = item.target, item.image.reference
+    current_arn = ecs.describe_service(target.cluster, target.service)["taskDefinition"]
+    current = ecs.describe_task_definition(current_arn)
+    if taskdef.container_image(current, target.container) == reference:
+        # Already switched (a retry after Update): the plan recorded what ran before.
+        previous_arn, previous = item.task_definition, ecs.describe_task_definition(item.task_definition)
+        wanted_arn: str | None = current_arn
+    else:
+        previous_arn, previous, wanted_arn = current_arn, current, None
+    wanted = taskdef.with_image(previous, target.container, reference)
+    if wanted_arn is None:
+        wanted_arn = _reusable_revision(wanted)
+    reused = wanted_arn is not None
+    if wanted_arn is None:
+        wanted_arn = ecs.register_task_definition(wanted)
+    return Registered(
+        task_definition=wanted_arn,
+        previous_task_definition=previous_arn,
+        previous_image=taskdef.container_image(previous, target.container),
+        reused=reused,
+    )
+
+
+def _reusable_revision(wanted: dict[str, Any]) -> str | None:
+    latest = ecs.latest_task_definition_arn(wanted["family"])
+    if latest and taskdef.same_definition(ecs.describe_task_definition(latest), wanted):
+        return latest
+    return None
+
+
+class UpdateInput(BaseModel):
+    item: PlanItem
+    registered: Registered
+
+
+def update(request: UpdateInput) -> Rollout:
+    target = request.item.target
+    return _roll_to(
+        target.cluster,
+        target.service,
+        request.registered.task_definition,
+        "deploy",
+        previous=request.registered.previous_task_definition,
+    )
+
+
+class RollbackInput(BaseModel):
+    item: PlanItem
+    registered: Registered | None = None
+
+
+def rollback(request: RollbackInput) -> Rollout:
+    """Back to what ran before: the task definition recorded before Register (or the one asked for)."""
+    item = request.item
+    destination = item.rollback_to or (
+        request.registered.previous_task_definition if request.registered else item.task_definition
+    )
+    return _roll_to(item.target.cluster, item.target.service, destination, "rollback", previous=None)
+
+
+def _roll_to(cluster: str, service_name: str, task_definition: str, phase: str, previous: str | None) -> Rollout:
+    """UpdateService to `task_definition`, unless the service's PRIMARY deployment already runs it."""
+    service = ecs.describe_service(cluster, service_name)
+    primary = _primary(service)
+    if not (service["taskDefinition"] == task_definition and primary and primary["taskDefinition"] == task_definition):
+        service = ecs.update_service(cluster, service_name, task_definition)
+        primary = _primary(service)
+    assert primary is not None, "UpdateService answers with a PRIMARY deployment"
+    return Rollout(
+        phase=phase,  # type: ignore[arg-type]
+        deployment_id=primary["id"],
+        task_definition=task_definition,
+        previous_task_definition=previous,
+        started_at=datetime.now(UTC),
+        wait_seconds=POLL_SECONDS,
+    )
+
+
+def _primary(service: dict[str, Any]) -> dict[str, Any] | None:
+    return next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), None)

@@ -1,0 +1,46 @@
+"""Derive the task definition to register: the service's current one with only one image changed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pushdeploy.errors import InvalidRequest
+
+# Fields of DescribeTaskDefinition's answer that RegisterTaskDefinition does not take.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
+READ_ONLY_FIELDS = (
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+)
+
+
+def with_image(current: dict[str, Any], container: str, image: str) -> dict[str, Any]:
+    """RegisterTaskDefinition input equal to `current` except for `container`'s image."""
+    definition = {k: copy.deepcopy(v) for k, v in current.items() if k not in READ_ONLY_FIELDS}
+    names = [c["name"] for c in definition.get("containerDefinitions", [])]
+    if container not in names:
+        raise InvalidRequest(
+            f"container {container!r} is not in task definition {current.get('taskDefinitionArn')} "
+            f"(it has: {', '.join(names) or 'no containers'})"
+        )
+    for definition_container in definition["containerDefinitions"]:
+        if definition_container["name"] == container:
+            definition_container["image"] = image
+    return definition
+
+
+def container_image(definition: dict[str, Any], container: str) -> str | None:
+    return next((c["image"] for c in definition.get("containerDefinitions", []) if c["name"] == container), None)
+
+
+def same_definition(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal as RegisterTaskDefinition inputs (ignores ARNs, revisions and registration metadata)."""
+    strip = [*READ_ONLY_FIELDS, "tags"]
+    return {k: v for k, v in a.items() if k not in strip} == {k: v for k, v in b.items() if k not in strip}

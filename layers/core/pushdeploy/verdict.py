@@ -1,0 +1,197 @@
+"""The verdict rules of design.md: one probe's observation in, one verdict out. Pure: no AWS calls here.
+
+Order matters and is the order of design.md: a failure seen at any time wins over progress, and a
+deployment that someone else replaced is never judged healthy or failed on their behalf.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from pushdeploy.models import (
+    DeploymentEvidence,
+    Evidence,
+    Frozen,
+    HealthPolicy,
+    Rollout,
+    StoppedTask,
+    TargetEvidence,
+    Verdict,
+)
+
+# How long to wait between probes while nothing has been decided. A crash is seen at most one poll
+# after it happens; each poll costs three state transitions (Wait, Check, Choice). aws-facts.md: the
+# services-stable waiter polls every 15 s, fabfuel/ecs-deploy every 1 s.
+POLL_SECONDS = 15
+MIN_WAIT_SECONDS = 5
+MAX_WAIT_SECONDS = 60
+
+# Stopped reasons that a retry will not cure (design.md, "Verdict rules").
+FAILING_STOP_MARKERS = (
+    "CannotPullContainerError",
+    "ResourceInitializationError",
+    "Task failed ELB health checks",
+    "Task failed container health checks",
+)
+ESSENTIAL_EXIT = "Essential container in task exited"
+
+
+class ContainerState(Frozen):
+    name: str
+    exit_code: int | None = None
+    reason: str | None = None
+    health_status: str | None = None
+
+
+class TaskState(Frozen):
+    task_id: str
+    task_definition: str
+    last_status: str
+    desired_status: str
+    ip: str | None = None
+    health_status: str | None = None
+    stopped_reason: str | None = None
+    stop_code: str | None = None
+    stopped_at: datetime | None = None
+    containers: list[ContainerState] = Field(default_factory=list)
+
+    @property
+    def stopped(self) -> bool:
+        return self.last_status == "STOPPED" or (self.desired_status == "STOPPED" and bool(self.stopped_reason))
+
+    def as_stopped(self, log_stream: str | None = None) -> StoppedTask:
+        return StoppedTask(
+            task_id=self.task_id,
+            task_definition=self.task_definition,
+            stopped_reason=self.stopped_reason or "stopped",
+            stop_code=self.stop_code,
+            stopped_at=self.stopped_at,
+            containers=[{"name": c.name, "exit_code": c.exit_code, "reason": c.reason} for c in self.containers],
+            log_stream=log_stream,
+        )
+
+
+class Deployment(DeploymentEvidence):
+    created_at: datetime | None = None
+
+
+class Observation(Frozen):
+    """One probe: the service's deployments and events, the tasks of our deployment, their target health."""
+
+    now: datetime
+    deployments: list[Deployment]
+    events: list[str] = Field(default_factory=list)
+    tasks: list[TaskState] = Field(default_factory=list)
+    targets: list[TargetEvidence] = Field(default_factory=list)
+    target_groups: list[str] = Field(default_factory=list)
+    alarms_in_alarm: list[str] = Field(default_factory=list)
+
+
+class Judgement(Frozen):
+    verdict: Verdict
+    reason: str
+    wait_seconds: int = 0
+    healthy_since: datetime | None = None
+    evidence: Evidence
+
+
+def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> Judgement:
+    ours = _find(observation.deployments, rollout.deployment_id)
+    primary = next((d for d in observation.deployments if d.status == "PRIMARY"), None)
+    failing = [t for t in observation.tasks if t.stopped and is_failing_stop(t)]
+    evidence = Evidence(
+        deployment=ours and DeploymentEvidence(**ours.model_dump(exclude={"created_at"})),
+        stopped_tasks=[t.as_stopped() for t in failing[:5]],
+        targets=observation.targets,
+        alarms=observation.alarms_in_alarm,
+        events=observation.events[:5],
+    )
+
+    def verdict(kind: Verdict, reason: str, wait: int = 0, healthy_since: datetime | None = None) -> Judgement:
+        return Judgement(verdict=kind, reason=reason, wait_seconds=wait, healthy_since=healthy_since, evidence=evidence)
+
+    if ours is not None and ours.rollout_state == "FAILED":
+        return verdict(Verdict.FAILED, ours.rollout_state_reason or f"ECS marked deployment {ours.id} FAILED")
+    if ours is None or ours.status != "PRIMARY":
+        if primary is not None and rollout.previous_task_definition == primary.task_definition:
+            return verdict(
+                Verdict.FAILED,
+                f"ECS rolled deployment {rollout.deployment_id} back to {primary.task_definition}",
+            )
+        replacing = f"deployment {primary.id} of {primary.task_definition}" if primary else "no deployment"
+        return verdict(Verdict.SUPERSEDED, f"{replacing} replaced ours ({rollout.deployment_id})")
+    if len(failing) >= policy.failure_budget:
+        return verdict(Verdict.FAILED, failing[0].as_stopped().summary)
+    unhealthy = [t for t in observation.targets if t.state in ("unhealthy", "unhealthy.draining")]
+    if unhealthy:
+        return verdict(Verdict.FAILED, unhealthy[0].summary)
+    if observation.alarms_in_alarm:
+        return verdict(Verdict.FAILED, f"alarm {observation.alarms_in_alarm[0]} is in ALARM")
+    elapsed = (observation.now - rollout.started_at).total_seconds()
+    if elapsed >= policy.deadline_seconds:
+        return verdict(Verdict.TIMED_OUT, f"not healthy after {int(elapsed)} s (deadline {policy.deadline_seconds} s)")
+
+    waiting_for = _not_yet_healthy(observation, ours)
+    if waiting_for:
+        return verdict(Verdict.IN_PROGRESS, waiting_for, _clamp(POLL_SECONDS, policy.deadline_seconds - elapsed))
+    healthy_since = rollout.healthy_since or observation.now
+    baked = (observation.now - healthy_since).total_seconds()
+    if baked < policy.bake_seconds:
+        remaining = policy.bake_seconds - baked
+        return verdict(
+            Verdict.IN_PROGRESS,
+            f"baking: {int(remaining)} s to go",
+            _clamp(remaining, remaining),
+            healthy_since,
+        )
+    return verdict(Verdict.HEALTHY, _healthy_reason(ours, observation), healthy_since=healthy_since)
+
+
+def is_failing_stop(task: TaskState) -> bool:
+    """A stop that a retry will not cure: the image or its configuration is at fault."""
+    texts = [task.stopped_reason or ""] + [c.reason or "" for c in task.containers]
+    if any(marker in text for marker in FAILING_STOP_MARKERS for text in texts):
+        return True
+    if task.stop_code == "TaskFailedToStart":
+        return True
+    exited = ESSENTIAL_EXIT in (task.stopped_reason or "")
+    return exited and any(c.exit_code not in (None, 0) for c in task.containers)
+
+
+def _not_yet_healthy(observation: Observation, ours: Deployment) -> str | None:
+    """What the rollout still waits for, or None when every healthy condition holds."""
+    running = [t for t in observation.tasks if t.last_status == "RUNNING" and not t.stopped]
+    if len(running) < ours.desired:
+        return f"{len(running)}/{ours.desired} new tasks running"
+    for group in observation.target_groups:
+        healthy = {t.target_id for t in observation.targets if t.target_group == group and t.state == "healthy"}
+        pending = [t for t in running if t.ip not in healthy]
+        if pending:
+            return f"{len(running) - len(pending)}/{len(running)} new targets healthy in {group.rsplit(':', 1)[-1]}"
+    unproven = [t for t in running if t.health_status == "UNHEALTHY" or (t.health_status == "UNKNOWN" and _checked(t))]
+    if unproven:
+        return f"{len(running) - len(unproven)}/{len(running)} new tasks pass their container health check"
+    only_ours = len(observation.deployments) == 1 and ours.running == ours.desired
+    if ours.rollout_state != "COMPLETED" and not only_ours:
+        return "waiting for the old tasks to drain"
+    return None
+
+
+def _checked(task: TaskState) -> bool:
+    """A container health check is configured when some container reports a health status of its own."""
+    return any(c.health_status in ("HEALTHY", "UNHEALTHY") for c in task.containers)
+
+
+def _healthy_reason(ours: Deployment, observation: Observation) -> str:
+    where = f" and healthy in {len(observation.target_groups)} target group(s)" if observation.target_groups else ""
+    return f"deployment {ours.id}: {ours.running}/{ours.desired} tasks running{where}"
+
+
+def _find(deployments: list[Deployment], deployment_id: str) -> Deployment | None:
+    return next((d for d in deployments if d.id == deployment_id), None)
+
+
+def _clamp(seconds: float, limit: float) -> int:
+    return int(max(MIN_WAIT_SECONDS, min(seconds, limit, MAX_WAIT_SECONDS)))

@@ -1,0 +1,303 @@
+"""The local cloud: moto's AWS with pushdeploy's real functions and state machine, on a virtual clock.
+
+`LocalCloud` starts moto, installs the hooks (Lambda in-process, virtual time, the ECS/ALB model),
+creates the Phase 4 service and the deployer's resources, and offers what a scenario does: push an
+image, deliver an event, start an execution, and run the world until every execution has ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import threading
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.events.models import EventPattern
+from pushdeploy.adapters import aws
+
+from pushdeploy_local import infrastructure
+from pushdeploy_local.clock import VirtualClock
+from pushdeploy_local.ecs_model import EcsModel
+from pushdeploy_local.moto_hooks import ecs_deployments, target_health
+from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
+from pushdeploy_local.moto_hooks.virtual_time import sleep_on
+from pushdeploy_local.scenario import Behavior, Scenario
+from pushdeploy_local.template import Function, Template
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+EPOCH = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+STATE_MACHINE_NAME = "pushdeploy-deploy"
+SETTLE_SECONDS = 3600  # virtual time the model may take to settle after the last execution
+
+_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_SERVICE_NAME": "pushdeploy",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}
+
+
+@dataclass
+class LambdaContext:
+    """The part of Lambda's context object the handlers (and Powertools) read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Usage:
+    """What the deployer consumed: its AWS calls, Lambda invocations and their duration."""
+
+    api_calls: Counter[str]
+    invocations: Counter[str]
+    gb_seconds: float = 0.0
+
+
+class LocalCloud:
+    def __init__(self, scenario: Scenario, template: Template | None = None) -> None:
+        self.scenario = scenario
+        self.template = template or Template()
+        self.clock = VirtualClock(EPOCH)
+        self.model = EcsModel(ACCOUNT, REGION, epoch=EPOCH)
+        self.usage = Usage(api_calls=Counter(), invocations=Counter())
+        self.executions: list[str] = []
+        self._handlers: dict[str, tuple[Function, Any]] = {}
+        self._in_handler = threading.local()
+        self._stack = contextlib.ExitStack()
+        self._saved_env: dict[str, str | None] = {}
+        self._pushes = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalCloud:
+        for key, value in _ENVIRONMENT.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+        aws.client.cache_clear()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def _start(self) -> None:
+        enter = self._stack.enter_context
+        enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        aws.client.cache_clear()  # clients of an earlier run belong to another moto world
+        self.session = boto3.session.Session(region_name=REGION)  # the cloud's own calls, not counted
+        boto3.setup_default_session(region_name=REGION)
+        boto3.DEFAULT_SESSION.events.register("before-call", self._count_call)  # type: ignore[union-attr]
+        enter(self.clock)
+        enter(route_invocations(self._invoke))
+        enter(sleep_on(self.clock.sleep))
+        enter(ecs_deployments.install(self.model))
+        enter(target_health.install(self.model))
+        self.infra = infrastructure.create(self.session, self.scenario, self.model)
+        self._create_deployer()
+
+    # -- the deployer ----------------------------------------------------------------------------
+
+    def _create_deployer(self) -> None:
+        lam = self.session.client("lambda")
+        role = self.infra.deployer_role
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("app.py", "# the local cloud runs the real handler in-process\n")
+        arns = {}
+        for name, function in self.template.functions.items():
+            arns[name] = lam.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role,
+                Handler=function.handler,
+                Code={"ZipFile": archive.getvalue()},
+                MemorySize=function.memory_mb,
+            )["FunctionArn"]
+        sfn = self.session.client("stepfunctions")
+        self.state_machine = sfn.create_state_machine(
+            name=STATE_MACHINE_NAME, definition=self.template.definition(arns), roleArn=role, type="STANDARD"
+        )["stateMachineArn"]
+        values = {
+            "STATE_MACHINE_ARN": self.state_machine,
+            "TARGETS_PARAMETER": self.infra.targets_parameter,
+            "LOCK_TABLE": self.infra.lock_table,
+            "ALERT_TOPIC_ARN": self.infra.alert_topic,
+            "NOTIFY_ON_SUCCESS": "false",
+        }
+        for name, function in self.template.functions.items():
+            self._handlers[name] = (function, getattr(_load_module(function, values), function.attribute))
+        self._ecr_pattern = EventPattern.load(self.template.ecr_rule_pattern(sorted(self.infra.repositories)))
+        self._ecr_rule_target = self.template.ecr_rule_target()
+
+    def _invoke(self, function_name: str, event: Any) -> Any:
+        function, handler = self._handlers[function_name]
+        context = LambdaContext(
+            function_name=function_name,
+            memory_limit_in_mb=function.memory_mb,
+            invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}",
+            aws_request_id=hashlib.sha1(f"{function_name}{time.monotonic_ns()}".encode()).hexdigest()[:32],
+        )
+        self.usage.invocations[function_name] += 1
+        self._in_handler.active = True
+        started = time.perf_counter()
+        try:
+            return handler(event, context)
+        finally:
+            billed_ms = max(1, int((time.perf_counter() - started) * 1000) + 1)
+            self.usage.gb_seconds += billed_ms / 1000 * function.memory_mb / 1024
+            self._in_handler.active = False
+
+    def _count_call(self, model: Any, **_: Any) -> None:
+        if getattr(self._in_handler, "active", False):
+            self.usage.api_calls[f"{model.service_model.signing_name}:{model.name}"] += 1
+
+    # -- what scenarios do -----------------------------------------------------------------------
+
+    def push_image(self, repository: str, tag: str | None, behavior: Behavior) -> str:
+        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves."""
+        self._pushes += 1
+        infrastructure.ensure_repository(self.session, repository, self.infra)
+        digest = infrastructure.put_image(self.session, repository, tag, f"{self.scenario.name}-{self._pushes}")
+        self.model.set_behavior(digest, behavior)
+        return digest
+
+    def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
+        """EventBridge: the real rule pattern decides; a match invokes the rule's target (the Trigger)."""
+        if not self._ecr_pattern.matches_event(event):
+            return {
+                "outcome": "ignored",
+                "reason": "the EventBridge rule's pattern does not match this event",
+            }
+        answer = self.session.client("lambda").invoke(
+            FunctionName=self._ecr_rule_target, Payload=json.dumps(event).encode()
+        )
+        result = json.loads(answer["Payload"].read())
+        if answer.get("FunctionError"):
+            return {
+                "outcome": "rejected",
+                "reason": f"{result.get('errorType')}: {result.get('errorMessage')}",
+            }
+        if result.get("execution") and result["execution"] not in self.executions:
+            self.executions.append(result["execution"])
+        return dict(result)
+
+    def start_execution(self, document: Any, name: str) -> str:
+        """A console execution: the input exactly as a person typed it."""
+        sfn = self.session.client("stepfunctions")
+        text = document if isinstance(document, str) else json.dumps(document)
+        arn = sfn.start_execution(stateMachineArn=self.state_machine, name=name, input=text)["executionArn"]
+        if arn not in self.executions:
+            self.executions.append(arn)
+        return str(arn)
+
+    def running_executions(self) -> list[str]:
+        sfn = self.session.client("stepfunctions")
+        return [e for e in self.executions if sfn.describe_execution(executionArn=e)["status"] == "RUNNING"]
+
+    def describe(self, execution: str) -> dict[str, Any]:
+        return dict(self.session.client("stepfunctions").describe_execution(executionArn=execution))
+
+    def history(self, execution: str) -> list[dict[str, Any]]:
+        sfn = self.session.client("stepfunctions")
+        return list(sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"])
+
+    # -- time ------------------------------------------------------------------------------------
+
+    def run_until(self, instant: float) -> None:
+        """Advance the world to `instant`, executions and model together, stopping at every wake-up."""
+        while True:
+            self.clock.wait_quiescent()
+            candidates = [t for t in (self.clock.next_wakeup(), self.model.next_change_at()) if t is not None]
+            step = min(candidates, default=None)
+            if step is None or step > instant:
+                self.clock.advance_to(instant, self.model.advance_to)
+                self.clock.wait_quiescent()
+                return
+            self.clock.advance_to(step, self.model.advance_to)
+
+    def run_until_done(self, limit: float) -> None:
+        """Run until no execution is running and the model has settled (or the virtual `limit`)."""
+        while self.clock.now < limit:
+            self.clock.wait_quiescent()
+            running = self.running_executions()
+            wakeup = self.clock.next_wakeup()
+            change = self.model.next_change_at()
+            if not running and (self.model.settled() or change is None):
+                return
+            if running and wakeup is None:
+                time.sleep(0.002)  # an execution is finishing on its own thread
+                continue
+            step = min(t for t in (wakeup, change) if t is not None)
+            self.clock.advance_to(min(step, limit), self.model.advance_to)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return infrastructure.published_alerts(self.session, self.infra)
+
+
+_modules: dict[str, ModuleType] = {}
+
+
+def _load_module(function: Function, values: dict[str, str]) -> ModuleType:
+    """Import a function's handler from its CodeUri, once per process (like a warm Lambda).
+
+    It imports with only the environment variables template.yaml gives that function (the local
+    cloud's values for the ones that name resources), so a variable missing from the template fails
+    here as it would on AWS: at cold start.
+    """
+    path = function.module_path
+    if str(path) in _modules:
+        return _modules[str(path)]
+    declared = {
+        key: values[key] if key in values else str(value)
+        for key, value in function.environment.items()
+        if key in values or isinstance(value, str | int | bool)
+    }
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update({k: v for k, v in saved.items() if k.startswith(("AWS_", "POWERTOOLS_", "PATH", "HOME"))})
+    os.environ.update(declared)
+    try:
+        spec = importlib.util.spec_from_file_location(f"pushdeploy_function_{function.logical_id}", path)
+        assert spec and spec.loader, f"cannot import {path}"
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    _modules[str(path)] = module
+    return module

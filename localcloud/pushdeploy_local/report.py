@@ -1,0 +1,82 @@
+"""The report of one scenario run (scenarios.md, "Report"), and the prices it is costed at."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+# aws-facts.md, "Step Functions and Lambda" (us-east-1, free tiers left out).
+USD_PER_TRANSITION = 0.025 / 1000
+USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
+USD_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
+
+Outcome = Literal[
+    "deployed", "rolled_back", "rollback_failed", "superseded", "ignored", "rejected", "failed", "reverted"
+]
+# Worst first: a push that fed several services reports the worst of their outcomes.
+SEVERITY: tuple[str, ...] = (
+    "rollback_failed",
+    "rolled_back",
+    "failed",
+    "rejected",
+    "superseded",
+    "reverted",
+    "deployed",
+    "ignored",
+)
+
+
+class TargetReport(BaseModel):
+    service: str
+    outcome: Outcome
+    reason: str
+    verdict_at_seconds: float | None = None
+
+
+class PushReport(BaseModel):
+    tag: str | None
+    digest: str | None
+    outcome: Outcome
+    executions: int
+    started_at_seconds: float
+    verdict_at_seconds: float | None = None
+    finished_at_seconds: float | None = None
+    reason: str = ""
+    targets: list[TargetReport] = Field(default_factory=list)
+
+
+class FinalState(BaseModel):
+    service: str
+    tag: str | None
+    image: str
+    task_definition: str
+    running: int
+    healthy: bool
+
+
+class Alert(BaseModel):
+    at_seconds: float
+    subject: str
+    message: str
+
+
+class Cost(BaseModel):
+    state_transitions: int
+    lambda_invocations: int
+    lambda_gb_seconds: float
+    usd: float
+
+
+class Report(BaseModel):
+    scenario: str
+    pushes: list[PushReport]
+    final: FinalState
+    services: list[FinalState] = Field(default_factory=list)
+    alerts: list[Alert]
+    cost: Cost
+    api_calls: dict[str, int]
+
+
+def worst(outcomes: list[str]) -> str:
+    return min(outcomes, key=SEVERITY.index)

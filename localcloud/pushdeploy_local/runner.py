@@ -1,0 +1,215 @@
+"""Run one scenario on the local cloud and report what happened (scenarios.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pushdeploy_local import report as r
+from pushdeploy_local.cloud import EPOCH, LocalCloud
+from pushdeploy_local.scenario import Push, Scenario
+
+SETTLE_SECONDS = 3 * 3600  # the longest a scenario may run on after its last push (virtual time)
+
+
+@dataclass
+class PushRecord:
+    push: Push
+    at: float
+    digest: str | None = None
+    executions: list[str] = field(default_factory=list)
+    outcome: str | None = None  # decided before any execution started (ignored / rejected)
+    reason: str = ""
+
+
+def run(scenario: Scenario) -> r.Report:
+    with LocalCloud(scenario) as cloud:
+        records = []
+        for index, push in sorted(enumerate(scenario.pushes), key=lambda p: p[1].at_seconds):
+            cloud.run_until(push.at_seconds)
+            records.append(_perform(cloud, index, push))
+        last = max((p.at_seconds for p in scenario.pushes), default=0)
+        cloud.run_until_done(last + SETTLE_SECONDS)
+        return _report(cloud, scenario, records)
+
+
+def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:
+    record = PushRecord(push=push, at=cloud.clock.now)
+    if push.input is not None:
+        record.executions.append(cloud.start_execution(push.input, f"console-{index}"))
+        return record
+    if push.event is not None:
+        return _deliver(cloud, record, push.event, push.duplicate)
+    repository = push.repository_name
+    if push.result == "SUCCESS":
+        record.digest = cloud.push_image(repository, push.tag, push.behavior)
+    else:  # a failed push stores nothing; its event still names a digest
+        record.digest = "sha256:" + f"{index:064x}"
+    if push.manual:
+        record.executions.append(cloud.start_execution({"repository": repository, "tag": push.tag}, f"manual-{index}"))
+        return record
+    return _deliver(cloud, record, ecr_event(cloud, push, record.digest, index), push.duplicate)
+
+
+def _deliver(cloud: LocalCloud, record: PushRecord, event: dict[str, Any], times: int) -> PushRecord:
+    for _ in range(times):
+        answer = cloud.deliver(event)
+        if answer.get("execution"):
+            if answer["execution"] not in record.executions:
+                record.executions.append(answer["execution"])
+        elif answer["outcome"] in ("ignored", "rejected"):
+            record.outcome, record.reason = answer["outcome"], answer.get("reason", "")
+    return record
+
+
+def ecr_event(cloud: LocalCloud, push: Push, digest: str, index: int) -> dict[str, Any]:
+    """An "ECR Image Action" event shaped like ../shared/events (aws-facts.md)."""
+    detail: dict[str, Any] = {
+        "result": push.result,
+        "repository-name": push.repository_name,
+        "image-digest": digest,
+        "action-type": "PUSH",
+    }
+    if push.tag and not push.untagged:
+        detail["image-tag"] = push.tag
+    return {
+        "version": "0",
+        "id": f"00000000-0000-4000-8000-{index:012d}",
+        "detail-type": "ECR Image Action",
+        "source": "aws.ecr",
+        "account": "123456789012",
+        "time": cloud.clock.at(cloud.clock.now).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def _seconds(moment: datetime | str | None) -> float | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return round((moment - EPOCH).total_seconds(), 3)
+
+
+def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) -> r.Report:
+    pushes = [_push_report(cloud, record) for record in records]
+    transitions = sum(_transitions(cloud.history(e)) for e in cloud.executions)
+    invocations = sum(cloud.usage.invocations.values())
+    architecture = next(iter(cloud.template.functions.values())).architecture
+    usd = (
+        transitions * r.USD_PER_TRANSITION
+        + invocations * r.USD_PER_LAMBDA_REQUEST
+        + cloud.usage.gb_seconds * r.USD_PER_GB_SECOND.get(architecture, r.USD_PER_GB_SECOND["x86_64"])
+    )
+    services = [_final(cloud, records, s.name) for s in cloud.infra.services]
+    return r.Report(
+        scenario=scenario.name,
+        pushes=pushes,
+        final=services[0],
+        services=services,
+        alerts=[
+            r.Alert(at_seconds=_seconds(a["Timestamp"]) or 0.0, subject=a.get("Subject", ""), message=a["Message"])
+            for a in cloud.alerts()
+        ],
+        cost=r.Cost(
+            state_transitions=transitions,
+            lambda_invocations=invocations,
+            lambda_gb_seconds=round(cloud.usage.gb_seconds, 6),
+            usd=round(usd, 8),
+        ),
+        api_calls=dict(sorted(cloud.usage.api_calls.items())),
+    )
+
+
+def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
+    base = {
+        "tag": record.push.tag if record.push.tag else None,
+        "digest": record.digest,
+        "executions": len(record.executions),
+        "started_at_seconds": record.at,
+    }
+    if not record.executions:
+        return r.PushReport(**base, outcome=record.outcome or "ignored", reason=record.reason)
+    targets: list[r.TargetReport] = []
+    reasons, finished = [], []
+    for execution in record.executions:
+        described = cloud.describe(execution)
+        finished.append(_seconds(described.get("stopDate")))
+        outcome, reason, results = _execution_outcome(described)
+        if results is None:
+            targets.append(r.TargetReport(service="", outcome=outcome, reason=reason))
+            continue
+        reasons.append(reason)
+        for result in results:
+            targets.append(
+                r.TargetReport(
+                    service=result["service"],
+                    outcome=result["outcome"],
+                    reason=result["reason"],
+                    verdict_at_seconds=_seconds(result.get("verdict_at")),
+                )
+            )
+    outcome = r.worst([t.outcome for t in targets])
+    deciding = [t for t in targets if t.outcome == outcome]
+    verdicts = [t.verdict_at_seconds for t in targets if t.verdict_at_seconds is not None]
+    done = [f for f in finished if f is not None]
+    return r.PushReport(
+        **base,
+        outcome=outcome,
+        verdict_at_seconds=min(verdicts) if verdicts else None,
+        finished_at_seconds=max(done) if done else None,
+        reason=deciding[0].reason,
+        targets=[t for t in targets if t.service],
+    )
+
+
+def _execution_outcome(described: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]] | None]:
+    status = described["status"]
+    if status == "SUCCEEDED":
+        output = json.loads(described.get("output") or "{}")
+        if output.get("action") == "ignore":
+            return "ignored", output.get("reason", ""), None
+        return "deployed", output.get("reason", ""), output.get("results", [])
+    if status == "RUNNING":
+        return "failed", "the execution was still running when the scenario ended", None
+    error, cause = described.get("error", status), described.get("cause", "")
+    if error == "DeploymentFailed":
+        return "rolled_back", "", json.loads(cause)
+    message = cause
+    with contextlib.suppress(ValueError, AttributeError):
+        message = json.loads(cause).get("errorMessage", cause)
+    return ("rejected" if error == "InvalidRequest" else "failed"), f"{error}: {message}", None
+
+
+def _transitions(history: list[dict[str, Any]]) -> int:
+    """Billed state transitions: every state entered, plus every retried Lambda attempt (aws-facts.md)."""
+    kinds = [e["type"] for e in history]
+    entered = sum(k.endswith("StateEntered") for k in kinds)
+    retries = kinds.count("LambdaFunctionScheduled") - kinds.count("TaskStateEntered")
+    return entered + max(0, retries)
+
+
+def _final(cloud: LocalCloud, records: list[PushRecord], service: str) -> r.FinalState:
+    ecs = cloud.session.client("ecs")
+    infra = cloud.infra
+    found = ecs.describe_services(cluster=infra.services[0].cluster, services=[service])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=found["taskDefinition"])["taskDefinition"]
+    container = next(s.container for s in infra.services if s.name == service)
+    image = next(c["image"] for c in definition["containerDefinitions"] if c["name"] == container)
+    digest = image.rsplit("@", 1)[-1]
+    tags = {infra.initial_digest: cloud.scenario.initial.tag}
+    tags.update({rec.digest: rec.push.tag for rec in records if rec.digest and rec.push.tag})
+    state = cloud.model.service_state(infra.services[0].cluster, service)
+    return r.FinalState(
+        service=service,
+        tag=tags.get(digest),
+        image=image,
+        task_definition=found["taskDefinition"],
+        running=found["runningCount"],
+        healthy=state.healthy,
+    )

@@ -1,0 +1,272 @@
+"""The scenario file of the local cloud, as pydantic models (contract: docs in scenarios.md).
+
+Every model forbids unknown fields, so a typo is reported by name instead of being ignored.
+`load_scenario` turns any problem with the file into a `ScenarioError` whose message names the field,
+which the CLI prints before exiting with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# The Phase 4 guide's service, which the local cloud holds unless a scenario says otherwise
+# (scenarios.md, "Defaults").
+DEFAULT_REPOSITORY = "aiuteur-backend"
+DEFAULT_CLUSTER = "aiuteur-cluster"
+DEFAULT_SERVICE = "aiuteur-backend-service"
+DEFAULT_CONTAINER = "aiuteur-backend"
+DEFAULT_INITIAL_TAG = "v1"
+DEFAULT_FAMILY = "aiuteur-backend"  # the Phase 4 guide's task definition family
+DEFAULT_SCENARIO_NAME = "scenario"
+
+
+class ScenarioError(ValueError):
+    """The scenario file cannot be used; the message names the file and the bad field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HealthCheck(_Strict):
+    # The Phase 4 guide's target group: interval 30 s, healthy 2, unhealthy 3. Bounds are the ALB's
+    # (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html).
+    interval_seconds: int = Field(default=30, ge=5, le=300)
+    healthy_threshold: int = Field(default=2, ge=2, le=10)
+    unhealthy_threshold: int = Field(default=3, ge=2, le=10)
+
+
+class CircuitBreaker(_Strict):
+    enable: bool = True
+    rollback: bool = True
+
+
+class ServiceSpec(_Strict):
+    desired_count: int = Field(default=1, ge=0, le=100)
+    health_check: HealthCheck = HealthCheck()
+    # The Phase 4 guide's healthCheckGracePeriodSeconds.
+    grace_period_seconds: int = Field(default=60, ge=0, le=2_147_483_647)
+    # Our template sets deregistration_delay.timeout_seconds to 30 s (the ALB default is 300 s,
+    # aws-facts.md), so old tasks drain for 30 s. ALB bounds: 0-3600 s.
+    deregistration_delay_seconds: int = Field(default=30, ge=0, le=3600)
+    circuit_breaker: CircuitBreaker = CircuitBreaker()
+    # False models a worker service: no target group, a task is healthy once RUNNING.
+    load_balanced: bool = True
+
+
+class Healthy(_Strict):
+    """RUNNING after `start_seconds`, then answers the health check."""
+
+    kind: Literal["healthy"] = "healthy"
+    start_seconds: float = Field(default=30, ge=0)
+
+
+class Crash(_Strict):
+    """RUNNING, then the essential container exits with `exit_code` after `crash_after_seconds`."""
+
+    kind: Literal["crash"]
+    start_seconds: float = Field(default=30, ge=0)
+    crash_after_seconds: float = Field(default=5, ge=0)
+    exit_code: int = Field(default=1, ge=0, le=255)
+
+
+class Unhealthy(_Strict):
+    """RUNNING, but every health check gets a wrong status code (Target.ResponseCodeMismatch)."""
+
+    kind: Literal["unhealthy"]
+    start_seconds: float = Field(default=30, ge=0)
+
+
+class PullError(_Strict):
+    """Never RUNNING: the image pull fails (CannotPullContainerError) after `start_seconds`."""
+
+    kind: Literal["pull_error"]
+    start_seconds: float = Field(default=20, ge=0)
+
+
+class LateCrash(_Strict):
+    """Healthy, then the essential container exits after `crash_after_seconds` of running."""
+
+    kind: Literal["late_crash"]
+    start_seconds: float = Field(default=30, ge=0)
+    crash_after_seconds: float = Field(default=120, ge=0)
+    exit_code: int = Field(default=1, ge=0, le=255)
+
+
+Behavior = Annotated[Healthy | Crash | Unhealthy | PullError | LateCrash, Field(discriminator="kind")]
+BEHAVIOR_KINDS = frozenset({"healthy", "crash", "unhealthy", "pull_error", "late_crash"})
+
+
+class InitialImage(_Strict):
+    tag: str = Field(default=DEFAULT_INITIAL_TAG, min_length=1)
+    behavior: Behavior = Healthy()
+
+
+# Fields that describe an ECR push; a raw `event` or `input` entry carries them in its payload instead.
+_PUSH_ONLY_FIELDS = ("tag", "repository", "untagged", "result", "manual")
+
+
+class Push(_Strict):
+    """One entry of `pushes`: an ECR push described by its fields, or a raw event / console input."""
+
+    at_seconds: float = Field(default=0, ge=0)
+    tag: str | None = Field(default=None, min_length=1)
+    behavior: Behavior = Healthy()
+    repository: str | None = Field(default=None, min_length=1)
+    untagged: bool = False
+    result: Literal["SUCCESS", "FAILURE"] = "SUCCESS"
+    # The same EventBridge event delivered N times (delivery is at least once, aws-facts.md).
+    duplicate: int = Field(default=1, ge=1, le=20)
+    manual: bool = False
+    event: dict[str, Any] | None = None
+    input: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        if self.event is not None and self.input is not None:
+            raise ValueError("give either `event` or `input`, not both")
+        if self.is_raw:
+            given = [name for name in _PUSH_ONLY_FIELDS if name in self.model_fields_set]
+            if given:
+                raise ValueError(f"a raw `event`/`input` entry is sent as it is; it cannot also set {', '.join(given)}")
+            return self
+        if self.untagged and self.tag is not None:
+            raise ValueError("an untagged push has no `tag`")
+        if not self.untagged and self.tag is None:
+            raise ValueError("`tag` is required (or `untagged`: true, or a raw `event`/`input`)")
+        return self
+
+    @property
+    def is_raw(self) -> bool:
+        return self.event is not None or self.input is not None
+
+    @property
+    def repository_name(self) -> str:
+        return self.repository or DEFAULT_REPOSITORY
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Names the scenario file cannot change (scenarios.md, "Defaults")."""
+
+    repository: str = DEFAULT_REPOSITORY
+    cluster: str = DEFAULT_CLUSTER
+    service: str = DEFAULT_SERVICE
+    container: str = DEFAULT_CONTAINER
+    family: str = DEFAULT_FAMILY
+
+
+@dataclass(frozen=True)
+class ServiceTarget:
+    """A service the local cloud creates and the deployer watches."""
+
+    name: str
+    container: str
+    family: str
+    spec: ServiceSpec
+
+
+class ExtraService(ServiceSpec):
+    """Another service that runs the same image (pushdeploy's addition to scenarios.md): the Aiuteur
+    backend's job executor, say, or a worker with no load balancer (`load_balanced: false`)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    container: str = Field(default=DEFAULT_CONTAINER, pattern=r"^[A-Za-z0-9_-]{1,255}$")
+
+
+class DeployerSettings(_Strict):
+    """How the deployer watches the scenario's services (pushdeploy's addition to scenarios.md); the
+    defaults are the targets configuration's defaults."""
+
+    tags: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+    deadline_seconds: int = Field(default=1800, ge=60, le=86400)
+    bake_seconds: int = Field(default=0, ge=0, le=3600)
+    failure_budget: int = Field(default=1, ge=1, le=100)
+
+    def policy(self) -> dict[str, int]:
+        return {
+            "deadline_seconds": self.deadline_seconds,
+            "bake_seconds": self.bake_seconds,
+            "failure_budget": self.failure_budget,
+        }
+
+
+class Scenario(_Strict):
+    name: str = Field(default=DEFAULT_SCENARIO_NAME, min_length=1)
+    service: ServiceSpec = ServiceSpec()
+    extra_services: list[ExtraService] = Field(default_factory=list, max_length=20)
+    deployer: DeployerSettings = DeployerSettings()
+    initial: InitialImage = InitialImage()
+    pushes: list[Push]
+
+    @property
+    def defaults(self) -> Defaults:
+        return Defaults()
+
+    def all_services(self) -> list[ServiceTarget]:
+        """The Phase 4 guide's service, shaped by `service`, then the `extra_services`."""
+        names = self.defaults
+        main = ServiceTarget(name=names.service, container=names.container, family=names.family, spec=self.service)
+        extra = [
+            ServiceTarget(
+                name=s.name,
+                container=s.container,
+                family=s.name.removesuffix("-service"),
+                spec=ServiceSpec(**s.model_dump(exclude={"name", "container"})),
+            )
+            for s in self.extra_services
+        ]
+        names_seen = [main.name, *(t.name for t in extra)]
+        if len(set(names_seen)) != len(names_seen):
+            raise ScenarioError("extra_services: each service needs its own name")
+        return [main, *extra]
+
+
+def parse_scenario(data: object, *, default_name: str = DEFAULT_SCENARIO_NAME) -> Scenario:
+    """Validate an already-decoded scenario; a missing `name` becomes `default_name`."""
+    if isinstance(data, dict) and "name" not in data:
+        data = {**data, "name": default_name}
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_describe(exc)) from exc
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; its name defaults to the file's stem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    try:
+        return parse_scenario(data, default_name=path.stem)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(f"{_field_path(error)}: {error['msg']}" for error in exc.errors())
+
+
+def _field_path(error: Any) -> str:
+    """The field as the user wrote it, e.g. `pushes.0.behavior.kind`.
+
+    pydantic puts the matched tag of a discriminated union in the location
+    (`behavior.crash.exit_code`); the user never wrote `crash` there, so it is dropped. A bad or missing
+    tag is reported on the union itself; the user's field is `kind`.
+    """
+    loc = [str(part) for part in error["loc"]]
+    path = [part for i, part in enumerate(loc) if not (part in BEHAVIOR_KINDS and i and loc[i - 1] == "behavior")]
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        path.append("kind")
+    return ".".join(path) or "(scenario)"

@@ -1,0 +1,218 @@
+"""The scenario file models: defaults, errors that name the bad field, raw event/input entries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pushdeploy_local.scenario import (
+    DEFAULT_CLUSTER,
+    DEFAULT_CONTAINER,
+    DEFAULT_REPOSITORY,
+    DEFAULT_SERVICE,
+    Crash,
+    Healthy,
+    LateCrash,
+    PullError,
+    Scenario,
+    ScenarioError,
+    Unhealthy,
+    load_scenario,
+    parse_scenario,
+)
+
+# The example of scenarios.md, verbatim.
+CRASH_ON_START = {
+    "name": "crash-on-start",
+    "service": {
+        "desired_count": 2,
+        "health_check": {"interval_seconds": 30, "healthy_threshold": 2, "unhealthy_threshold": 3},
+        "grace_period_seconds": 60,
+        "deregistration_delay_seconds": 30,
+        "circuit_breaker": {"enable": True, "rollback": True},
+        "load_balanced": True,
+    },
+    "initial": {"tag": "v1", "behavior": {"kind": "healthy"}},
+    "pushes": [
+        {
+            "at_seconds": 0,
+            "tag": "v2",
+            "behavior": {"kind": "crash", "start_seconds": 30, "crash_after_seconds": 5, "exit_code": 1},
+        }
+    ],
+}
+
+
+def write(tmp_path: Path, data: Any, name: str = "my-scenario.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def error_of(data: Any) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(data)
+    return str(caught.value)
+
+
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    scenario = load_scenario(write(tmp_path, CRASH_ON_START))
+    assert scenario.name == "crash-on-start"
+    assert scenario.service.desired_count == 2
+    [push] = scenario.pushes
+    assert push.tag == "v2" and push.behavior == Crash(kind="crash", crash_after_seconds=5, exit_code=1)
+
+
+def test_every_field_but_pushes_has_the_phase_4_default(tmp_path: Path) -> None:
+    scenario = load_scenario(write(tmp_path, {"pushes": [{"tag": "v2"}]}))
+    assert scenario.name == "my-scenario"  # the file's stem
+    service = scenario.service
+    assert service.desired_count == 1
+    health = service.health_check
+    assert (health.interval_seconds, health.healthy_threshold, health.unhealthy_threshold) == (30, 2, 3)
+    assert (service.grace_period_seconds, service.deregistration_delay_seconds) == (60, 30)
+    assert (service.circuit_breaker.enable, service.circuit_breaker.rollback) == (True, True)
+    assert service.load_balanced
+    assert scenario.initial.tag == "v1" and scenario.initial.behavior == Healthy()
+    [push] = scenario.pushes
+    assert push.at_seconds == 0 and push.behavior == Healthy(start_seconds=30)
+    assert (push.repository, push.repository_name, push.untagged, push.result) == (
+        None,
+        DEFAULT_REPOSITORY,
+        False,
+        "SUCCESS",
+    )
+    assert (push.duplicate, push.manual, push.event, push.input) == (1, False, None, None)
+    assert not push.is_raw
+
+
+def test_the_defaults_name_the_phase_4_service() -> None:
+    scenario = parse_scenario({"pushes": []})
+    names = scenario.defaults
+    assert (names.repository, names.cluster, names.service, names.container) == (
+        "aiuteur-backend",
+        "aiuteur-cluster",
+        "aiuteur-backend-service",
+        "aiuteur-backend",
+    )
+    assert (names.repository, names.cluster, names.service, names.container) == (
+        DEFAULT_REPOSITORY,
+        DEFAULT_CLUSTER,
+        DEFAULT_SERVICE,
+        DEFAULT_CONTAINER,
+    )
+    [service] = scenario.all_services()
+    assert (service.name, service.family, service.spec) == (
+        DEFAULT_SERVICE,
+        "aiuteur-backend",
+        scenario.service,
+    )
+
+
+def test_each_behaviour_kind_has_its_defaults() -> None:
+    kinds = ["healthy", "crash", "unhealthy", "pull_error", "late_crash"]
+    scenario = parse_scenario({"pushes": [{"tag": f"v{i}", "behavior": {"kind": k}} for i, k in enumerate(kinds)]})
+    assert [push.behavior for push in scenario.pushes] == [
+        Healthy(start_seconds=30),
+        Crash(kind="crash", start_seconds=30, crash_after_seconds=5, exit_code=1),
+        Unhealthy(kind="unhealthy", start_seconds=30),
+        PullError(kind="pull_error", start_seconds=20),
+        LateCrash(kind="late_crash", start_seconds=30, crash_after_seconds=120, exit_code=1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"pushes": [{"tag": "v2", "behavior": {"kind": "explode"}}]}, "pushes.0.behavior.kind:"),
+        ({"pushes": [{"tag": "v2", "behavior": {}}]}, "pushes.0.behavior.kind:"),
+        (
+            {"pushes": [{"tag": "v2", "behavior": {"kind": "crash", "exit_cod": 3}}]},
+            "pushes.0.behavior.exit_cod:",
+        ),
+        (
+            {"pushes": [{"tag": "v2", "behavior": {"kind": "crash", "exit_code": 300}}]},
+            "pushes.0.behavior.exit_code:",
+        ),
+        ({"pushes": [{"tag": "v2", "tga": "x"}]}, "pushes.0.tga: Extra inputs are not permitted"),
+        ({"pushes": [{"tag": "v2", "result": "MAYBE"}]}, "pushes.0.result:"),
+        ({"pushes": [{"tag": "v2", "duplicate": 0}]}, "pushes.0.duplicate:"),
+        ({"pushes": [{"tag": "v2", "at_seconds": -1}]}, "pushes.0.at_seconds:"),
+        ({"service": {"desired_count": -1}, "pushes": []}, "service.desired_count:"),
+        (
+            {"service": {"health_check": {"healthy_threshold": 1}}, "pushes": []},
+            "service.health_check.healthy_threshold:",
+        ),
+        (
+            {"service": {"circuit_breaker": {"rollbak": True}}, "pushes": []},
+            "service.circuit_breaker.rollbak:",
+        ),
+        ({"initial": {"behavior": {"kind": "healthy", "start": 3}}, "pushes": []}, "initial.behavior.start:"),
+        ({"pushes": [], "extra": 1}, "extra: Extra inputs are not permitted"),
+        ({"name": "x"}, "pushes: Field required"),
+    ],
+)
+def test_an_invalid_field_is_named_in_the_error(data: dict[str, Any], field: str) -> None:
+    assert field in error_of(data)
+
+
+def test_a_push_needs_a_tag_unless_untagged() -> None:
+    assert "pushes.0: Value error, `tag` is required" in error_of({"pushes": [{"at_seconds": 5}]})
+    assert "an untagged push has no `tag`" in error_of({"pushes": [{"tag": "v2", "untagged": True}]})
+    scenario = parse_scenario({"pushes": [{"untagged": True}]})
+    assert scenario.pushes[0].tag is None and scenario.pushes[0].untagged
+
+
+def test_raw_event_and_input_entries_need_no_tag() -> None:
+    event = {"source": "aws.ecr", "detail-type": "ECR Image Action", "detail": {"image-tag": "v9"}}
+    scenario = parse_scenario(
+        {
+            "pushes": [
+                {"at_seconds": 0, "event": event},
+                {"at_seconds": 10, "input": {"whatever": "users type"}, "behavior": {"kind": "pull_error"}},
+                {"at_seconds": 20, "event": event, "duplicate": 3},
+            ]
+        }
+    )
+    delivered, started, duplicated = scenario.pushes
+    assert delivered.is_raw and delivered.event == event and delivered.tag is None
+    assert delivered.behavior == Healthy()  # a raw payload's image behaves as healthy unless told
+    assert started.input == {"whatever": "users type"} and started.behavior == PullError(kind="pull_error")
+    assert duplicated.duplicate == 3
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"event": {}, "input": {}}, "give either `event` or `input`, not both"),
+        ({"event": {}, "tag": "v2"}, "cannot also set tag"),
+        ({"input": {}, "manual": True, "repository": "other"}, "cannot also set repository, manual"),
+        ({"event": "not an object"}, "pushes.0.event: Input should be a valid dictionary"),
+    ],
+)
+def test_a_raw_entry_is_sent_as_it_is(entry: dict[str, Any], message: str) -> None:
+    assert message in error_of({"pushes": [entry]})
+
+
+def test_load_scenario_names_the_file_for_unreadable_or_invalid_json(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.json"
+    with pytest.raises(ScenarioError, match=r"missing\.json: cannot read"):
+        load_scenario(missing)
+    with pytest.raises(ScenarioError, match=r"broken\.json: not valid JSON: line 1 column 2"):
+        load_scenario(write(tmp_path, "{oops", name="broken.json"))
+    with pytest.raises(ScenarioError, match=r"bad\.json: pushes\.0\.behavior\.kind"):
+        load_scenario(write(tmp_path, {"pushes": [{"tag": "v2", "behavior": {"kind": "x"}}]}, name="bad.json"))
+
+
+def test_a_scenario_error_is_a_value_error() -> None:
+    assert issubclass(ScenarioError, ValueError)
+    assert "(scenario)" in error_of(["not", "an", "object"])
+
+
+def test_models_are_immutable() -> None:
+    scenario = parse_scenario({"pushes": []})
+    with pytest.raises(ValueError, match="frozen"):
+        scenario.name = "other"  # type: ignore[misc]
+    assert isinstance(scenario, Scenario)

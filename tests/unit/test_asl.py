@@ -1,0 +1,51 @@
+"""The state machine's contract with the code: error names, and one form for every Lambda task."""
+
+from __future__ import annotations
+
+import json
+
+import pushdeploy.errors as errors
+
+from tests.conftest import ASL
+
+
+def _states(definition):
+    for name, state in definition["States"].items():
+        yield name, state
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from _states(processor)
+
+
+def test_every_error_name_in_the_asl_is_an_exception_class():
+    definition = json.loads(ASL.read_text())
+    names = {
+        name
+        for _, state in _states(definition)
+        for rule in state.get("Retry", []) + state.get("Catch", [])
+        for name in rule["ErrorEquals"]
+        if not name.startswith(("States.", "Lambda."))
+    }
+
+    assert names, "the ASL names pushdeploy's errors"
+    for name in names:
+        assert issubclass(getattr(errors, name, type), errors.PushdeployError), name
+
+
+def test_every_task_invokes_a_substituted_function_with_retries():
+    definition = json.loads(ASL.read_text())
+    tasks = [(name, state) for name, state in _states(definition) if state["Type"] == "Task"]
+
+    assert len(tasks) >= 8
+    for name, state in tasks:
+        assert state["Resource"].startswith("${") and state["Resource"].endswith("FunctionArn}"), name
+        assert any("Throttled" in rule["ErrorEquals"] for rule in state["Retry"]), name
+
+
+def test_every_step_after_update_reaches_rollback_or_unlock_on_failure():
+    states = dict(_states(json.loads(ASL.read_text())))
+
+    assert states["Update"]["Catch"][0]["Next"] == "Rollback"
+    assert states["CheckRollout"]["Catch"][0]["Next"] == "Rollback"
+    assert states["Rollback"]["Catch"][0]["Next"] == "Unlock"
+    assert states["CheckRollback"]["Catch"][0]["Next"] == "Unlock"

@@ -1,0 +1,178 @@
+"""From what an iteration recorded to its outcome, and the alert people read."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pushdeploy import alerts
+from pushdeploy.models import Evidence, Image, Rollout, StoppedTask, Target, TargetEvidence, Verdict
+from pushdeploy.outcome import IterationState, Outcome, decide
+from pushdeploy.steps.plan import PlanItem
+from pushdeploy.steps.rollout import Registered
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+OLD, NEW = "arn:aws:ecs:us-east-1:1:task-definition/app:1", "arn:aws:ecs:us-east-1:1:task-definition/app:2"
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:pushdeploy-deploy:aiuteur-backend-v2-abc"
+IMAGE = Image(
+    repository="aiuteur-backend",
+    registry="1.dkr.ecr.us-east-1.amazonaws.com",
+    digest="sha256:" + "b" * 64,
+    tag="v2",
+)
+ITEM = PlanItem(
+    kind="deploy",
+    target=Target(cluster="c", service="svc", container="app", repository="aiuteur-backend"),
+    task_definition=OLD,
+    image=IMAGE,
+)
+REGISTERED = Registered(
+    task_definition=NEW,
+    previous_task_definition=OLD,
+    previous_image="1.dkr.ecr.us-east-1.amazonaws.com/aiuteur-backend@sha256:" + "a" * 64,
+    reused=False,
+)
+CRASH = Evidence(
+    stopped_tasks=[
+        StoppedTask(
+            task_id="t1",
+            task_definition=NEW,
+            stopped_reason="Essential container in task exited",
+            stop_code="EssentialContainerExited",
+            containers=[{"name": "app", "exit_code": 1}],
+        )
+    ],
+    events=["09:01:10Z (service svc) has stopped 1 running tasks: (task t1)."],
+)
+
+
+def rollout(phase: str, verdict: Verdict, reason: str, evidence: Evidence | None = None, **extra) -> Rollout:
+    return Rollout(
+        phase=phase,
+        deployment_id=f"ecs-svc/{phase}",
+        task_definition=NEW if phase == "deploy" else OLD,
+        started_at=T0,
+        wait_seconds=15,
+        verdict=verdict,
+        reason=reason,
+        evidence=evidence or Evidence(),
+        decided_at=T0 + timedelta(seconds=70),
+        **extra,
+    )
+
+
+def state(**kwargs) -> IterationState:
+    return IterationState(item=ITEM, execution=EXECUTION, registered=REGISTERED, **kwargs)
+
+
+def test_a_healthy_rollout_is_deployed_and_runs_the_new_image():
+    result = decide(state(rollout=rollout("deploy", Verdict.HEALTHY, "1/1 tasks running")), T0 + timedelta(seconds=90))
+
+    assert result.outcome == Outcome.DEPLOYED and result.ok and result.severity == "info"
+    assert result.runs_now == NEW and result.runs_now_image == IMAGE.reference
+
+
+def test_a_failed_rollout_with_a_healthy_rollback_is_rolled_back_and_runs_the_previous_image():
+    result = decide(
+        state(
+            rollout=rollout("deploy", Verdict.FAILED, "Essential container in task exited (exit code 1)", CRASH),
+            rollback=rollout("rollback", Verdict.HEALTHY, "1/1 tasks running"),
+        ),
+        T0 + timedelta(seconds=190),
+    )
+
+    assert result.outcome == Outcome.ROLLED_BACK and not result.ok and result.severity == "warning"
+    assert result.runs_now == OLD and result.runs_now_image == REGISTERED.previous_image
+    assert result.reason == "Essential container in task exited (exit code 1)"
+
+
+def test_a_rollback_that_fails_is_critical_and_says_what_to_do():
+    result = decide(
+        state(
+            rollout=rollout("deploy", Verdict.FAILED, "target 10.0.0.5 is unhealthy: Target.ResponseCodeMismatch"),
+            rollback=rollout("rollback", Verdict.TIMED_OUT, "not healthy after 1800 s"),
+        ),
+        T0 + timedelta(seconds=2000),
+    )
+
+    assert result.outcome == Outcome.ROLLBACK_FAILED and result.severity == "critical"
+    assert "the rollback ended TIMED_OUT" in result.reason
+    assert "ACTION NEEDED" in alerts.message(result, IterationState(item=ITEM, execution=EXECUTION))
+
+
+def test_a_crash_of_the_check_step_after_update_still_reports_the_rollback():
+    error = {
+        "Error": "KeyError",
+        "Cause": json.dumps({"errorType": "KeyError", "errorMessage": "'deployments'"}),
+    }
+    result = decide(
+        state(
+            rollout=rollout("deploy", Verdict.IN_PROGRESS, "0/1 new tasks running"),
+            error=error,
+            rollback=rollout("rollback", Verdict.HEALTHY, "ok"),
+        ),
+        T0 + timedelta(seconds=100),
+    )
+
+    assert result.outcome == Outcome.ROLLED_BACK
+    assert result.reason == "KeyError: 'deployments'"
+
+
+def test_a_register_failure_changes_nothing_and_says_so():
+    error = {
+        "Error": "InvalidRequest",
+        "Cause": json.dumps({"errorType": "InvalidRequest", "errorMessage": "nope"}),
+    }
+    recorded = IterationState(item=ITEM, execution=EXECUTION, error=error)
+
+    decided = decide(recorded, T0)
+
+    assert decided.outcome == Outcome.FAILED and decided.runs_now == OLD
+    assert "was not changed" in alerts.message(decided, recorded)
+
+
+def test_superseded_is_quiet_and_ok():
+    result = decide(state(rollout=rollout("deploy", Verdict.SUPERSEDED, "deployment ecs-svc/9 replaced ours")), T0)
+
+    assert result.outcome == Outcome.SUPERSEDED and result.ok
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        (
+            CRASH,
+            "stopped task t1: Essential container in task exited (exit code 1) [EssentialContainerExited]",
+        ),
+        (
+            Evidence(
+                targets=[
+                    TargetEvidence(
+                        target_group="tg",
+                        target_id="10.0.0.5",
+                        port=3001,
+                        state="unhealthy",
+                        reason="Target.ResponseCodeMismatch",
+                        description="Health checks failed with these codes: [502]",
+                    )
+                ]
+            ),
+            "target 10.0.0.5 is unhealthy: Target.ResponseCodeMismatch - Health checks failed with these codes: [502]",
+        ),
+    ],
+)
+def test_the_alert_names_the_cause_what_runs_now_and_where_to_look(evidence, expected):
+    recorded = state(
+        rollout=rollout("deploy", Verdict.FAILED, "why", evidence),
+        rollback=rollout("rollback", Verdict.HEALTHY, "ok"),
+    )
+    result = decide(recorded, T0 + timedelta(seconds=190))
+
+    subject, message = alerts.subject(result), alerts.message(result, recorded)
+
+    assert subject == "[pushdeploy] WARNING: svc ROLLED BACK aiuteur-backend:v2"
+    assert expected in message
+    assert f"What runs now: {OLD}, image {REGISTERED.previous_image} (healthy)" in message
+    assert "Took: 190 s" in message
+    assert f"#/v2/executions/details/{EXECUTION}" in message

@@ -1,0 +1,281 @@
+"""The verdict rules of design.md, one probe at a time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pushdeploy.models import HealthPolicy, Rollout, TargetEvidence, Verdict
+from pushdeploy.verdict import ContainerState, Deployment, Observation, TaskState, is_failing_stop, judge
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+NEW, OLD = "arn:aws:ecs:us-east-1:1:task-definition/app:2", "arn:aws:ecs:us-east-1:1:task-definition/app:1"
+GROUP = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/app-tg/1"
+POLICY = HealthPolicy()
+
+
+def rollout(**changes) -> Rollout:
+    return Rollout(
+        phase="deploy",
+        deployment_id="ecs-svc/2",
+        task_definition=NEW,
+        previous_task_definition=OLD,
+        started_at=T0,
+        wait_seconds=15,
+    ).model_copy(update=changes)
+
+
+def ours(**changes) -> Deployment:
+    fields = {
+        "id": "ecs-svc/2",
+        "task_definition": NEW,
+        "status": "PRIMARY",
+        "rollout_state": "IN_PROGRESS",
+        "desired": 1,
+        "running": 1,
+    }
+    return Deployment(**(fields | changes))
+
+
+def old(**changes) -> Deployment:
+    fields = {
+        "id": "ecs-svc/1",
+        "task_definition": OLD,
+        "status": "ACTIVE",
+        "rollout_state": "COMPLETED",
+        "desired": 0,
+        "running": 1,
+    }
+    return Deployment(**(fields | changes))
+
+
+def running(ip: str = "10.0.0.5", **changes) -> TaskState:
+    fields = {
+        "task_id": f"t-{ip}",
+        "task_definition": NEW,
+        "last_status": "RUNNING",
+        "desired_status": "RUNNING",
+        "ip": ip,
+        "containers": [ContainerState(name="app", health_status="HEALTHY")],
+    }
+    return TaskState(**(fields | changes))
+
+
+def stopped(reason: str, exit_code: int | None = None, stop_code: str | None = None, **changes) -> TaskState:
+    return running(
+        last_status="STOPPED",
+        desired_status="STOPPED",
+        stopped_reason=reason,
+        stop_code=stop_code,
+        containers=[ContainerState(name="app", exit_code=exit_code)],
+        **changes,
+    )
+
+
+def target(state: str, ip: str = "10.0.0.5", reason: str | None = None, description: str | None = None):
+    return TargetEvidence(
+        target_group=GROUP, target_id=ip, port=3001, state=state, reason=reason, description=description
+    )
+
+
+def observe(seconds: float = 60, deployments=None, tasks=(), targets=(), groups=(GROUP,), alarms=(), events=()):
+    return Observation(
+        now=T0 + timedelta(seconds=seconds),
+        deployments=deployments or [ours(), old()],
+        tasks=list(tasks),
+        targets=list(targets),
+        target_groups=list(groups),
+        alarms_in_alarm=list(alarms),
+        events=list(events),
+    )
+
+
+def test_completed_deployment_with_every_target_healthy_is_healthy():
+    done = observe(deployments=[ours(rollout_state="COMPLETED")], tasks=[running()], targets=[target("healthy")])
+
+    judgement = judge(done, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.HEALTHY
+    assert "1/1 tasks running" in judgement.reason
+
+
+def test_the_only_deployment_at_desired_count_is_healthy_even_before_completed():
+    only = observe(deployments=[ours()], tasks=[running()], targets=[target("healthy")])
+
+    assert judge(only, rollout(), POLICY).verdict == Verdict.HEALTHY
+
+
+def test_healthy_targets_but_old_tasks_still_draining_is_in_progress():
+    draining = observe(tasks=[running()], targets=[target("healthy")])
+
+    judgement = judge(draining, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.IN_PROGRESS
+    assert judgement.reason == "waiting for the old tasks to drain"
+    assert 5 <= judgement.wait_seconds <= 60
+
+
+def test_a_target_not_yet_healthy_keeps_the_rollout_in_progress():
+    initial = observe(
+        deployments=[ours(rollout_state="COMPLETED")],
+        tasks=[running()],
+        targets=[target("initial", reason="Elb.InitialHealthChecking")],
+    )
+
+    judgement = judge(initial, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.IN_PROGRESS
+    assert "0/1 new targets healthy" in judgement.reason
+
+
+def test_an_essential_container_exit_fails_at_once_with_its_exit_code():
+    crashed = observe(
+        tasks=[stopped("Essential container in task exited", exit_code=1, stop_code="EssentialContainerExited")]
+    )
+
+    judgement = judge(crashed, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.FAILED
+    assert judgement.reason == "Essential container in task exited (exit code 1)"
+    assert judgement.evidence.stopped_tasks[0].containers[0].exit_code == 1
+
+
+def test_a_pull_error_fails_naming_it():
+    reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s): not found"
+    judgement = judge(observe(tasks=[stopped(reason, stop_code="TaskFailedToStart")]), rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.FAILED
+    assert judgement.reason.startswith("CannotPullContainerError")
+
+
+def test_an_unhealthy_target_fails_with_the_target_health_reason():
+    sick = observe(
+        tasks=[running()],
+        targets=[
+            target(
+                "unhealthy",
+                reason="Target.ResponseCodeMismatch",
+                description="Health checks failed with these codes: [502]",
+            )
+        ],
+    )
+
+    judgement = judge(sick, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.FAILED
+    assert "Target.ResponseCodeMismatch" in judgement.reason
+    assert "[502]" in judgement.reason
+
+
+def test_failures_below_the_budget_do_not_fail_the_rollout():
+    one_crash = observe(tasks=[stopped("Essential container in task exited", exit_code=1), running("10.0.0.9")])
+
+    assert judge(one_crash, rollout(), HealthPolicy(failure_budget=2)).verdict == Verdict.IN_PROGRESS
+
+
+def test_an_old_task_stopped_by_the_scheduler_is_not_a_failure():
+    scaled = stopped("Scaling activity initiated by (deployment ecs-svc/2)", stop_code="ServiceSchedulerInitiated")
+
+    assert not is_failing_stop(scaled)
+    assert not is_failing_stop(stopped("Essential container in task exited", exit_code=0))
+
+
+def test_ecs_marking_our_deployment_failed_is_a_failure():
+    failed = observe(
+        deployments=[
+            ours(
+                rollout_state="FAILED",
+                rollout_state_reason="ECS deployment circuit breaker: tasks failed to start.",
+            )
+        ]
+    )
+
+    judgement = judge(failed, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.FAILED
+    assert "circuit breaker" in judgement.reason
+
+
+def test_ecs_rolling_our_deployment_back_is_a_failure_not_a_supersede():
+    rolled_back = observe(deployments=[Deployment(id="ecs-svc/3", task_definition=OLD, status="PRIMARY")])
+
+    judgement = judge(rolled_back, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.FAILED
+    assert "rolled deployment ecs-svc/2 back" in judgement.reason
+
+
+def test_someone_else_replacing_our_deployment_supersedes_it():
+    newer = "arn:aws:ecs:us-east-1:1:task-definition/app:3"
+    replaced = observe(
+        deployments=[
+            Deployment(id="ecs-svc/3", task_definition=newer, status="PRIMARY"),
+            ours(status="ACTIVE"),
+        ]
+    )
+
+    judgement = judge(replaced, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.SUPERSEDED
+    assert newer in judgement.reason
+
+
+def test_the_deadline_times_out_a_rollout_that_never_decides():
+    slow = observe(seconds=1800, tasks=[])
+
+    judgement = judge(slow, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.TIMED_OUT
+    assert "deadline 1800 s" in judgement.reason
+
+
+def test_a_failure_seen_at_the_deadline_is_still_a_failure():
+    late = observe(seconds=4000, tasks=[stopped("Essential container in task exited", exit_code=2)])
+
+    assert judge(late, rollout(), POLICY).verdict == Verdict.FAILED
+
+
+def test_bake_time_holds_a_healthy_rollout_until_it_has_passed():
+    policy = HealthPolicy(bake_seconds=120)
+    healthy = observe(deployments=[ours(rollout_state="COMPLETED")], tasks=[running()], targets=[target("healthy")])
+
+    first = judge(healthy, rollout(), policy)
+    later = judge(
+        observe(seconds=200, deployments=healthy.deployments, tasks=healthy.tasks, targets=healthy.targets),
+        rollout(healthy_since=first.healthy_since),
+        policy,
+    )
+
+    assert first.verdict == Verdict.IN_PROGRESS and first.reason.startswith("baking")
+    assert first.wait_seconds == 60
+    assert later.verdict == Verdict.HEALTHY
+
+
+def test_an_alarm_firing_during_the_rollout_fails_it():
+    firing = observe(tasks=[running()], alarms=["aiuteur-5xx"])
+
+    judgement = judge(firing, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.FAILED
+    assert "aiuteur-5xx" in judgement.reason
+
+
+def test_a_worker_without_load_balancer_is_healthy_on_running_tasks():
+    worker = observe(deployments=[ours(rollout_state="COMPLETED")], tasks=[running()], groups=())
+
+    assert judge(worker, rollout(), POLICY).verdict == Verdict.HEALTHY
+
+
+def test_a_worker_whose_container_health_check_fails_is_not_healthy():
+    sick = running(health_status="UNHEALTHY", containers=[ContainerState(name="app", health_status="UNHEALTHY")])
+    worker = observe(deployments=[ours(rollout_state="COMPLETED")], tasks=[sick], groups=())
+
+    assert judge(worker, rollout(), POLICY).verdict == Verdict.IN_PROGRESS
+
+
+@pytest.mark.parametrize("seconds", [0, 100, 1799])
+def test_waits_stay_within_bounds_and_the_deadline(seconds):
+    judgement = judge(observe(seconds=seconds, tasks=[]), rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.IN_PROGRESS
+    assert 5 <= judgement.wait_seconds <= 60
