@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test unit lint typecheck template-checks bench build deploy clean
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
-	test -x $(BIN)/python || $(or $(shell command -v python3.12),$(PYTHON)) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
@@ -33,11 +33,12 @@ template-checks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# aws-sam-cli lives in its own venv (scripts/check-template.sh installs it): it pins an older boto3.
 build: $(STAMP)
-	PATH="$(dir $(PYTHON)):$$PATH" $(BIN)/sam build
+	PATH="$(dir $(PYTHON)):$$PATH" "$$(bash scripts/check-template.sh --sam-path)" build
 
 deploy: build
-	$(BIN)/sam deploy --guided
+	"$$(bash scripts/check-template.sh --sam-path)" deploy --guided
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

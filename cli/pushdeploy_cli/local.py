@@ -38,3 +38,50 @@ def run_scenario(
         from pushdeploy_cli.render import print_report
 
         print_report(report, Console())
+
+
+DEMO = [
+    {"name": "healthy-deploy", "pushes": [{"at_seconds": 0, "tag": "v2"}]},
+    {
+        "name": "crash-on-start",
+        "service": {"desired_count": 2},
+        "pushes": [{"at_seconds": 0, "tag": "v2", "behavior": {"kind": "crash", "exit_code": 1}}],
+    },
+    {"name": "alb-unhealthy", "pushes": [{"at_seconds": 0, "tag": "v3", "behavior": {"kind": "unhealthy"}}]},
+]
+
+
+@app.command("demo")
+def demo() -> None:
+    """Deploy a healthy image, then two bad ones, and show what pushdeploy did, step by step.
+
+    Example: pushdeploy local demo
+    """
+    from pushdeploy_cli.render import print_report
+    from pushdeploy_local.runner import run_recorded
+    from pushdeploy_local.scenario import parse_scenario
+
+    console = Console()
+    for scenario in DEMO:
+        with contextlib.redirect_stdout(sys.stderr), _quiet_logs():
+            report, histories = run_recorded(parse_scenario(scenario))
+        print_report(report, console, histories)
+
+
+@contextlib.contextmanager
+def _quiet_logs():  # type: ignore[no-untyped-def]
+    """The handlers' JSON logs are for CloudWatch; the demo shows the timeline instead."""
+    import logging
+    import os
+
+    saved = os.environ.get("POWERTOOLS_LOG_LEVEL")
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+        if saved is None:
+            os.environ.pop("POWERTOOLS_LOG_LEVEL", None)
+        else:
+            os.environ["POWERTOOLS_LOG_LEVEL"] = saved

@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from pushdeploy.settings import PlanSettings
 from pushdeploy.steps.plan import plan
 

@@ -25,8 +25,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.events.models import EventPattern
-from pushdeploy.adapters import aws
 
+from pushdeploy.adapters import aws
 from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.ecs_model import EcsModel
@@ -123,7 +123,7 @@ class LocalCloud:
         boto3.setup_default_session(region_name=REGION)
         boto3.DEFAULT_SESSION.events.register("before-call", self._count_call)  # type: ignore[union-attr]
         enter(self.clock)
-        enter(route_invocations(self._invoke))
+        enter(route_invocations(self.invoke))
         enter(sleep_on(self.clock.sleep))
         enter(ecs_deployments.install(self.model))
         enter(target_health.install(self.model))
@@ -164,7 +164,8 @@ class LocalCloud:
         self._ecr_pattern = EventPattern.load(self.template.ecr_rule_pattern(sorted(self.infra.repositories)))
         self._ecr_rule_target = self.template.ecr_rule_target()
 
-    def _invoke(self, function_name: str, event: Any) -> Any:
+    def invoke(self, function_name: str, event: Any) -> Any:
+        """Run one function's real handler in-process, as Lambda would (counted in the usage)."""
         function, handler = self._handlers[function_name]
         context = LambdaContext(
             function_name=function_name,
@@ -188,11 +189,12 @@ class LocalCloud:
 
     # -- what scenarios do -----------------------------------------------------------------------
 
-    def push_image(self, repository: str, tag: str | None, behavior: Behavior) -> str:
+    def push_image(self, repository: str, tag: str | None, behavior: Behavior, digest: str | None = None) -> str:
         """Put a new image into ECR (as `docker push` would) and tell the model how it behaves."""
         self._pushes += 1
         infrastructure.ensure_repository(self.session, repository, self.infra)
-        digest = infrastructure.put_image(self.session, repository, tag, f"{self.scenario.name}-{self._pushes}")
+        seed = f"{self.scenario.name}-{self._pushes}"
+        digest = infrastructure.put_image(self.session, repository, tag, seed, digest)
         self.model.set_behavior(digest, behavior)
         return digest
 

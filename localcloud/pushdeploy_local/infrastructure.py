@@ -291,8 +291,10 @@ def ensure_repository(session: boto3.session.Session, repository: str, infra: In
         infra.repositories.add(repository)
 
 
-def put_image(session: boto3.session.Session, repository: str, tag: str | None, seed: str) -> str:
-    """Push a distinct image; ECR computes its digest from the manifest."""
+def put_image(
+    session: boto3.session.Session, repository: str, tag: str | None, seed: str, digest: str | None = None
+) -> str:
+    """Push a distinct image (or one whose digest an event already names)."""
     layer = hashlib.sha256(seed.encode()).hexdigest()
     manifest = json.dumps(
         {
@@ -310,7 +312,7 @@ def put_image(session: boto3.session.Session, repository: str, tag: str | None, 
     args: dict[str, Any] = {
         "repositoryName": repository,
         "imageManifest": manifest,
-        "imageDigest": "sha256:" + hashlib.sha256(manifest.encode()).hexdigest(),
+        "imageDigest": digest or "sha256:" + hashlib.sha256(manifest.encode()).hexdigest(),
     }
     if tag:
         args["imageTag"] = tag

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pushdeploy.errors import InvalidRequest
+from pushdeploy.requests import DeployRequest, parse_request
 from pushdeploy_local import report as r
 from pushdeploy_local.cloud import EPOCH, LocalCloud
 from pushdeploy_local.scenario import Push, Scenario
@@ -26,6 +28,11 @@ class PushRecord:
 
 
 def run(scenario: Scenario) -> r.Report:
+    return run_recorded(scenario)[0]
+
+
+def run_recorded(scenario: Scenario) -> tuple[r.Report, dict[str, list[dict[str, Any]]]]:
+    """The report, and each execution's Step Functions history (for timelines)."""
     with LocalCloud(scenario) as cloud:
         records = []
         for index, push in sorted(enumerate(scenario.pushes), key=lambda p: p[1].at_seconds):
@@ -33,7 +40,7 @@ def run(scenario: Scenario) -> r.Report:
             records.append(_perform(cloud, index, push))
         last = max((p.at_seconds for p in scenario.pushes), default=0)
         cloud.run_until_done(last + SETTLE_SECONDS)
-        return _report(cloud, scenario, records)
+        return _report(cloud, scenario, records), {e: cloud.history(e) for e in cloud.executions}
 
 
 def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:
@@ -42,6 +49,7 @@ def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:
         record.executions.append(cloud.start_execution(push.input, f"console-{index}"))
         return record
     if push.event is not None:
+        record.digest = _push_named_image(cloud, push)
         return _deliver(cloud, record, push.event, push.duplicate)
     repository = push.repository_name
     if push.result == "SUCCESS":
@@ -52,6 +60,18 @@ def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:
         record.executions.append(cloud.start_execution({"repository": repository, "tag": push.tag}, f"manual-{index}"))
         return record
     return _deliver(cloud, record, ecr_event(cloud, push, record.digest, index), push.duplicate)
+
+
+def _push_named_image(cloud: LocalCloud, push: Push) -> str | None:
+    """A raw event that is a valid push of a repository the cloud holds: make its image real in ECR."""
+    try:
+        request = parse_request(push.event)
+    except InvalidRequest:
+        return None
+    if not isinstance(request, DeployRequest) or request.repository not in cloud.infra.repositories:
+        return None
+    assert request.digest is not None
+    return cloud.push_image(request.repository, request.tag, push.behavior, digest=request.digest)
 
 
 def _deliver(cloud: LocalCloud, record: PushRecord, event: dict[str, Any], times: int) -> PushRecord:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pushdeploy.errors as errors
-
 from tests.conftest import ASL
 
 

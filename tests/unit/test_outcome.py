@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from pushdeploy import alerts
 from pushdeploy.models import Evidence, Image, Rollout, StoppedTask, Target, TargetEvidence, Verdict
 from pushdeploy.outcome import IterationState, Outcome, decide

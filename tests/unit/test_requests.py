@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
 

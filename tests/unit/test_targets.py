@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pushdeploy.models import Target, TargetsConfig
 from pydantic import ValidationError
+
+from pushdeploy.models import Target, TargetsConfig
 
 BACKEND = {
     "cluster": "aiuteur-cluster",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.taskdef import READ_ONLY_FIELDS, container_image, same_definition, with_image
 

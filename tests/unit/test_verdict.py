@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from pushdeploy.models import HealthPolicy, Rollout, TargetEvidence, Verdict
-from pushdeploy.verdict import ContainerState, Deployment, Observation, TaskState, is_failing_stop, judge
+from pushdeploy.verdict import (
+    UNBALANCED_BAKE_SECONDS,
+    ContainerState,
+    Deployment,
+    Observation,
+    TaskState,
+    is_failing_stop,
+    judge,
+)
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 NEW, OLD = "arn:aws:ecs:us-east-1:1:task-definition/app:2", "arn:aws:ecs:us-east-1:1:task-definition/app:1"
@@ -260,10 +269,14 @@ def test_an_alarm_firing_during_the_rollout_fails_it():
     assert "aiuteur-5xx" in judgement.reason
 
 
-def test_a_worker_without_load_balancer_is_healthy_on_running_tasks():
-    worker = observe(deployments=[ours(rollout_state="COMPLETED")], tasks=[running()], groups=())
+def test_a_worker_without_load_balancer_is_healthy_once_its_tasks_stayed_running_a_while():
+    worker = observe(seconds=60, deployments=[ours(rollout_state="COMPLETED")], tasks=[running()], groups=())
+    later = worker.model_copy(update={"now": worker.now + timedelta(seconds=UNBALANCED_BAKE_SECONDS)})
 
-    assert judge(worker, rollout(), POLICY).verdict == Verdict.HEALTHY
+    first = judge(worker, rollout(), POLICY)
+
+    assert first.verdict == Verdict.IN_PROGRESS and first.reason.startswith("baking")
+    assert judge(later, rollout(healthy_since=first.healthy_since), POLICY).verdict == Verdict.HEALTHY
 
 
 def test_a_worker_whose_container_health_check_fails_is_not_healthy():

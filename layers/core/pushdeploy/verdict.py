@@ -36,6 +36,9 @@ FAILING_STOP_MARKERS = (
     "Task failed container health checks",
 )
 ESSENTIAL_EXIT = "Essential container in task exited"
+# A task that is merely RUNNING has proven nothing: without a target group to pass, a rollout must
+# also stay clean this long (at least) before it is called healthy.
+UNBALANCED_BAKE_SECONDS = 30
 
 
 class ContainerState(Frozen):
@@ -138,8 +141,9 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
         return verdict(Verdict.IN_PROGRESS, waiting_for, _clamp(POLL_SECONDS, policy.deadline_seconds - elapsed))
     healthy_since = rollout.healthy_since or observation.now
     baked = (observation.now - healthy_since).total_seconds()
-    if baked < policy.bake_seconds:
-        remaining = policy.bake_seconds - baked
+    bake = policy.bake_seconds if observation.target_groups else max(policy.bake_seconds, UNBALANCED_BAKE_SECONDS)
+    if baked < bake:
+        remaining = bake - baked
         return verdict(
             Verdict.IN_PROGRESS,
             f"baking: {int(remaining)} s to go",

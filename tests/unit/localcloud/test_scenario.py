@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from pushdeploy_local.scenario import (
     DEFAULT_CLUSTER,
     DEFAULT_CONTAINER,

@@ -1,0 +1,75 @@
+"""The real handlers and the real ASL on the local cloud, looked at from inside."""
+
+from __future__ import annotations
+
+import json
+
+from pushdeploy_local.cloud import LocalCloud
+from pushdeploy_local.runner import ecr_event
+from pushdeploy_local.scenario import Healthy, Push, parse_scenario
+
+READ_ONLY = {"taskDefinitionArn", "revision", "registeredAt", "registeredBy", "status"}
+
+
+def deploy(cloud: LocalCloud, tag: str) -> str:
+    digest = cloud.push_image("aiuteur-backend", tag, Healthy())
+    cloud.deliver(ecr_event(cloud, Push(tag=tag), digest, index=1))
+    cloud.run_until_done(3600)
+    return digest
+
+
+def test_the_registered_task_definition_differs_from_the_current_one_only_in_the_image():
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        ecs = cloud.session.client("ecs")
+
+        digest = deploy(cloud, "v2")
+
+        before = ecs.describe_task_definition(taskDefinition="aiuteur-backend:1", include=["TAGS"])
+        after = ecs.describe_task_definition(taskDefinition="aiuteur-backend:2", include=["TAGS"])
+        old, new = before["taskDefinition"], after["taskDefinition"]
+        assert new["containerDefinitions"][0].pop("image") == f"{cloud.infra.registry}/aiuteur-backend@{digest}"
+        assert old["containerDefinitions"][0].pop("image").endswith("@" + cloud.infra.initial_digest)
+        assert {k: v for k, v in new.items() if k not in READ_ONLY} == {
+            k: v for k, v in old.items() if k not in READ_ONLY
+        }
+        assert after["tags"] == before["tags"]
+        for key in ("environment", "secrets", "logConfiguration", "healthCheck"):
+            assert new["containerDefinitions"][0][key] == old["containerDefinitions"][0][key]
+
+
+def test_running_the_same_push_twice_registers_once():
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        deploy(cloud, "v2")
+        ecs = cloud.session.client("ecs")
+        history = cloud.history(cloud.executions[0])
+        register_input = next(
+            json.loads(e["lambdaFunctionScheduledEventDetails"]["input"])
+            for e in history
+            if e["type"] == "LambdaFunctionScheduled"
+            and "RegisterFunction" in e["lambdaFunctionScheduledEventDetails"]["resource"]
+        )
+
+        again = cloud.invoke("RegisterFunction", register_input)
+
+        assert again["reused"] is True
+        assert again["task_definition"].endswith("aiuteur-backend:2")
+        assert again["previous_task_definition"].endswith("aiuteur-backend:1")
+        assert len(ecs.list_task_definitions(familyPrefix="aiuteur-backend")["taskDefinitionArns"]) == 2
+
+
+def test_a_target_whose_container_is_not_in_the_task_definition_fails_the_plan_and_changes_nothing():
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        ssm = cloud.session.client("ssm")
+        targets = json.loads(ssm.get_parameter(Name=cloud.infra.targets_parameter)["Parameter"]["Value"])
+        targets["targets"][0]["container"] = "api"
+        ssm.put_parameter(Name=cloud.infra.targets_parameter, Value=json.dumps(targets), Overwrite=True)
+
+        execution = cloud.start_execution({"service": "aiuteur-backend-service", "tag": "v1"}, "wrong-container")
+        cloud.run_until_done(600)
+
+        described = cloud.describe(execution)
+        assert described["status"] == "FAILED"
+        assert described["error"] == "InvalidRequest"
+        assert "container 'api' is not in task definition" in described["cause"]
+        assert "aiuteur-backend" in described["cause"]
+        assert not {"ecs:RegisterTaskDefinition", "ecs:UpdateService", "dynamodb:PutItem"} & set(cloud.usage.api_calls)
