@@ -210,7 +210,7 @@ def task_definition(
             # node:20-alpine has no curl (the guide's check fails on every task); wget is busybox's.
             "command": [
                 "CMD-SHELL",
-                f"wget -q -O /dev/null http://localhost:{CONTAINER_PORT}/api/health || exit 1",
+                f"wget -q -O /dev/null http://127.0.0.1:{CONTAINER_PORT}/api/health || exit 1",
             ],
             "interval": 30,
             "timeout": 5,
