@@ -119,7 +119,7 @@ class LocalCloud:
         enter = self._stack.enter_context
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
-        self.session = boto3.session.Session(region_name=REGION)  # the cloud's own calls, not counted
+        self.session = infrastructure.Clients(REGION)  # the cloud's own calls, not counted
         boto3.setup_default_session(region_name=REGION)
         boto3.DEFAULT_SESSION.events.register("before-call", self._count_call)  # type: ignore[union-attr]
         enter(self.clock)

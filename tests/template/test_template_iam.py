@@ -55,8 +55,8 @@ FUNCTION_ACTIONS = {
         "ecs:DescribeTaskDefinition",
         "ecs:ListTaskDefinitions",
     },
-    "LockFunction": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"},
-    "UnlockFunction": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"},
+    "LockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:DescribeExecution"},
+    "UnlockFunction": {"dynamodb:UpdateItem"},
     "RegisterFunction": {
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",

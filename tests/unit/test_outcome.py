@@ -27,6 +27,7 @@ ITEM = PlanItem(
     target=Target(cluster="c", service="svc", container="app", repository="aiuteur-backend"),
     task_definition=OLD,
     image=IMAGE,
+    requested_at=T0,
 )
 REGISTERED = Registered(
     task_definition=NEW,

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pushdeploy.models import Rollout, Verdict
+from pushdeploy.steps.lock import LockOutput
 from pushdeploy.steps.plan import PlanItem
 from pushdeploy.steps.rollout import Registered
 
@@ -51,6 +52,7 @@ class IterationState(BaseModel):
 
     item: PlanItem
     execution: str
+    lock: LockOutput | None = None
     registered: Registered | None = None
     rollout: Rollout | None = None
     rollback: Rollout | None = None
@@ -106,6 +108,8 @@ def decide(state: IterationState, now: datetime) -> TargetResult:
             **fields,
         )
 
+    if state.lock is not None and state.lock.status == "superseded":
+        return result(Outcome.SUPERSEDED, state.lock.reason, item.task_definition, None, None)
     if item.kind == "rollback":
         if rollback and rollback.verdict == Verdict.HEALTHY:
             return result(Outcome.REVERTED, rollback.reason, rollback.task_definition, None, True)

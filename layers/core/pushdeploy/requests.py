@@ -6,6 +6,7 @@ InvalidRequest naming the problem. Nothing here calls AWS.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -38,6 +39,7 @@ class EcrImageActionEvent(BaseModel):
     detail_type: Literal["ECR Image Action"] = Field(alias="detail-type")
     account: str = Field(pattern=r"^\d{12}$")
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    time: datetime
     detail: EcrImageActionDetail
 
 
@@ -56,6 +58,7 @@ class DeployRequest(BaseModel):
     event_id: str | None = Field(None, max_length=64)
     account: str | None = Field(None, pattern=r"^\d{12}$")
     region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    requested_at: datetime | None = None  # the push's time; a console request is ordered by its start
 
     @model_validator(mode="after")
     def _names_something(self) -> DeployRequest:
@@ -92,6 +95,8 @@ class Ignored(BaseModel):
 
 
 Request = DeployRequest | RollbackRequest
+# Fields of DeployRequest that only an ECR event fills in.
+INTERNAL_FIELDS = frozenset({"source", "event_id", "account", "region", "requested_at"})
 
 
 def parse_request(payload: Any) -> Request | Ignored:
@@ -102,10 +107,10 @@ def parse_request(payload: Any) -> Request | Ignored:
         return _from_event(payload)
     if payload.get("action") == "rollback":
         return _validated(RollbackRequest, payload, "console input")
-    request = _validated(DeployRequest, payload, "console input")
-    if request.source != "manual":
-        raise InvalidRequest("console input: 'source' is set by pushdeploy, leave it out")
-    return request
+    internal = sorted(INTERNAL_FIELDS & payload.keys())
+    if internal:
+        raise InvalidRequest(f"console input: {', '.join(map(repr, internal))} is set by pushdeploy, leave it out")
+    return _validated(DeployRequest, payload, "console input")
 
 
 def _from_event(payload: dict[str, Any]) -> DeployRequest | Ignored:
@@ -133,6 +138,7 @@ def _from_event(payload: dict[str, Any]) -> DeployRequest | Ignored:
         "event_id": event.id,
         "account": event.account,
         "region": event.region,
+        "requested_at": event.time,
     }
     return _validated(DeployRequest, request, "event")
 

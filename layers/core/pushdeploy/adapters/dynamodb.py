@@ -1,7 +1,12 @@
-"""Amazon DynamoDB: the per-service lock, one item per service, taken with a conditional write."""
+"""Amazon DynamoDB: the per-service lock, one item per service.
+
+The item holds the `holder` (the execution deploying the service now) and the `newest` push seen for
+the service (its execution and its order key). Every change is one conditional write.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -12,53 +17,84 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-@translate_throttling
-def acquire(
-    table: str,
-    service: str,
-    holder: str,
-    detail: str,
-    now: int,
-    expires_at: int,
-    *,
-    dynamodb: DynamoDBClient | None = None,
-) -> str | None:
-    """Take the lock for `holder`; None when taken (or already held by it), else the holder that has it."""
-    dynamodb = dynamodb or client("dynamodb")
-    try:
-        dynamodb.put_item(
-            TableName=table,
-            Item={
-                "service": {"S": service},
-                "holder": {"S": holder},
-                "detail": {"S": detail},
-                "acquired_at": {"N": str(now)},
-                "expires_at": {"N": str(expires_at)},
-            },
-            ConditionExpression="attribute_not_exists(service) OR holder = :me OR expires_at < :now",
-            ExpressionAttributeValues={":me": {"S": holder}, ":now": {"N": str(now)}},
-        )
-        return None
-    except ClientError as exc:
-        if error_code(exc) != "ConditionalCheckFailedException":
-            raise
-    item = dynamodb.get_item(TableName=table, Key={"service": {"S": service}}, ConsistentRead=True).get("Item", {})
-    return item.get("holder", {}).get("S", "another execution")
+@dataclass(frozen=True)
+class LockItem:
+    holder: str | None
+    newest: str | None
+    expires_at: int | None
 
 
-@translate_throttling
-def release(table: str, service: str, holder: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
-    """Release the lock if `holder` has it; False when it did not (released already, or taken over)."""
-    dynamodb = dynamodb or client("dynamodb")
+def _conditional(call: object) -> bool:
+    """Run a conditional write; False when its condition did not hold."""
     try:
-        dynamodb.delete_item(
-            TableName=table,
-            Key={"service": {"S": service}},
-            ConditionExpression="holder = :me",
-            ExpressionAttributeValues={":me": {"S": holder}},
-        )
+        call()  # type: ignore[operator]
         return True
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
+
+
+@translate_throttling
+def read(table: str, service: str, *, dynamodb: DynamoDBClient | None = None) -> LockItem:
+    dynamodb = dynamodb or client("dynamodb")
+    item = dynamodb.get_item(TableName=table, Key={"service": {"S": service}}, ConsistentRead=True).get("Item", {})
+    expires = item.get("expires_at", {}).get("N")
+    return LockItem(
+        holder=item.get("holder", {}).get("S"),
+        newest=item.get("newest", {}).get("S"),
+        expires_at=int(expires) if expires else None,
+    )
+
+
+@translate_throttling
+def note_push(table: str, service: str, execution: str, order: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
+    """Record `execution` as the newest push for the service; False when a newer one is recorded already."""
+    dynamodb = dynamodb or client("dynamodb")
+    return _conditional(
+        lambda: dynamodb.update_item(
+            TableName=table,
+            Key={"service": {"S": service}},
+            UpdateExpression="SET newest = :me, newest_order = :order",
+            ConditionExpression="attribute_not_exists(newest_order) OR newest_order <= :order",
+            ExpressionAttributeValues={":me": {"S": execution}, ":order": {"S": order}},
+        )
+    )
+
+
+@translate_throttling
+def take(
+    table: str, service: str, execution: str, now: int, expires_at: int, *, dynamodb: DynamoDBClient | None = None
+) -> bool:
+    """Become the holder: only the newest push may, and only when the lock is free, ours, or expired."""
+    dynamodb = dynamodb or client("dynamodb")
+    return _conditional(
+        lambda: dynamodb.update_item(
+            TableName=table,
+            Key={"service": {"S": service}},
+            UpdateExpression="SET holder = :me, acquired_at = :now, expires_at = :expires",
+            ConditionExpression=(
+                "newest = :me AND (attribute_not_exists(holder) OR holder = :me OR expires_at < :now)"
+            ),
+            ExpressionAttributeValues={
+                ":me": {"S": execution},
+                ":now": {"N": str(now)},
+                ":expires": {"N": str(expires_at)},
+            },
+        )
+    )
+
+
+@translate_throttling
+def release(table: str, service: str, holder: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
+    """Free the lock if `holder` has it; False when it did not (released already, or recovered by another)."""
+    dynamodb = dynamodb or client("dynamodb")
+    return _conditional(
+        lambda: dynamodb.update_item(
+            TableName=table,
+            Key={"service": {"S": service}},
+            UpdateExpression="REMOVE holder, acquired_at, expires_at",
+            ConditionExpression="holder = :holder",
+            ExpressionAttributeValues={":holder": {"S": holder}},
+        )
+    )

@@ -29,3 +29,15 @@ def start_execution(state_machine: str, name: str, document: str, *, sfn: SFNCli
             return execution, False
         raise
     return str(answer["executionArn"]), True
+
+
+@translate_throttling
+def execution_status(execution: str, *, sfn: SFNClient | None = None) -> str:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED (or PENDING_REDRIVE); NOT_FOUND for an unknown one."""
+    sfn = sfn or client("stepfunctions")
+    try:
+        return str(sfn.describe_execution(executionArn=execution)["status"])
+    except ClientError as exc:
+        if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn"):
+            return "NOT_FOUND"
+        raise

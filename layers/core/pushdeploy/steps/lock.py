@@ -1,17 +1,26 @@
-"""Lock and Unlock: one deployment in flight per service."""
+"""Lock and Unlock: one deployment in flight per service, and the newest push goes next.
+
+A push that finds the service busy waits (LockBusy, retried by the ASL). When the service frees up,
+only the newest push seen for it may take it: older waiting pushes end `superseded`, quietly. A lock
+whose holder is no longer running (aborted, timed out, failed outside its Catch) is recovered at once;
+the item's expiry is the last resort.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
-from pushdeploy.adapters import dynamodb
+from pushdeploy.adapters import dynamodb, stepfunctions
 from pushdeploy.errors import LockBusy
 from pushdeploy.steps.plan import PlanItem
 
-# The lock outlives a stuck execution by at most this much beyond its own deadline (the last resort;
-# the holder's status is checked first in a later version).
+logger = Logger(child=True)
+
+# How long past its deadline a holder that cannot be asked about keeps the lock (the last resort).
 LOCK_GRACE_SECONDS = 3600
 
 
@@ -22,18 +31,40 @@ class LockInput(BaseModel):
 
 class LockOutput(BaseModel):
     service: str
+    status: Literal["held", "superseded"]
     holder: str
-    expires_at: int
+    reason: str = ""
+
+
+def order_key(item: PlanItem, execution: str) -> str:
+    """Pushes are ordered by when they were requested; the execution breaks ties (ISO times sort as text)."""
+    return f"{item.requested_at.astimezone(UTC).isoformat()}|{execution}"
 
 
 def lock(request: LockInput, table: str) -> LockOutput:
+    item, me = request.item, request.execution
+    key = item.target.key
+    if not dynamodb.note_push(table, key, me, order_key(item, me)):
+        return _superseded(key, dynamodb.read(table, key).newest)
     now = int(datetime.now(UTC).timestamp())
-    expires_at = now + 2 * request.item.target.policy.deadline_seconds + LOCK_GRACE_SECONDS
-    key = request.item.target.key
-    holder = dynamodb.acquire(table, key, request.execution, request.item.kind, now, expires_at)
-    if holder is not None:
-        raise LockBusy(f"{key} is being deployed by {holder}")
-    return LockOutput(service=key, holder=request.execution, expires_at=expires_at)
+    expires_at = now + 2 * item.target.policy.deadline_seconds + LOCK_GRACE_SECONDS
+    if dynamodb.take(table, key, me, now, expires_at):
+        return LockOutput(service=key, status="held", holder=me)
+    current = dynamodb.read(table, key)
+    if current.newest != me:
+        return _superseded(key, current.newest)
+    if current.holder and stepfunctions.execution_status(current.holder) != "RUNNING":
+        logger.warning("recovering the lock of an execution that has ended", extra={"holder": current.holder})
+        dynamodb.release(table, key, current.holder)
+        if dynamodb.take(table, key, me, now, expires_at):
+            return LockOutput(service=key, status="held", holder=me)
+    raise LockBusy(f"{key} is being deployed by {current.holder}")
+
+
+def _superseded(service: str, newer: str | None) -> LockOutput:
+    reason = f"a newer push ({(newer or 'unknown').rsplit(':', 1)[-1]}) deploys {service} instead"
+    logger.info("superseded", extra={"service": service, "newer": newer})
+    return LockOutput(service=service, status="superseded", holder=newer or "", reason=reason)
 
 
 class UnlockOutput(BaseModel):

@@ -5,6 +5,7 @@ Nothing is written here: an input that cannot be valid fails this step before an
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -27,6 +28,7 @@ class PlanItem(BaseModel):
     task_definition: str  # what the service runs at plan time
     image: Image | None = None  # deploy: the image to run
     rollback_to: str | None = None  # rollback: the task definition to go back to
+    requested_at: datetime  # orders the pushes for one service: the newest goes next
 
 
 class PlanOutput(BaseModel):
@@ -68,7 +70,15 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
         if running == image.reference:
             already.append(target.key)
             continue
-        items.append(PlanItem(kind="deploy", target=target, task_definition=service["taskDefinition"], image=image))
+        items.append(
+            PlanItem(
+                kind="deploy",
+                target=target,
+                task_definition=service["taskDefinition"],
+                image=image,
+                requested_at=request.requested_at or datetime.now(UTC),
+            )
+        )
     if not items:
         return PlanOutput(action="ignore", reason=f"{', '.join(already)} already run {image.label}")
     return PlanOutput(action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=items)
@@ -110,6 +120,7 @@ def _plan_rollback(request: RollbackRequest, config: TargetsConfig) -> PlanOutpu
         target=target,
         task_definition=current_arn,
         rollback_to=destination["taskDefinitionArn"],
+        requested_at=datetime.now(UTC),
     )
     return PlanOutput(action="rollback", reason=f"roll {target.key} back to {item.rollback_to}", items=[item])
 

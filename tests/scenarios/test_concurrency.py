@@ -1,0 +1,45 @@
+"""Pushes that overlap: one deployment per service at a time, and the newest push goes next."""
+
+from __future__ import annotations
+
+from tests.scenarios.conftest import run
+
+
+def test_pushes_during_a_deployment_wait_and_only_the_newest_goes_next():
+    report = run(
+        "queue", [{"at_seconds": 0, "tag": "v2"}, {"at_seconds": 10, "tag": "v3"}, {"at_seconds": 20, "tag": "v4"}]
+    )
+
+    v2, v3, v4 = report.pushes
+    assert v2.outcome == "deployed"
+    assert v3.outcome == "superseded" and "newer push" in v3.reason
+    assert v4.outcome == "deployed"
+    assert v4.verdict_at_seconds > v2.finished_at_seconds  # never interleaved
+    assert report.final.tag == "v4" and report.final.healthy
+    assert report.alerts == []
+    assert report.api_calls["ecs:UpdateService"] == 2
+
+
+def test_a_bad_push_queued_behind_a_good_one_is_rolled_back_to_the_good_one():
+    crash = {"kind": "crash"}
+    report = run("queue-bad", [{"at_seconds": 0, "tag": "v2"}, {"at_seconds": 5, "tag": "v3", "behavior": crash}])
+
+    v2, v3 = report.pushes
+    assert (v2.outcome, v3.outcome) == ("deployed", "rolled_back")
+    assert report.final.tag == "v2" and report.final.healthy
+    assert len(report.alerts) == 1 and "v3" in report.alerts[0].subject
+
+
+def test_a_manual_rollback_during_a_deployment_runs_after_it():
+    report = run(
+        "rollback-during-deploy",
+        [
+            {"at_seconds": 0, "tag": "v2"},
+            {"at_seconds": 20, "input": {"action": "rollback", "service": "aiuteur-backend-service"}},
+        ],
+    )
+
+    deploy, rollback = report.pushes
+    assert deploy.outcome == "deployed"
+    assert rollback.outcome == "reverted"
+    assert report.final.tag == "v1" and report.final.task_definition.endswith(":1")
