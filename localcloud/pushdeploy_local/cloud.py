@@ -70,6 +70,19 @@ class LambdaContext:
         return 30_000
 
 
+class InjectedCrash(Exception):
+    """A Lambda invocation that died (a fault the local cloud injects on purpose)."""
+
+
+@dataclass
+class Fault:
+    """Crash `times` invocations of one function, before or after its handler did its work."""
+
+    function: str
+    after_handler: bool
+    times: int
+
+
 @dataclass
 class Usage:
     """What the deployer consumed: its AWS calls, Lambda invocations and their duration."""
@@ -92,6 +105,7 @@ class LocalCloud:
         self._stack = contextlib.ExitStack()
         self._saved_env: dict[str, str | None] = {}
         self._pushes = 0
+        self._faults: list[Fault] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -174,10 +188,18 @@ class LocalCloud:
             aws_request_id=hashlib.sha1(f"{function_name}{time.monotonic_ns()}".encode()).hexdigest()[:32],
         )
         self.usage.invocations[function_name] += 1
+        fault = next((f for f in self._faults if f.function == function_name and f.times > 0), None)
+        if fault is not None:
+            fault.times -= 1
         self._in_handler.active = True
         started = time.perf_counter()
         try:
-            return handler(event, context)
+            if fault is not None and not fault.after_handler:
+                raise InjectedCrash(f"{function_name} crashed before doing anything")
+            result = handler(event, context)
+            if fault is not None:
+                raise InjectedCrash(f"{function_name} crashed after doing its work")
+            return result
         finally:
             billed_ms = max(1, int((time.perf_counter() - started) * 1000) + 1)
             self.usage.gb_seconds += billed_ms / 1000 * function.memory_mb / 1024
@@ -186,6 +208,10 @@ class LocalCloud:
     def _count_call(self, model: Any, **_: Any) -> None:
         if getattr(self._in_handler, "active", False):
             self.usage.api_calls[f"{model.service_model.signing_name}:{model.name}"] += 1
+
+    def crash(self, function: str, *, after_handler: bool, times: int = 1) -> None:
+        """Make the next `times` invocations of `function` crash (after its AWS calls, if `after_handler`)."""
+        self._faults.append(Fault(function, after_handler, times))
 
     # -- what scenarios do -----------------------------------------------------------------------
 

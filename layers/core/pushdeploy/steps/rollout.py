@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from pushdeploy import taskdef
 from pushdeploy.adapters import ecs
+from pushdeploy.errors import StepFailed
 from pushdeploy.models import Rollout
 from pushdeploy.steps.plan import PlanItem
 from pushdeploy.verdict import POLL_SECONDS
@@ -89,6 +90,10 @@ def rollback(request: RollbackInput) -> Rollout:
     destination = item.rollback_to or (
         request.registered.previous_task_definition if request.registered else item.task_definition
     )
+    status = ecs.describe_task_definition(destination).get("status")
+    if status != "ACTIVE":
+        # ECS cannot start tasks of an INACTIVE task definition: this rollback cannot succeed.
+        raise StepFailed(f"cannot roll back: task definition {destination} is {status} (deregistered)")
     return _roll_to(item.target.cluster, item.target.service, destination, "rollback", previous=None)
 
 
