@@ -18,4 +18,5 @@ tracer = Tracer()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # `input` is the execution input as people and EventBridge send it: pushdeploy.requests validates it
     # and names what is wrong, which a generic parser error would not.
-    return plan(event.get("input"), SETTINGS.targets_parameter).model_dump(mode="json")
+    _, _, _, region, account, *_ = context.invoked_function_arn.split(":")
+    return plan(event.get("input"), SETTINGS.targets_parameter, account, region).model_dump(mode="json")

@@ -175,7 +175,8 @@ class LocalCloud:
         }
         for name, function in self.template.functions.items():
             self._handlers[name] = (function, getattr(_load_module(function, values), function.attribute))
-        self._ecr_pattern = EventPattern.load(self.template.ecr_rule_pattern(sorted(self.infra.repositories)))
+        self._ecr_pattern_text = self.template.ecr_rule_pattern(sorted(self.infra.repositories))
+        self._ecr_pattern = EventPattern.load(self._ecr_pattern_text)
         self._ecr_rule_target = self.template.ecr_rule_target()
 
     def invoke(self, function_name: str, event: Any) -> Any:
@@ -227,10 +228,8 @@ class LocalCloud:
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         """EventBridge: the real rule pattern decides; a match invokes the rule's target (the Trigger)."""
         if not self._ecr_pattern.matches_event(event):
-            return {
-                "outcome": "ignored",
-                "reason": "the EventBridge rule's pattern does not match this event",
-            }
+            why = unmatched(json.loads(self._ecr_pattern_text), event) or "the event"
+            return {"outcome": "ignored", "reason": f"the EventBridge rule's pattern does not match {why}"}
         answer = self.session.client("lambda").invoke(
             FunctionName=self._ecr_rule_target, Payload=json.dumps(event).encode()
         )
@@ -295,6 +294,26 @@ class LocalCloud:
 
     def alerts(self) -> list[dict[str, Any]]:
         return infrastructure.published_alerts(self.session, self.infra)
+
+
+def unmatched(pattern: dict[str, Any], event: Any, path: str = "") -> str | None:
+    """The first field of `event` that an EventBridge pattern of plain values and `exists` rejects."""
+    for key, allowed in pattern.items():
+        where = f"{path}{key}"
+        present = isinstance(event, dict) and key in event
+        value = event.get(key) if isinstance(event, dict) else None
+        if isinstance(allowed, dict):
+            deeper = unmatched(allowed, value if isinstance(value, dict) else {}, f"{where}.")
+            if deeper:
+                return deeper
+            continue
+        exists = [a["exists"] for a in allowed if isinstance(a, dict) and "exists" in a]
+        if exists and exists[0] != present:
+            return f"{where} ({'absent' if not present else 'present'})"
+        values = [a for a in allowed if not isinstance(a, dict)]
+        if values and value not in values:
+            return f"{where} {str(value)[:80]!r} (the rule takes {values})"
+    return None
 
 
 _modules: dict[str, ModuleType] = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.runner import ecr_event
 from pushdeploy_local.scenario import Healthy, Push, parse_scenario
@@ -72,4 +74,34 @@ def test_a_target_whose_container_is_not_in_the_task_definition_fails_the_plan_a
         assert described["error"] == "InvalidRequest"
         assert "container 'api' is not in task definition" in described["cause"]
         assert "aiuteur-backend" in described["cause"]
-        assert not {"ecs:RegisterTaskDefinition", "ecs:UpdateService", "dynamodb:PutItem"} & set(cloud.usage.api_calls)
+        assert not {"ecs:RegisterTaskDefinition", "ecs:UpdateService", "dynamodb:UpdateItem"} & set(
+            cloud.usage.api_calls
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda t: t["targets"][0].update(colour="red"), "colour"),
+        (lambda t: t["targets"].append(dict(t["targets"][0])), "twice"),
+        (lambda t: t["targets"][0].update(tags=["v[0-9]"]), "tags"),
+        (lambda t: t.update(targets="aiuteur-backend-service"), "targets"),
+    ],
+    ids=["unknown-field", "duplicate-service", "bracket-glob", "not-a-list"],
+)
+def test_a_bad_targets_configuration_fails_the_plan_naming_it_and_changes_nothing(change, named):
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        ssm = cloud.session.client("ssm")
+        targets = json.loads(ssm.get_parameter(Name=cloud.infra.targets_parameter)["Parameter"]["Value"])
+        change(targets)
+        ssm.put_parameter(Name=cloud.infra.targets_parameter, Value=json.dumps(targets), Overwrite=True)
+
+        execution = cloud.start_execution({"service": "aiuteur-backend-service", "tag": "v1"}, "bad-targets")
+        cloud.run_until_done(600)
+
+        described = cloud.describe(execution)
+        assert described["error"] == "InvalidRequest"
+        assert "targets parameter '/pushdeploy/targets'" in described["cause"] and named in described["cause"]
+        assert not {"ecs:RegisterTaskDefinition", "ecs:UpdateService", "dynamodb:UpdateItem"} & set(
+            cloud.usage.api_calls
+        )

@@ -37,11 +37,20 @@ class PlanOutput(BaseModel):
     items: list[PlanItem] = Field(default_factory=list)
 
 
-def plan(payload: Any, targets_parameter: str) -> PlanOutput:
+def plan(payload: Any, targets_parameter: str, account: str, region: str) -> PlanOutput:
+    """`account` and `region` are the deployer's own: it deploys images of its own registry only."""
     request = parse_request(payload)
     if isinstance(request, Ignored):
         logger.info("ignored", extra={"reason": request.reason})
         return PlanOutput(action="ignore", reason=request.reason)
+    if isinstance(request, DeployRequest) and (request.account or account, request.region or region) != (
+        account,
+        region,
+    ):
+        raise InvalidRequest(
+            f"event: the push is in account {request.account} region {request.region}; "
+            f"this deployer serves account {account} region {region}"
+        )
     config = ssm.load_targets(targets_parameter)
     if isinstance(request, RollbackRequest):
         return _plan_rollback(request, config)
@@ -50,6 +59,8 @@ def plan(payload: Any, targets_parameter: str) -> PlanOutput:
 
 def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
     targets = _deploy_targets(request, config)
+    if not targets and request.source == "manual":
+        raise InvalidRequest(f"no target follows {request.repository}:{request.tag} (see the targets configuration)")
     if not targets:
         reason = f"no target watches {request.repository}:{request.tag}"
         logger.info("ignored", extra={"reason": reason})
@@ -111,6 +122,9 @@ def _plan_rollback(request: RollbackRequest, config: TargetsConfig) -> PlanOutpu
     current_arn = service["taskDefinition"]
     to = _rollback_destination(request.to, current_arn)
     destination = ecs.describe_task_definition(to)
+    family = current_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    if destination.get("family") != family:
+        raise InvalidRequest(f"'to' names family {destination.get('family')!r}; {request.service!r} runs {family!r}")
     if taskdef.container_image(destination, target.container) is None:
         taskdef.with_image(destination, target.container, "")  # raises, naming the containers
     if destination["taskDefinitionArn"] == current_arn:
