@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: lint typecheck template-checks unit
 
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

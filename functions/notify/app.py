@@ -1,11 +1,12 @@
-"""Notify step: the target's outcome; an SNS alert when it did not end healthy."""
+"""Notify step: the target's outcome; an SNS alert when it did not end healthy; its metrics."""
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from pushdeploy import metrics as outcome_metrics
 from pushdeploy.outcome import IterationState
 from pushdeploy.settings import NotifySettings
 from pushdeploy.steps.notify import notify
@@ -13,10 +14,14 @@ from pushdeploy.steps.notify import notify
 SETTINGS = NotifySettings.from_env()
 logger = Logger()
 tracer = Tracer()
+metrics = Metrics()
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 @event_parser(model=IterationState)
 def handler(event: IterationState, context: LambdaContext) -> dict[str, Any]:
-    return notify(event, SETTINGS.alert_topic_arn, SETTINGS.notify_on_success).model_dump(mode="json")
+    result = notify(event, SETTINGS.alert_topic_arn, SETTINGS.notify_on_success)
+    outcome_metrics.record(metrics, result)
+    return result.model_dump(mode="json")

@@ -13,6 +13,7 @@ import importlib.util
 import io
 import json
 import os
+import sys
 import threading
 import time
 import zipfile
@@ -31,6 +32,7 @@ from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.ecs_model import EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, target_health
+from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import sleep_on
 from pushdeploy_local.scenario import Behavior, Scenario
@@ -51,6 +53,7 @@ _ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "pushdeploy",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # the service runs on Fargate; loading moto's AMIs costs 0.6 s
 }
 
 
@@ -68,6 +71,24 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
+
+
+class _Tee(io.TextIOBase):
+    """Pass everything the handlers print on, and keep it: every line, and the embedded-metric ones parsed."""
+
+    def __init__(self, stream: Any, printed: list[str], metrics: list[dict[str, Any]]) -> None:
+        self._stream, self._printed, self._metrics, self._partial = stream, printed, metrics, ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        self._printed.extend(lines)
+        for line in lines:
+            if line.startswith('{"_aws"'):
+                self._metrics.append(json.loads(line))
+        return int(self._stream.write(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
 
 
 class InjectedCrash(Exception):
@@ -106,6 +127,8 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self._pushes = 0
         self._faults: list[Fault] = []
+        self.printed: list[str] = []  # every line the handlers printed (their logs, their metrics)
+        self.metrics: list[dict[str, Any]] = []  # the embedded-metric documents among them
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -131,6 +154,7 @@ class LocalCloud:
 
     def _start(self) -> None:
         enter = self._stack.enter_context
+        enter(contextlib.redirect_stdout(_Tee(sys.stdout, self.printed, self.metrics)))
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
         self.session = infrastructure.Clients(REGION)  # the cloud's own calls, not counted
@@ -138,6 +162,7 @@ class LocalCloud:
         boto3.DEFAULT_SESSION.events.register("before-call", self._count_call)  # type: ignore[union-attr]
         enter(self.clock)
         enter(route_invocations(self.invoke))
+        enter(reuse_clients())
         enter(sleep_on(self.clock.sleep))
         enter(ecs_deployments.install(self.model))
         enter(target_health.install(self.model))

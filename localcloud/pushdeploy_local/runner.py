@@ -34,13 +34,19 @@ def run(scenario: Scenario) -> r.Report:
 def run_recorded(scenario: Scenario) -> tuple[r.Report, dict[str, list[dict[str, Any]]]]:
     """The report, and each execution's Step Functions history (for timelines)."""
     with LocalCloud(scenario) as cloud:
-        records = []
-        for index, push in sorted(enumerate(scenario.pushes), key=lambda p: p[1].at_seconds):
-            cloud.run_until(push.at_seconds)
-            records.append(_perform(cloud, index, push))
-        last = max((p.at_seconds for p in scenario.pushes), default=0)
-        cloud.run_until_done(last + SETTLE_SECONDS)
-        return _report(cloud, scenario, records), {e: cloud.history(e) for e in cloud.executions}
+        return play(cloud), {e: cloud.history(e) for e in cloud.executions}
+
+
+def play(cloud: LocalCloud) -> r.Report:
+    """Make the cloud's scenario happen, push by push, until every execution has ended; report it."""
+    scenario = cloud.scenario
+    records = []
+    for index, push in sorted(enumerate(scenario.pushes), key=lambda p: p[1].at_seconds):
+        cloud.run_until(push.at_seconds)
+        records.append(_perform(cloud, index, push))
+    last = max((p.at_seconds for p in scenario.pushes), default=0)
+    cloud.run_until_done(last + SETTLE_SECONDS)
+    return _report(cloud, scenario, records)
 
 
 def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from pushdeploy.models import REPOSITORY_PATTERN, TAG_PATTERN
 from pushdeploy_local.cloud import REGION, LocalCloud
 from pushdeploy_local.runner import ecr_event
 from pushdeploy_local.scenario import Behavior, Healthy, Push, Scenario
@@ -112,9 +113,9 @@ class PushRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tag: str = Field(min_length=1, max_length=128)
+    tag: str = Field(pattern=TAG_PATTERN)
     behavior: Behavior = Healthy()
-    repository: str | None = Field(default=None, min_length=2, max_length=256)
+    repository: str | None = Field(default=None, min_length=2, max_length=256, pattern=REPOSITORY_PATTERN)
 
 
 class LocalServer:
@@ -140,6 +141,11 @@ class LocalServer:
         self._serving: threading.Thread | None = None
         self._driver: TimeDriver | None = None
         self._pushes = 0
+
+    @property
+    def driver_error(self) -> BaseException | None:
+        """What stopped the virtual clock, if it stopped."""
+        return self._driver.error if self._driver else None
 
     @property
     def url(self) -> str:
@@ -179,10 +185,9 @@ class LocalServer:
     # -- what the control paths do ---------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        driver_error = self._driver.error if self._driver else None
         return {
-            "ok": driver_error is None,
-            "error": repr(driver_error) if driver_error else None,
+            "ok": self.driver_error is None,
+            "error": repr(self.driver_error) if self.driver_error else None,
             "region": REGION,
             "state_machine": self.cloud.state_machine,
             "virtual_time": self.cloud.clock.at(self.cloud.clock.now).isoformat(),
@@ -230,7 +235,10 @@ class LocalServer:
                     for e in exc.errors(include_url=False, include_input=False)
                 )
                 return _json(start_response, "400 Bad Request", {"error": problems})
-            return _json(start_response, "200 OK", self.push(request))
+            try:
+                return _json(start_response, "200 OK", self.push(request))
+            except Exception as exc:  # the client gets the reason; the server goes on
+                return _json(start_response, "500 Internal Server Error", {"error": f"{type(exc).__name__}: {exc}"})
         return _json(start_response, "404 Not Found", {"error": f"no such path: {CONTROL_PREFIX}{action} ({method})"})
 
 

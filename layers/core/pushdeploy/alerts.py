@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pushdeploy.models import Evidence
+from urllib.parse import quote
+
+from pushdeploy.models import Evidence, LogLocation
 from pushdeploy.outcome import IterationState, Outcome, TargetResult
 
 HEADLINES = {
@@ -38,10 +40,11 @@ def message(result: TargetResult, state: IterationState) -> str:
         f"What was deployed: {result.image or 'a rollback'}",
         f"What happened: {result.reason}",
     ]
+    logs = state.registered.logs if state.registered else None
     if state.rollout is not None:
-        lines += _evidence_lines(state.rollout.evidence)
+        lines += _evidence_lines(state.rollout.evidence, logs)
     if state.rollback is not None and result.outcome == Outcome.ROLLBACK_FAILED:
-        lines += ["The rollback:", *_evidence_lines(state.rollback.evidence)]
+        lines += ["The rollback:", *_evidence_lines(state.rollback.evidence, None)]
     health = {True: "healthy", False: "NOT healthy", None: "health unknown"}[result.healthy_now]
     image = f", image {result.runs_now_image}" if result.runs_now_image else ""
     lines += ["", f"What runs now: {result.runs_now}{image} ({health})"]
@@ -50,14 +53,18 @@ def message(result: TargetResult, state: IterationState) -> str:
     if result.outcome in ACTIONS:
         lines += ["", ACTIONS[result.outcome]]
     lines += ["", f"Execution: {console_link(result.execution)}"]
+    if logs is not None:
+        lines.append(f"Logs: {log_link(logs)}")
     return "\n".join(lines)
 
 
-def _evidence_lines(evidence: Evidence) -> list[str]:
+def _evidence_lines(evidence: Evidence, logs: LogLocation | None) -> list[str]:
     lines = []
     for task in evidence.stopped_tasks:
         code = f" [{task.stop_code}]" if task.stop_code else ""
         lines.append(f"  stopped task {task.task_id}: {task.summary}{code}")
+        if logs is not None:
+            lines.append(f"    its log: {log_link(logs, task.task_id)}")
     for target in evidence.targets:
         if target.state != "healthy":
             lines.append(f"  {target.summary}")
@@ -66,6 +73,18 @@ def _evidence_lines(evidence: Evidence) -> list[str]:
         lines.append("  last service events:")
         lines += [f"    {event}" for event in evidence.events]
     return lines
+
+
+def log_link(logs: LogLocation, task_id: str | None = None) -> str:
+    """The CloudWatch console page of the log group, or of one task's stream (`/` is escaped as `$252F`)."""
+
+    def escape(text: str) -> str:
+        return quote(text, safe="").replace("%", "$25")
+
+    region = logs.region or "us-east-1"
+    link = f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logsV2:log-groups/log-group/"
+    link += escape(logs.group)
+    return f"{link}/log-events/{escape(logs.stream(task_id))}" if task_id else link
 
 
 def console_link(execution: str) -> str:

@@ -112,6 +112,18 @@ class Verdict(StrEnum):
     SUPERSEDED = "SUPERSEDED"
 
 
+class LogLocation(Frozen):
+    """Where a container's awslogs driver writes: stream `prefix/container/task-id` in `group`."""
+
+    group: str
+    region: str
+    stream_prefix: str
+    container: str
+
+    def stream(self, task_id: str) -> str:
+        return f"{self.stream_prefix}/{self.container}/{task_id}"
+
+
 class ContainerEvidence(Frozen):
     name: str
     exit_code: int | None = None

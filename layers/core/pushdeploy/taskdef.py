@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from pushdeploy.errors import InvalidRequest
+from pushdeploy.models import LogLocation
 
 # Fields of DescribeTaskDefinition's answer that RegisterTaskDefinition does not take.
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html
@@ -44,3 +45,18 @@ def same_definition(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Equal as RegisterTaskDefinition inputs (ignores ARNs, revisions and registration metadata)."""
     strip = [*READ_ONLY_FIELDS, "tags"]
     return {k: v for k, v in a.items() if k not in strip} == {k: v for k, v in b.items() if k not in strip}
+
+
+def log_location(definition: dict[str, Any], container: str) -> LogLocation | None:
+    """The container's CloudWatch Logs location, when it logs with awslogs and a stream prefix."""
+    for entry in definition.get("containerDefinitions", []):
+        config = entry.get("logConfiguration") or {}
+        options = config.get("options") or {}
+        if entry["name"] == container and config.get("logDriver") == "awslogs" and "awslogs-stream-prefix" in options:
+            return LogLocation(
+                group=options["awslogs-group"],
+                region=options.get("awslogs-region", ""),
+                stream_prefix=options["awslogs-stream-prefix"],
+                container=container,
+            )
+    return None

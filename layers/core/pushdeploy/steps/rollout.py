@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from pushdeploy import taskdef
 from pushdeploy.adapters import ecs
 from pushdeploy.errors import StepFailed
-from pushdeploy.models import Rollout
+from pushdeploy.models import LogLocation, Rollout
 from pushdeploy.steps.plan import PlanItem
 from pushdeploy.verdict import POLL_SECONDS
 
@@ -24,6 +24,7 @@ class Registered(BaseModel):
     previous_task_definition: str
     previous_image: str | None
     reused: bool
+    logs: LogLocation | None = None  # where the new tasks' container logs go (for the alert's links)
 
 
 def register(request: RegisterInput) -> Registered:
@@ -53,6 +54,7 @@ def register(request: RegisterInput) -> Registered:
         previous_task_definition=previous_arn,
         previous_image=taskdef.container_image(previous, target.container),
         reused=reused,
+        logs=taskdef.log_location(wanted, target.container),
     )
 
 
