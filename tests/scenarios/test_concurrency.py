@@ -43,3 +43,19 @@ def test_a_manual_rollback_during_a_deployment_runs_after_it():
     assert deploy.outcome == "deployed"
     assert rollback.outcome == "reverted"
     assert report.final.tag == "v1" and report.final.task_definition.endswith(":1")
+
+
+def test_a_push_during_a_manual_rollback_waits_for_it_then_deploys():
+    report = run(
+        "push-during-rollback",
+        [
+            {"at_seconds": 0, "tag": "v2"},
+            {"at_seconds": 200, "input": {"action": "rollback", "service": "aiuteur-backend-service"}},
+            {"at_seconds": 210, "tag": "v3"},
+        ],
+    )
+
+    deploy, rollback, push = report.pushes
+    assert (deploy.outcome, rollback.outcome, push.outcome) == ("deployed", "reverted", "deployed")
+    assert push.verdict_at_seconds > rollback.finished_at_seconds
+    assert report.final.tag == "v3" and report.final.healthy

@@ -1,7 +1,7 @@
 """CloudWatch metrics (embedded metric format) of each target's outcome.
 
 Per service (dimension `ecs_service`): DeploymentSucceeded, DeploymentRolledBack, RollbackFailed,
-DeploymentFailed (counts), SecondsToHealthy and SecondsToDetect (rollout start to verdict). The
+DeploymentFailed, DeploymentSuperseded, RollbackByRequest (counts), SecondsToHealthy and SecondsToDetect (rollout start to verdict). The
 outcome counts are also emitted with only the `service` dimension (pushdeploy), which the template's
 alarm on rollback failures watches.
 """
@@ -18,13 +18,13 @@ COUNTS = {
     Outcome.ROLLED_BACK: "DeploymentRolledBack",
     Outcome.ROLLBACK_FAILED: "RollbackFailed",
     Outcome.FAILED: "DeploymentFailed",
+    Outcome.SUPERSEDED: "DeploymentSuperseded",
+    Outcome.REVERTED: "RollbackByRequest",
 }
 
 
 def record(metrics: Metrics, result: TargetResult) -> None:
-    name = COUNTS.get(result.outcome)
-    if name is None:
-        return
+    name = COUNTS[result.outcome]
     metrics.add_dimension(name="ecs_service", value=result.service)
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     if result.started_at and result.verdict_at:
