@@ -91,7 +91,7 @@ class VirtualClock:
         """Return once every interpreter thread is blocked (twice in a row, a moment apart)."""
         deadline = time.monotonic() + timeout
         calm = 0
-        while calm < 2:
+        while calm < 3:
             if time.monotonic() > deadline:
                 raise TimeoutError("the local cloud's interpreter threads did not settle")
             time.sleep(0.0005 if calm == 0 else 0.002)
@@ -106,9 +106,19 @@ class VirtualClock:
             codes = _stack_codes(frame)
             if ident == me or not any(_INTERPRETER_MARK in code.co_filename for code in codes):
                 continue
-            if codes[0] not in _BLOCKING or _STARTING in codes:
+            if codes[0] not in _BLOCKING or _STARTING in codes or _woken(frame):
                 return False
         return True
+
+
+def _woken(frame: FrameType) -> bool:
+    """A thread still inside a blocking call whose lock was already released: it is about to run.
+
+    Condition.wait blocks on its `waiter` lock and Thread.join on the thread's `lock`; notify() or the
+    thread's end releases that lock before the sleeper is scheduled again.
+    """
+    lock = frame.f_locals.get("waiter") or frame.f_locals.get("lock")
+    return lock is not None and hasattr(lock, "locked") and not lock.locked()
 
 
 def _stack_codes(frame: FrameType | None) -> list[CodeType]:

@@ -151,7 +151,7 @@ class LocalServer:
     def url(self) -> str:
         assert self._server is not None, "the server is not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def __enter__(self) -> LocalServer:
         self.cloud.__enter__()
@@ -163,7 +163,9 @@ class LocalServer:
                 threaded=True,
                 request_handler=_quiet_handler(self.log_requests),
             )
-            self._serving = threading.Thread(target=self._server.serve_forever, name="pushdeploy-http", daemon=True)
+            self._serving = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="pushdeploy-http", daemon=True
+            )
             self._serving.start()
             self._driver = TimeDriver(self.cloud, self.world, self.speed)
             self._driver.start()

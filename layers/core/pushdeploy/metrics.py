@@ -1,9 +1,9 @@
 """CloudWatch metrics (embedded metric format) of each target's outcome.
 
-Per service (dimension `ecs_service`): DeploymentSucceeded, DeploymentRolledBack, RollbackFailed,
-DeploymentFailed, DeploymentSuperseded, RollbackByRequest (counts), SecondsToHealthy and SecondsToDetect (rollout start to verdict). The
-outcome counts are also emitted with only the `service` dimension (pushdeploy), which the template's
-alarm on rollback failures watches.
+Per service (dimension `ecs_service`): one count per outcome (DeploymentSucceeded,
+DeploymentRolledBack, RollbackFailed, DeploymentFailed, DeploymentSuperseded, RollbackByRequest), and
+SecondsToHealthy or SecondsToDetect (rollout start to verdict). The outcome counts are also emitted
+with only the `service` dimension (pushdeploy), which the template's rollback-failure alarm watches.
 """
 
 from __future__ import annotations

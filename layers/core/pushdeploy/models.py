@@ -198,6 +198,8 @@ class Rollout(Frozen):
     wait_seconds: int
     decided_at: datetime | None = None
     evidence: Evidence = Field(default_factory=Evidence)
+    tasks: list[str] = Field(default_factory=list, max_length=100)  # ARNs of its tasks seen so far
+    stopped: int = 0  # how many of them were stopped at the last probe
 
 
 def safe_execution_name(*parts: str) -> str:

@@ -49,6 +49,7 @@ class ContainerState(Frozen):
 
 
 class TaskState(Frozen):
+    task_arn: str = ""
     task_id: str
     task_definition: str
     last_status: str

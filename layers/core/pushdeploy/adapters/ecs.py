@@ -89,21 +89,31 @@ def recent_events(service: dict[str, Any], limit: int = 10) -> list[str]:
 
 
 @translate_throttling
-def deployment_tasks(cluster: str, deployment_id: str, *, ecs: ECSClient | None = None) -> list[TaskState]:
-    """Running and stopped tasks of one deployment: service tasks carry the deployment id in startedBy."""
+def list_deployment_tasks(
+    cluster: str, deployment_id: str, desired_status: str = "RUNNING", *, ecs: ECSClient | None = None
+) -> list[str]:
+    """ARNs of one deployment's tasks (service tasks carry the deployment id in startedBy)."""
     ecs = ecs or client("ecs")
-    arns: list[str] = []
-    for desired in ("RUNNING", "STOPPED"):
-        answer = ecs.list_tasks(cluster=cluster, startedBy=deployment_id, desiredStatus=desired, maxResults=100)
-        arns.extend(answer.get("taskArns", []))
+    answer = ecs.list_tasks(
+        cluster=cluster,
+        startedBy=deployment_id,
+        desiredStatus=desired_status,
+        maxResults=100,  # type: ignore[arg-type]
+    )
+    return list(answer.get("taskArns", []))
+
+
+@translate_throttling
+def describe_tasks(cluster: str, arns: list[str], *, ecs: ECSClient | None = None) -> list[TaskState]:
     if not arns:
         return []
-    tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", [])
-    return [_task_state(t) for t in tasks if t.get("startedBy") == deployment_id]
+    ecs = ecs or client("ecs")
+    return [_task_state(t) for t in ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", [])]
 
 
 def _task_state(task: dict[str, Any]) -> TaskState:
     return TaskState(
+        task_arn=task["taskArn"],
         task_id=task["taskArn"].rsplit("/", 1)[-1],
         task_definition=task["taskDefinitionArn"],
         last_status=task.get("lastStatus", "UNKNOWN"),

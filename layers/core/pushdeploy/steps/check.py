@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pushdeploy.adapters import cloudwatch, ecs, elbv2
 from pushdeploy.models import Rollout, Target
 from pushdeploy.steps.plan import PlanItem
-from pushdeploy.verdict import Observation, judge
+from pushdeploy.verdict import Deployment, Observation, TaskState, judge
 
 
 class CheckInput(BaseModel):
@@ -21,6 +21,7 @@ def check(request: CheckInput) -> Rollout:
     target, rollout = request.item.target, request.rollout
     observation = observe(target, rollout)
     judgement = judge(observation, rollout, target.policy)
+    seen = [*rollout.tasks, *(t.task_arn for t in observation.tasks if t.task_arn not in rollout.tasks)]
     decided = judgement.verdict != "IN_PROGRESS"
     return rollout.model_copy(
         update={
@@ -31,13 +32,20 @@ def check(request: CheckInput) -> Rollout:
             "healthy_since": judgement.healthy_since,
             "evidence": judgement.evidence,
             "decided_at": observation.now if decided else None,
+            "tasks": seen[-100:],
+            "stopped": sum(t.stopped for t in observation.tasks),
         }
     )
 
 
 def observe(target: Target, rollout: Rollout) -> Observation:
+    """DescribeServices, DescribeTasks and DescribeTargetHealth; ListTasks only when tasks are unaccounted for.
+
+    A probe remembers the tasks it has seen (Rollout.tasks): ECS keeps a stopped task describable for
+    an hour, so a task that stopped since is found by DescribeTasks with its reason and exit code.
+    """
     service = ecs.describe_service(target.cluster, target.service)
-    tasks = ecs.deployment_tasks(target.cluster, rollout.deployment_id)
+    tasks = _deployment_tasks(target.cluster, rollout, ecs.deployments(service))
     running_ips = [t.ip for t in tasks if t.ip and t.last_status == "RUNNING" and not t.stopped]
     balancers = [lb for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")]
     groups = [lb["targetGroupArn"] for lb in balancers if lb.get("containerName") == target.container] or [
@@ -58,3 +66,17 @@ def observe(target: Target, rollout: Rollout) -> Observation:
         target_groups=groups,
         alarms_in_alarm=cloudwatch.alarms_in_alarm(target.policy.alarms),
     )
+
+
+def _deployment_tasks(cluster: str, rollout: Rollout, deployments: list[Deployment]) -> list[TaskState]:
+    ours = next((d for d in deployments if d.id == rollout.deployment_id), None)
+    known = list(rollout.tasks)
+    if ours is None:
+        return ecs.describe_tasks(cluster, known)
+    if ours.running + ours.pending > len(known) - rollout.stopped or not known:
+        known += [arn for arn in ecs.list_deployment_tasks(cluster, rollout.deployment_id) if arn not in known]
+    if ours.failed_tasks > rollout.stopped:
+        # Tasks that failed between two probes, never seen running: ECS counts them in failedTasks.
+        stopped = ecs.list_deployment_tasks(cluster, rollout.deployment_id, "STOPPED")
+        known += [arn for arn in stopped if arn not in known]
+    return ecs.describe_tasks(cluster, known[-100:])

@@ -1,0 +1,195 @@
+"""deploy, rollback, status, history and explain through the real command line, against `local serve`."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.cli.conftest import SERVICE, Served, push, pushdeploy, wait_until_idle
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_deploy_follow_of_a_healthy_image_exits_0_and_the_service_runs_it(served: Served):
+    # Given an image whose tag the deployer does not watch: its push is ignored, nothing deployed
+    pushed = push(served, "rc-healthy")
+    assert pushed["outcome"] == "started"
+    wait_until_idle(served)
+
+    # When an operator deploys it by hand and follows it
+    ran = pushdeploy("deploy", "--service", SERVICE, "--tag", "rc-healthy", "--follow", "--endpoint-url", served.url)
+
+    # Then it ends deployed, exit 0, and the service runs that digest
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    assert "deployed after" in ran.stdout
+    assert "rolling out" in ran.stdout
+    status = pushdeploy("status", "--service", SERVICE, "--json", "--endpoint-url", served.url).json()
+    assert status[0]["digest"] == pushed["digest"]
+    assert status[0]["tags"] == ["rc-healthy"]
+    assert status[0]["running"] == status[0]["desired"] == 2
+    assert status[0]["last"]["outcome"] == "deployed"
+
+
+def test_deploy_follow_of_a_crashing_image_rolls_back_and_exits_1(served: Served):
+    push(served, "rc-crash", behavior="crash")
+    wait_until_idle(served)
+    before = pushdeploy("status", "--json", "--endpoint-url", served.url).json()[0]["task_definition"]
+
+    ran = pushdeploy("deploy", "-s", SERVICE, "-t", "rc-crash", "--follow", "--endpoint-url", served.url)
+
+    assert ran.exit_code == 1, ran.stdout + ran.stderr
+    assert "rolled_back" in ran.stdout
+    assert "Essential container in task exited (exit code 1)" in ran.stdout
+    assert "rolling back" in ran.stdout
+    after = pushdeploy("status", "--json", "--endpoint-url", served.url).json()[0]
+    assert after["task_definition"] == before  # exactly what ran before
+    assert after["last"]["outcome"] == "rolled_back"
+
+
+def test_a_push_and_a_deploy_of_the_same_image_are_one_execution(served: Served):
+    # Given a watched tag: the push deploys it on its own
+    pushed = push(served, "v7")
+
+    # When the operator also deploys that tag
+    ran = pushdeploy("deploy", "-s", SERVICE, "-t", "v7", "--follow", "--endpoint-url", served.url)
+
+    # Then the CLI finds the push's execution by its deterministic name and follows it to its end
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    assert "exists already" in ran.stdout
+    name = pushed["execution"].rsplit(":", 1)[-1]
+    assert name in ran.stdout
+    history = pushdeploy("history", "--json", "--limit", "50", "--endpoint-url", served.url).json()
+    assert [h["name"] for h in history if h["digest"] == pushed["digest"]] == [name]
+
+
+def test_history_lists_executions_newest_first_with_outcome_digest_duration_and_reason(served: Served):
+    push(served, "rc-history-a")
+    wait_until_idle(served)
+    pushdeploy("deploy", "-s", SERVICE, "-t", "rc-history-a", "--follow", "--endpoint-url", served.url)
+
+    entries = pushdeploy("history", "--service", SERVICE, "--limit", "2", "--json", "--endpoint-url", served.url).json()
+
+    assert len(entries) == 2
+    newest = entries[0]
+    assert newest["outcome"] == "deployed"
+    assert newest["services"] == [f"aiuteur-cluster/{SERVICE}"]
+    assert newest["image"].startswith("aiuteur-backend:rc-history-a@sha256:")
+    assert newest["seconds"] > 30  # virtual seconds: the rollout took the time ECS takes
+    assert newest["started_at"] >= entries[1]["started_at"]
+    table = pushdeploy("history", "--limit", "3", "--endpoint-url", served.url)
+    assert table.exit_code == 0 and newest["name"][:20] in table.stdout
+
+
+def test_explain_tells_the_steps_probes_and_evidence_and_draws_both_revisions(served: Served, tmp_path):
+    push(served, "rc-explain", behavior="unhealthy")
+    wait_until_idle(served)
+    deployed = pushdeploy("deploy", "-s", SERVICE, "-t", "rc-explain", "--json", "--endpoint-url", served.url)
+    name = deployed.json()["name"]
+    wait_until_idle(served)
+    svg, html = tmp_path / "rollout.svg", tmp_path / "rollout.html"
+
+    ran = pushdeploy("explain", name, "--svg", str(svg), "--html", str(html), "--endpoint-url", served.url)
+
+    assert ran.exit_code == 0, ran.stderr
+    assert "CheckRollout" in ran.stdout and "FAILED" in ran.stdout
+    # the evidence: the tasks ECS stopped, and its event saying why
+    assert "stopped task" in ran.stdout and "Task failed ELB health checks" in ran.stdout
+    assert "is unhealthy in (target-group" in ran.stdout
+    story = pushdeploy("explain", name, "--json", "--endpoint-url", served.url).json()
+    assert story["outcome"] == "rolled_back"
+    (target,) = story["targets"]
+    verdicts = [p["verdict"] for p in target["probes"]]
+    assert verdicts[-1] == "HEALTHY" and "FAILED" in verdicts
+
+    # The picture: a valid SVG with a lane per revision, every probe, and the verdict
+    root = ET.parse(svg).getroot()
+    assert root.tag == f"{SVG}svg"
+    lanes = {
+        g.get("data-role"): g.get("data-task-definition") for g in root.iter(f"{SVG}g") if g.get("class") == "lane"
+    }
+    assert lanes["before"] == target["before"] and lanes["new"] == target["wanted"]
+    probes = [c for c in root.iter(f"{SVG}circle") if c.get("class") == "probe"]
+    assert [c.get("data-verdict") for c in probes] == verdicts
+    new_lane = next(g for g in root.iter(f"{SVG}g") if g.get("data-role") == "new")
+    states = {(r.get("class") or "").removeprefix("task ") for r in new_lane.iter(f"{SVG}rect") if r.get("class")}
+    assert {"pending", "initial"} <= states  # the new tasks started, and their targets never passed
+    stopped = [t for t in new_lane.iter(f"{SVG}text") if t.get("class") == "stopped"]
+    assert len(stopped) == len(target["probes"][len(verdicts) - verdicts[::-1].index("FAILED") - 1]["stopped_tasks"])
+    verdict = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "verdict")
+    assert verdict.text is not None and verdict.text.startswith("ROLLED BACK")
+    assert html.read_text().startswith("<!doctype html>") and "<svg" in html.read_text()
+
+
+def test_rollback_follow_puts_back_the_revision_that_ran_before(served: Served):
+    # Given a service that runs revision N, then a deployment of a healthy image (revision N + k)
+    wait_until_idle(served)
+    before = pushdeploy("status", "--json", "--endpoint-url", served.url).json()[0]["task_definition"]
+    push(served, "rc-rollback")
+    wait_until_idle(served)
+    assert (
+        pushdeploy("deploy", "-s", SERVICE, "-t", "rc-rollback", "--follow", "--endpoint-url", served.url).exit_code
+        == 0
+    )
+
+    # When the operator rolls back to revision N
+    ran = pushdeploy(
+        "rollback", "--service", SERVICE, "--to", before.rsplit(":", 1)[1], "--follow", "--endpoint-url", served.url
+    )
+
+    # Then the rollback is proven healthy like a deployment, and the service runs N again
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    assert "reverted" in ran.stdout
+    now = pushdeploy("status", "--json", "--endpoint-url", served.url).json()[0]
+    assert now["task_definition"] == before
+    assert now["last"]["outcome"] == "reverted"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["deploy", "--service", SERVICE], "--tag"),
+        (["deploy", "--service", SERVICE, "--tag", "v1", "--digest", "sha256:" + "0" * 64], "--tag"),
+        (["deploy", "--service", "no such service", "--tag", "v1"], "--service"),
+        (["deploy", "--service", SERVICE, "--tag", "not a tag!"], "--tag"),
+        (["deploy", "--service", SERVICE, "--digest", "sha256:abc"], "--digest"),
+        (["rollback", "--service", SERVICE, "--to", "yesterday"], "--to"),
+        (["history", "--limit", "0"], "--limit"),
+        (["deploy", "--tag", "v1"], "--service"),
+        (["status", "--endpoint-url", "localhost:5000"], "--endpoint-url"),
+        (["explain", "x", "--state-machine", "pushdeploy-deploy"], "--state-machine"),
+        (["local", "push", "--tag", "v9", "--behavior", "explode"], "--behavior"),
+        (["local", "serve", "--port", "70000"], "--port"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_argument(args: list[str], named: str):
+    ran = pushdeploy(*args)
+
+    assert ran.exit_code == 2, ran.stdout + ran.stderr
+    assert named in ran.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named", "says"),
+    [
+        (["deploy", "--service", "aiuteur-jobs-service", "--tag", "v1"], "--service", "no target names service"),
+        (["deploy", "--service", SERVICE, "--tag", "v404"], "--tag", "has no image v404"),
+        (["deploy", "--service", SERVICE, "--cluster", "other-cluster", "--tag", "v1"], "--service", "other-cluster"),
+        (["explain", "no-such-execution"], "EXECUTION", "no execution 'no-such-execution'"),
+        (["status", "--service", "aiuteur-jobs-service"], "--service", "no target names service"),
+    ],
+)
+def test_input_the_deployer_does_not_know_exits_2_naming_the_argument(
+    served: Served, args: list[str], named: str, says: str
+):
+    ran = pushdeploy(*args, "--endpoint-url", served.url)
+
+    assert ran.exit_code == 2, ran.stdout + ran.stderr
+    assert named in ran.stderr and says in ran.stderr
+
+
+def test_an_endpoint_that_does_not_answer_is_one_clear_error_and_exit_1():
+    ran = pushdeploy("status", "--endpoint-url", "http://127.0.0.1:9")
+
+    assert ran.exit_code == 1
+    assert "cannot reach" in ran.stderr and "local serve" in ran.stderr

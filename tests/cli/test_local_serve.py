@@ -1,0 +1,129 @@
+"""`pushdeploy local serve` is an AWS endpoint: the AWS CLI runs a deployment on it, and time moves on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import SERVICE, Served, push, pushdeploy, wait_until_idle
+
+AWS = str(Path(sys.executable).with_name("aws"))  # awscli, installed from PyPI by the dev extra
+
+
+def aws(served: Served, *args: str) -> dict:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    ran = subprocess.run(
+        [AWS, "--endpoint-url", served.url, "--output", "json", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return json.loads(ran.stdout) if ran.stdout.strip() else {}
+
+
+def test_the_aws_cli_starts_an_execution_that_runs_to_succeeded(served: Served):
+    # Given an image in ECR that nothing deployed yet (its tag is not watched)
+    push(served, "rc-aws-cli")
+    wait_until_idle(served)
+    (machine,) = aws(served, "stepfunctions", "list-state-machines")["stateMachines"]
+
+    # When the AWS CLI starts an execution with a console input
+    started = aws(
+        served,
+        "stepfunctions",
+        "start-execution",
+        "--state-machine-arn",
+        machine["stateMachineArn"],
+        "--name",
+        "by-the-aws-cli",
+        "--input",
+        json.dumps({"service": SERVICE, "tag": "rc-aws-cli"}),
+    )
+
+    # Then the execution runs through the real handlers and the ECS model, on virtual time, to SUCCEEDED
+    wait_until_idle(served)
+    described = aws(served, "stepfunctions", "describe-execution", "--execution-arn", started["executionArn"])
+    assert described["status"] == "SUCCEEDED", described
+    (result,) = json.loads(described["output"])["results"]
+    assert result["outcome"] == "deployed"
+    services = aws(served, "ecs", "describe-services", "--cluster", "aiuteur-cluster", "--services", SERVICE)
+    assert services["services"][0]["taskDefinition"] == result["runs_now"]
+
+
+def test_virtual_time_jumps_while_an_execution_runs_and_follows_the_wall_clock_when_idle(served: Served):
+    wait_until_idle(served)
+    before = served.health()["virtual_seconds"]
+    began = time.monotonic()
+
+    ran = pushdeploy("local", "push", "--endpoint-url", served.url, "--tag", "v-time", "--follow")
+
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    during = served.health()["virtual_seconds"] - before
+    real = time.monotonic() - began
+    assert during > 60 > real  # a rollout of more than a minute, in less than a minute
+
+    idle_from, idle_began = served.health()["virtual_seconds"], time.monotonic()
+    time.sleep(0.5)
+    idle = served.health()["virtual_seconds"] - idle_from
+    assert 0 < idle <= (time.monotonic() - idle_began) + 0.5  # no execution: time goes at the wall's pace
+
+
+def test_local_push_reports_the_trigger_and_an_invalid_tag_exits_2(served: Served):
+    pushed = push(served, "v-pushed")
+    assert pushed["outcome"] == "started" and pushed["digest"].startswith("sha256:")
+    assert pushed["execution"].endswith(pushed["digest"][7:23])
+
+    ran = pushdeploy("local", "push", "--endpoint-url", served.url, "--tag", "-bad")
+
+    assert ran.exit_code == 2 and "--tag" in ran.stderr
+
+
+COMMANDS = [
+    ["deploy"],
+    ["rollback"],
+    ["status"],
+    ["history"],
+    ["explain"],
+    ["local", "run"],
+    ["local", "demo"],
+    ["local", "serve"],
+    ["local", "push"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_the_help_of_every_command_says_what_it_does_with_an_example(command: list[str]):
+    ran = pushdeploy(*command, "--help")
+
+    assert ran.exit_code == 0
+    assert "Example: pushdeploy " + " ".join(command) in " ".join(ran.stdout.split())
+
+
+def test_local_demo_draws_one_valid_svg_per_scenario(tmp_path):
+    ran = pushdeploy("local", "demo", "--out", str(tmp_path))
+
+    assert ran.exit_code == 0, ran.stderr
+    drawn = sorted(tmp_path.glob("*.svg"))
+    assert [p.stem for p in drawn] == ["alb-unhealthy", "crash-on-start", "healthy-deploy"]
+    for path in drawn:
+        assert f"picture: {path}" in ran.stdout
+        root = ET.parse(path).getroot()
+        outcome = next(t for t in root.iter() if t.get("class") == "verdict").get("data-outcome")
+        assert outcome == ("deployed" if path.stem == "healthy-deploy" else "rolled_back")

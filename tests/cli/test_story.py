@@ -1,0 +1,73 @@
+"""An execution that fed two services, read back from its history: the story, the summary and the picture."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from pushdeploy_cli import picture
+from pushdeploy_cli.story import Story, Summary, read_story, summarize
+from pushdeploy_local.cloud import LocalCloud
+from pushdeploy_local.scenario import Healthy, parse_scenario
+
+WORKER = "aiuteur-cluster/aiuteur-worker-service"
+API = "aiuteur-cluster/aiuteur-backend-service"
+
+
+@pytest.fixture(scope="module")
+def two_services() -> tuple[Story, Summary]:
+    """One push of a healthy image deployed to the API (behind the ALB) and to a worker (no load balancer)."""
+    scenario = parse_scenario(
+        {
+            "name": "two-services",
+            "extra_services": [{"name": "aiuteur-worker-service", "load_balanced": False, "desired_count": 2}],
+            "pushes": [],
+        }
+    )
+    with LocalCloud(scenario) as cloud:
+        cloud.push_image("aiuteur-backend", "v2", Healthy())
+        execution = cloud.start_execution({"repository": "aiuteur-backend", "tag": "v2"}, "two-services")
+        cloud.run_until_done(3600)
+        return read_story(execution, cloud.history(execution)), summarize(cloud.describe(execution))
+
+
+def test_the_story_has_each_target_with_its_steps_probes_and_result(two_services):
+    story, _ = two_services
+
+    assert story.status == "SUCCEEDED" and story.outcome == "deployed" and story.ok
+    assert sorted(story.services) == [API, WORKER]
+    for target in story.targets:
+        assert [s.name for s in target.steps][:3] == ["Lock", "Register", "Update"]
+        assert target.probes[-1].verdict == "HEALTHY"
+        assert target.result is not None and target.result.outcome == "deployed"
+        assert target.progress.startswith("deployed: ")
+    worker = next(t for t in story.targets if t.service == WORKER)
+    # a service without a load balancer has no targets to pass: it bakes, and its progress counts tasks
+    assert any(p.reason.startswith("baking") for p in worker.probes)
+    assert all(not p.targets for p in worker.probes)
+    assert worker.probes[-1].counts == "2/2 tasks running"
+
+
+def test_the_summary_of_describe_execution_agrees_with_the_story(two_services):
+    story, summary = two_services
+
+    assert (summary.outcome, summary.reason, summary.digest) == (story.outcome, story.reason, story.digest)
+    assert sorted(summary.services) == sorted(story.services)
+    assert summary.seconds == story.seconds
+    assert summary.names("aiuteur-worker-service") and summary.names(API) and not summary.names("other")
+
+
+def test_the_picture_has_a_panel_per_service_and_draws_the_workers_tasks_as_running(two_services):
+    story, _ = two_services
+
+    root = ET.fromstring(picture.svg(story))
+
+    panels = {g.get("data-service"): g for g in root.iter() if g.get("class") == "target"}
+    assert set(panels) == {API, WORKER}
+    worker_new = next(g for g in panels[WORKER].iter() if g.get("data-role") == "new")
+    worker_states = {r.get("class") for r in worker_new.iter() if (r.get("class") or "").startswith("task")}
+    assert "task running" in worker_states and "task healthy" not in worker_states
+    api_new = next(g for g in panels[API].iter() if g.get("data-role") == "new")
+    assert "task healthy" in {r.get("class") for r in api_new.iter()}
+    assert all(c.get("data-verdict") for c in root.iter() if c.get("class") == "probe")
