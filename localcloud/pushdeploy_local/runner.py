@@ -162,15 +162,14 @@ def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
     if not record.executions:
         return r.PushReport(**base, outcome=record.outcome or "ignored", reason=record.reason)
     targets: list[r.TargetReport] = []
-    reasons, finished = [], []
+    finished = []
     for execution in record.executions:
         described = cloud.describe(execution)
         finished.append(_seconds(described.get("stopDate")))
-        outcome, reason, results = _execution_outcome(described)
-        if results is None:
-            targets.append(r.TargetReport(service="", outcome=outcome, reason=reason))
+        results = _target_results(described)
+        if isinstance(results, r.TargetReport):
+            targets.append(results)
             continue
-        reasons.append(reason)
         for result in results:
             targets.append(
                 r.TargetReport(
@@ -194,22 +193,24 @@ def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
     )
 
 
-def _execution_outcome(described: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]] | None]:
+def _target_results(described: dict[str, Any]) -> list[dict[str, Any]] | r.TargetReport:
+    """Each target's result (the output, or a DeploymentFailed cause), or why the execution had none."""
     status = described["status"]
     if status == "SUCCEEDED":
         output = json.loads(described.get("output") or "{}")
         if output.get("action") == "ignore":
-            return "ignored", output.get("reason", ""), None
-        return "deployed", output.get("reason", ""), output.get("results", [])
+            return r.TargetReport(service="", outcome="ignored", reason=output.get("reason", ""))
+        return list(output.get("results", []))
     if status == "RUNNING":
-        return "failed", "the execution was still running when the scenario ended", None
+        return r.TargetReport(service="", outcome="failed", reason="the execution still ran when the scenario ended")
     error, cause = described.get("error", status), described.get("cause", "")
     if error == "DeploymentFailed":
-        return "rolled_back", "", json.loads(cause)
+        return list(json.loads(cause))
     message = cause
     with contextlib.suppress(ValueError, AttributeError):
         message = json.loads(cause).get("errorMessage", cause)
-    return ("rejected" if error == "InvalidRequest" else "failed"), f"{error}: {message}", None
+    outcome = "rejected" if error == "InvalidRequest" else "failed"
+    return r.TargetReport(service="", outcome=outcome, reason=f"{error}: {message}")
 
 
 def _transitions(history: list[dict[str, Any]]) -> int:
