@@ -25,11 +25,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/core/pushdeploy
+	$(BIN)/mypy layers/core/pushdeploy localcloud/pushdeploy_local
 
 template-checks: $(STAMP)
 	bash scripts/check-template.sh
 
+# Benchmarks on the local cloud (docs/benchmarks.md; about 7 min on 2 cores). Not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import CodeType, FrameType
+from typing import Any
 
 import time_machine
 
@@ -41,7 +42,7 @@ class VirtualClock:
         self._seq = itertools.count()
         self._released = 0  # woken sleepers that have not yet run again
         self._traveller = time_machine.travel(epoch, tick=False)
-        self._coordinates: time_machine.Coordinates | None = None
+        self._coordinates: Any = None  # time_machine's Coordinates while the clock runs
 
     def __enter__(self) -> VirtualClock:
         self._coordinates = self._traveller.start()

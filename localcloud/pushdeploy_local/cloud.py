@@ -252,7 +252,7 @@ class LocalCloud:
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         """EventBridge: the real rule pattern decides; a match invokes the rule's target (the Trigger)."""
-        if not self._ecr_pattern.matches_event(event):
+        if not self._ecr_pattern.matches_event(event):  # type: ignore[arg-type]
             why = unmatched(json.loads(self._ecr_pattern_text), event) or "the event"
             return {"outcome": "ignored", "reason": f"the EventBridge rule's pattern does not match {why}"}
         answer = self.session.client("lambda").invoke(

@@ -334,7 +334,7 @@ def put_image(session: Clients, repository: str, tag: str | None, seed: str, dig
 def published_alerts(session: Clients, infra: Infra) -> list[dict[str, Any]]:
     """Every SNS message published to the alert topic, read from the SQS queue subscribed to it."""
     sqs = session.client("sqs")
-    found = []
+    found: list[dict[str, Any]] = []
     while True:
         batch = sqs.receive_message(QueueUrl=infra.alert_queue, MaxNumberOfMessages=10).get("Messages", [])
         if not batch:
