@@ -1,0 +1,113 @@
+"""`python -m bench` (make bench): run every benchmark, write bench/results.json, bench/measurements.json,
+docs/benchmarks.md and its plot. Not part of `make test`.
+
+    python -m bench                  everything (about 5-10 min on 2 cores)
+    python -m bench --jobs 1         one process
+    python -m bench --skip-build     no `sam build` (artifact sizes left out)
+    python -m bench --render         only rewrite the docs from the JSON files already there
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench import footprint, goals, plot, render, systems
+from bench.cases import BEHAVIOURS, DESIRED_COUNTS, SYSTEMS, Case, all_cases
+from bench.fanout import fanout
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+MEASUREMENTS = ROOT / "bench" / "measurements.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+BAKE_SECONDS = 180  # the what-if bake: longer than the late crash's 120 s of running plus a poll
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="processes for the runs")
+    parser.add_argument("--skip-build", action="store_true", help="leave out the sam build artifact sizes")
+    parser.add_argument("--skip-imports", action="store_true", help="leave out the cold import times")
+    parser.add_argument("--render", action="store_true", help="only rewrite docs/benchmarks.md and the plot")
+    args = parser.parse_args(argv)
+    if args.render:
+        write_docs(json.loads(RESULTS.read_text()), json.loads(MEASUREMENTS.read_text()))
+        return 0
+
+    started = time.monotonic()
+    tree = source_tree()
+    rows, what_if, fan = run_all(args.jobs)
+    RESULTS.write_text(json.dumps(rows, indent=1) + "\n")
+    measurements: dict[str, Any] = {"source": tree, "jobs": args.jobs, "fanout": fan, "what_if": what_if}
+    if not args.skip_imports:
+        say("cold import times")
+        load_before = os.getloadavg()[0]
+        measurements["imports"] = footprint.import_times()
+        # import times are wall-clock: a busy machine inflates them (both sides of the ratio, not alike)
+        measurements["imports"]["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    if not args.skip_build:
+        say("sam build artifact sizes")
+        measurements["artifacts"] = footprint.artifact_sizes()
+    measurements["wall_seconds"] = round(time.monotonic() - started)
+    measurements["goals"] = goals.judge(rows, measurements)
+    MEASUREMENTS.write_text(json.dumps(measurements, indent=1) + "\n")
+    write_docs(rows, measurements)
+    for goal in measurements["goals"]:
+        say(f"{'met' if goal['met'] else 'MISSED'}: {goal['goal']}: {goal['detail']}")
+    say(f"done in {measurements['wall_seconds']} s: {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)}")
+    return 0
+
+
+def run_all(jobs: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Every (system, case) run, the bake what-ifs and the fan-out, `jobs` at a time in fresh processes
+    (moto and the virtual clock are process-wide, so runs never share one)."""
+    cases = all_cases()
+    late = [Case("late_crash", n) for n in DESIRED_COUNTS] + [Case("healthy", 1)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
+        fan: Future[dict[str, Any]] = pool.submit(fanout)
+        runs = {(s, c): pool.submit(systems.run, s, c) for c in cases for s in SYSTEMS}
+        bakes = [pool.submit(systems.run_with_bake, c, BAKE_SECONDS) for c in late]
+        for done, ((system, case), future) in enumerate(runs.items(), start=1):
+            future.result()
+            say(f"[{done}/{len(runs)}] {case.scenario} x{case.desired_count} {system}")
+        order = {name: i for i, name in enumerate(BEHAVIOURS)}
+        rows = sorted(
+            (f.result() for f in runs.values()),
+            key=lambda r: (order[r["scenario"]], r["desired_count"], SYSTEMS.index(r["system"])),
+        )
+        say("bake what-ifs and the 50-service push")
+        return rows, [f.result() for f in bakes], fan.result()
+
+
+def source_tree() -> dict[str, Any]:
+    """The commit measured, and the files that differed from it (the bench measures the working tree)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    ours = ("bench/", "docs/benchmarks", "tests/bench/")
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if not line[3:].startswith(ours)]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": changed}
+
+
+def write_docs(rows: list[dict[str, Any]], measurements: dict[str, Any]) -> None:
+    (DOC.parent / render.PLOT).write_text(plot.restore_svg(rows))
+    DOC.write_text(render.render(rows, measurements))
+
+
+def say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

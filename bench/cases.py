@@ -1,0 +1,79 @@
+"""What is measured: five image behaviours (scenarios.md) x three desired counts, on the Phase 4 service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pushdeploy_local.scenario import (
+    DeployerSettings,
+    ExtraService,
+    InitialImage,
+    Push,
+    Scenario,
+    ServiceSpec,
+    parse_scenario,
+)
+
+# Each behaviour with scenarios.md's defaults: crash 5 s after RUNNING, exit 1; late crash 120 s after
+# RUNNING; pull error after 20 s; an unhealthy image answers the ALB health check with a wrong code.
+BEHAVIOURS: dict[str, dict[str, Any]] = {
+    "healthy": {"kind": "healthy"},
+    "crash_on_start": {"kind": "crash"},
+    "alb_unhealthy": {"kind": "unhealthy"},
+    "pull_error": {"kind": "pull_error"},
+    "late_crash": {"kind": "late_crash"},
+}
+DESIRED_COUNTS = (1, 3, 10)
+SYSTEMS = ("pushdeploy", "circuit_breaker", "waiter", "poll_1s")
+# Virtual seconds every run is watched after the push: long enough for the waiter's 10-minute cap plus
+# a rollback (aws-facts.md). A restore that has not happened by then is reported as null ("never").
+HORIZON_SECONDS = 1200.0
+FANOUT_SERVICES = 50
+
+
+@dataclass(frozen=True)
+class Case:
+    scenario: str
+    desired_count: int
+
+    @property
+    def behaviour(self) -> dict[str, Any]:
+        return BEHAVIOURS[self.scenario]
+
+    @property
+    def bad(self) -> bool:
+        return self.scenario != "healthy"
+
+    def build(self, **deployer: Any) -> Scenario:
+        """The Phase 4 service (the local cloud's defaults) at this desired count, one push of v2 at 0 s."""
+        return parse_scenario(
+            {
+                "name": f"{self.scenario}-{self.desired_count}",
+                "service": {"desired_count": self.desired_count},
+                "deployer": deployer,
+                "pushes": [{"at_seconds": 0, "tag": "v2", "behavior": self.behaviour}],
+            }
+        )
+
+
+def all_cases() -> list[Case]:
+    return [Case(scenario, count) for scenario in BEHAVIOURS for count in DESIRED_COUNTS]
+
+
+def fanout_scenario(services: int = FANOUT_SERVICES) -> Scenario:
+    """One healthy push that feeds `services` services (the Phase 4 one plus extra_services).
+
+    The scenario schema caps extra_services at 20 (a guard for hand-written files); neither the local
+    cloud nor the deployer has such a limit, so the bench builds this one without that check. Every
+    nested model is still validated.
+    """
+    extra = [ExtraService(name=f"aiuteur-fanout{i:02d}-service", desired_count=1) for i in range(1, services)]
+    return Scenario.model_construct(
+        name=f"fanout-{services}",
+        service=ServiceSpec(),
+        extra_services=extra,
+        deployer=DeployerSettings(),
+        initial=InitialImage(),
+        pushes=[Push(at_seconds=0, tag="v2")],
+    )

@@ -1,0 +1,31 @@
+"""One push that feeds 50 services: how fast pushdeploy calls AWS, against the throttling limits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from bench.cases import FANOUT_SERVICES, fanout_scenario
+from bench.limits import against_limits
+from bench.systems import pushdeploy_report, quiet
+
+
+def fanout(services: int = FANOUT_SERVICES) -> dict[str, Any]:
+    with quiet():
+        report, cloud = pushdeploy_report(fanout_scenario(services), watch=False)
+    (push,) = report.pushes
+    verdicts = sorted(t.verdict_at_seconds for t in push.targets if t.verdict_at_seconds is not None)
+    outcomes = Counter(t.outcome for t in push.targets)
+    return {
+        "services": services,
+        "outcomes": dict(outcomes),
+        "first_verdict_s": verdicts[0] if verdicts else None,
+        "last_verdict_s": verdicts[-1] if verdicts else None,
+        "finished_s": push.finished_at_seconds,
+        "transitions": report.cost.state_transitions,
+        "lambda_invocations": report.cost.lambda_invocations,
+        "usd": round(report.cost.usd, 5),
+        "api_calls": sum(report.api_calls.values()),
+        "api_calls_by_operation": dict(sorted(report.api_calls.items())),
+        "limits": against_limits(cloud.calls),
+    }
