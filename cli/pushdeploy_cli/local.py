@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 import contextlib
+import enum
+import json
+import logging
+import re
+import signal
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-app = typer.Typer(no_args_is_help=True, help="Run pushdeploy on the local cloud (moto + the real state machine).")
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    help="Run pushdeploy on the local cloud (moto + the real state machine).",
+)
+
+LOCAL_PORT = 5000  # moto's own default; `--local` of the other commands looks here
+
+
+class Behavior(enum.StrEnum):
+    """How the tasks of a pushed image behave in the ECS model (docs/scenarios.md)."""
+
+    HEALTHY = "healthy"
+    CRASH = "crash"
+    UNHEALTHY = "unhealthy"
+    PULL_ERROR = "pull_error"
+    LATE_CRASH = "late_crash"
 
 
 @app.command("run")
@@ -52,26 +78,204 @@ DEMO = [
 
 
 @app.command("demo")
-def demo() -> None:
-    """Deploy a healthy image, then two bad ones, and show what pushdeploy did, step by step.
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to draw each deployment (an SVG per execution).", file_okay=False)
+    ] = Path("out"),
+) -> None:
+    """Deploy a healthy image, then two bad ones, show what pushdeploy did step by step, and draw each one.
 
-    Example: pushdeploy local demo
+    Example: pushdeploy local demo --out out/
     """
+    from pushdeploy_cli import picture
     from pushdeploy_cli.render import print_report
+    from pushdeploy_cli.story import read_story
     from pushdeploy_local.runner import run_recorded
     from pushdeploy_local.scenario import parse_scenario
 
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot create {out}: {exc.strerror}", param_hint="--out") from exc
     console = Console()
     for scenario in DEMO:
         with contextlib.redirect_stdout(sys.stderr), _quiet_logs():
             report, histories = run_recorded(parse_scenario(scenario))
         print_report(report, console, histories)
+        for index, (execution, history) in enumerate(histories.items()):
+            suffix = f"-{index + 1}" if len(histories) > 1 else ""
+            path = out / f"{report.scenario}{suffix}.svg"
+            path.write_text(picture.svg(read_story(execution, history)), encoding="utf-8")
+            console.print(f"  picture: {path}", highlight=False)
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0: any free one).")] = (
+        LOCAL_PORT
+    ),
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="Shape the world like this scenario file (services, deployer settings, first image); "
+            "its pushes are not replayed.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            "--speed",
+            min=0.01,
+            help="Virtual seconds per real second while a deployment runs (default: as fast as it can go).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log every HTTP request and the handlers' logs.")] = False,
+) -> None:
+    """Serve the local cloud as an AWS endpoint: the AWS CLI, boto3 and `pushdeploy --local` work against it.
+
+    moto's server runs in-process with the real handlers, the state machine and the ECS/ALB model;
+    virtual time moves on its own (a ten-minute rollout takes seconds). Stop it with Ctrl-C.
+
+    Example: pushdeploy local serve --port 5000, then
+    aws --endpoint-url http://127.0.0.1:5000 --region us-east-1 stepfunctions list-state-machines
+    """
+    from pushdeploy_local.scenario import ScenarioError, load_scenario, parse_scenario
+    from pushdeploy_local.server import LocalServer
+
+    try:
+        world = load_scenario(scenario) if scenario else parse_scenario({"name": "local-serve", "pushes": []})
+    except ScenarioError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scenario") from exc
+    console = Console(stderr=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(contextlib.redirect_stdout(sys.stderr))  # handler logs: stderr; stdout: the URL
+            if not verbose:
+                stack.enter_context(_quiet_logs())
+                # moto logs each failed execution at ERROR with its whole parse tree; the API tells it better
+                logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+            try:
+                server = stack.enter_context(
+                    LocalServer(world, host=host, port=port, speed=speed, log_requests=verbose)
+                )
+            except OSError as exc:
+                raise typer.BadParameter(
+                    f"cannot listen on {host}:{port}: {exc.strerror}", param_hint="--port"
+                ) from exc
+            _announce(server, console)
+            while server.driver_error is None:
+                time.sleep(0.2)
+            console.print(f"[red]the virtual clock stopped:[/red] {escape(repr(server.driver_error))}")
+            raise typer.Exit(1)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+def _announce(server: Any, console: Console) -> None:
+    stdout = sys.__stdout__ or sys.stdout  # the real stdout: sys.stdout goes to stderr while serving
+    stdout.write(f"{server.url}\n")  # the first line on stdout: where to connect
+    stdout.flush()
+    health = server.health()
+    console.print(
+        f"local cloud on [bold]{server.url}[/bold]  region {health['region']}  "
+        f"state machine {health['state_machine']}\n"
+        f"  pushdeploy status --endpoint-url {server.url}\n"
+        f"  pushdeploy local push --endpoint-url {server.url} --tag v2 --behavior crash --follow",
+        highlight=False,
+    )
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command("push")
+def push(
+    tag: Annotated[
+        str, typer.Option("--tag", "-t", help="The tag of the pushed image.", show_default=False, callback=_tag)
+    ],
+    behavior: Annotated[
+        Behavior, typer.Option("--behavior", "-b", help="How the image's tasks behave.", case_sensitive=False)
+    ] = Behavior.HEALTHY,
+    repository: Annotated[str | None, typer.Option("--repository", help="ECR repository (default: the service's).")] = (
+        None
+    ),
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow the execution the push starts.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what happened as JSON on stdout.")] = False,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=1, max=65535, help="The port of `local serve`.")
+    ] = LOCAL_PORT,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", envvar="PUSHDEPLOY_ENDPOINT_URL", help="The URL of `local serve`."),
+    ] = None,
+) -> None:
+    """Simulate `docker push` into the local cloud: the image lands in ECR and its push event reaches the Trigger.
+
+    Exit status with --follow: 0 deployed, 1 rolled back or failed.
+
+    Example: pushdeploy local push --tag v2 --behavior crash --follow
+    """
+    url = endpoint_url or f"http://127.0.0.1:{port}"
+    body = json.dumps({"tag": tag, "behavior": {"kind": behavior.value}, "repository": repository})
+    answer = _post(url, "/_pushdeploy/push", body, "--tag")
+    from pushdeploy_cli import render
+
+    console = render.console(stderr=as_json)
+    console.print(
+        f"pushed {answer['repository']}:{answer['tag']} ({answer['digest'][:19]}…): trigger {answer['outcome']}"
+        + (f", {answer['reason']}" if answer.get("reason") else ""),
+        highlight=False,
+    )
+    if not follow or not answer.get("execution"):
+        if as_json:
+            render.print_json(render.console(), answer)
+        elif answer.get("execution"):
+            name = answer["execution"].rsplit(":", 1)[-1]
+            console.print(f"  pushdeploy explain --endpoint-url {url} {name}", style="dim", highlight=False)
+        return
+    from pushdeploy_cli import deployer
+    from pushdeploy_cli.connection import Where, opened
+
+    with opened(Where(endpoint_url=url)) as connection, render.Progress(console) as progress:
+        story = deployer.follow(connection, answer["execution"], progress.update, 0.2)
+    render.print_outcome(story, console)
+    if as_json:
+        render.print_json(render.console(), story.model_dump(mode="json"))
+    raise typer.Exit(0 if story.ok else 1)
+
+
+def _tag(value: str) -> str:
+    from pushdeploy.models import TAG_PATTERN
+
+    if not re.fullmatch(TAG_PATTERN, value):
+        raise typer.BadParameter(f"{value!r} is not an image tag")
+    return value
+
+
+def _post(url: str, path: str, body: str, option: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url + path, data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}").get("error", exc.reason)
+        raise typer.BadParameter(str(detail), param_hint=option) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] cannot reach {url}: is `pushdeploy local serve` running?")
+        raise typer.Exit(1) from exc
 
 
 @contextlib.contextmanager
-def _quiet_logs():  # type: ignore[no-untyped-def]
+def _quiet_logs() -> Iterator[None]:
     """The handlers' JSON logs are for CloudWatch; the demo shows the timeline instead."""
-    import logging
     import os
 
     saved = os.environ.get("POWERTOOLS_LOG_LEVEL")

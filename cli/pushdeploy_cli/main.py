@@ -1,10 +1,282 @@
-"""`pushdeploy`: operate the deployer, and run it on the local cloud."""
+"""`pushdeploy`: operate the deployer (deploy, rollback, status, history, explain), and run it locally.
+
+Exit status: 0 done (deployed), 1 rolled back, failed or AWS trouble, 2 bad input (the message names
+the option or argument).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
 
-from pushdeploy_cli import local
+from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, TAG_PATTERN
+from pushdeploy.requests import RollbackRequest
+from pushdeploy_cli import deployer, local, render
+from pushdeploy_cli.connection import (
+    Connection,
+    EndpointUrl,
+    Local,
+    Region,
+    Stack,
+    StateMachine,
+    Where,
+    opened,
+)
+from pushdeploy_cli.story import Story
 
-app = typer.Typer(no_args_is_help=True, help="Deploy images to Amazon ECS on push, prove them healthy, roll back.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",
+    help="Deploy images to Amazon ECS on push, prove them healthy, roll back with evidence.",
+    epilog="Every command works against AWS (boto3's credentials, --region, --stack) or the local cloud (--local).",
+)
 app.add_typer(local.app, name="local")
+
+LOCAL_POLL_SECONDS = 0.2
+AWS_POLL_SECONDS = 5.0
+# The console input's own pattern for `to`, so that the CLI refuses what the Plan would refuse.
+TO_PATTERN = next(m.pattern for m in RollbackRequest.model_fields["to"].metadata if hasattr(m, "pattern"))
+
+
+def _matching(pattern: str, what: str) -> Callable[[str | None], str | None]:
+    """A typer callback: the value must match `pattern` (the same pattern the state machine's input uses)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(pattern, value):
+            raise typer.BadParameter(f"{value!r} is not {what}")
+        return value
+
+    return check
+
+
+Service = Annotated[
+    str,
+    typer.Option(
+        "--service",
+        "-s",
+        help="The ECS service (as the targets document names it).",
+        callback=_matching(NAME_PATTERN, "an ECS service name"),
+        show_default=False,
+    ),
+]
+AnyService = Annotated[
+    str | None,
+    typer.Option(
+        "--service",
+        "-s",
+        help="Only this service.",
+        callback=_matching(NAME_PATTERN, "an ECS service name"),
+        show_default=False,
+    ),
+]
+Cluster = Annotated[
+    str | None,
+    typer.Option("--cluster", help="The cluster, when two clusters have a service of that name.", show_default=False),
+]
+Follow = Annotated[bool, typer.Option("--follow", "-f", help="Show live progress until the execution ends.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def _where(
+    region: str | None, stack: str | None, state_machine: str | None, local: bool, endpoint: str | None
+) -> Where:
+    return Where(region=region, stack=stack, state_machine=state_machine, local=local, endpoint_url=endpoint)
+
+
+def _follow_to_the_end(connection: Connection, execution: str, as_json: bool) -> Story:
+    console = render.console(stderr=as_json)
+    poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
+    with render.Progress(console) as progress:
+        story = deployer.follow(connection, execution, progress.update, poll)
+    render.print_outcome(story, console)
+    return story
+
+
+def _exit_status(story: Story) -> int:
+    if story.ok:
+        return 0
+    return 2 if story.outcome == "rejected" else 1
+
+
+@app.command()
+def deploy(
+    service: Service,
+    tag: Annotated[
+        str | None,
+        typer.Option(
+            "--tag", "-t", help="The image tag (resolved to its digest now).", callback=_matching(TAG_PATTERN, "a tag")
+        ),
+    ] = None,
+    digest: Annotated[
+        str | None,
+        typer.Option(
+            "--digest", help="The image digest (sha256:...).", callback=_matching(DIGEST_PATTERN, "an image digest")
+        ),
+    ] = None,
+    cluster: Cluster = None,
+    follow: Follow = False,
+    as_json: Json = False,
+    region: Region = None,
+    stack: Stack = None,
+    state_machine: StateMachine = None,
+    local: Local = False,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Deploy an image to a service: the same execution, under the same name, that its push would start.
+
+    With --follow, shows each target's progress (registering, rolling out 2/3 tasks healthy, baking,
+    rolling back) until the end. Exit status: 0 deployed, 1 rolled back or failed, 2 bad input.
+
+    Example: pushdeploy deploy --service aiuteur-backend-service --tag v1.4.2 --follow
+    """
+    if (tag is None) == (digest is None):
+        raise typer.BadParameter("give the image as --tag or as --digest (one of them)", param_hint="--tag")
+    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+        started = deployer.start_deploy(connection, service, tag, digest, cluster)
+        _report_start(connection, started, follow, as_json)
+
+
+@app.command()
+def rollback(
+    service: Service,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="The revision to go back to: 12, family:12 or a task definition ARN (default: the previous).",
+            callback=_matching(TO_PATTERN, "a revision, family:revision or task definition ARN"),
+            show_default=False,
+        ),
+    ] = None,
+    cluster: Cluster = None,
+    follow: Follow = False,
+    as_json: Json = False,
+    region: Region = None,
+    stack: Stack = None,
+    state_machine: StateMachine = None,
+    local: Local = False,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Put a service back on an earlier task definition, and prove it healthy like a deployment.
+
+    Example: pushdeploy rollback --service aiuteur-backend-service --to 12 --follow
+    """
+    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+        started = deployer.start_rollback(connection, service, to, cluster)
+        _report_start(connection, started, follow, as_json)
+
+
+def _report_start(connection: Connection, started: deployer.Started, follow: bool, as_json: bool) -> None:
+    console = render.console(stderr=as_json)
+    render.print_started(started, console)
+    if not follow:
+        if as_json:
+            answer = {"execution": started.execution, "name": started.name, "new": started.started}
+            render.print_json(render.console(), answer)
+        else:
+            console.print(f"  pushdeploy explain {started.name}", style="dim", highlight=False)
+        return
+    story = _follow_to_the_end(connection, started.execution, as_json)
+    if as_json:
+        render.print_json(render.console(), story.model_dump(mode="json"))
+    raise typer.Exit(_exit_status(story))
+
+
+@app.command()
+def status(
+    service: AnyService = None,
+    as_json: Json = False,
+    region: Region = None,
+    stack: Stack = None,
+    state_machine: StateMachine = None,
+    local: Local = False,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """What each target runs now: task definition, image digest and tag, since when, tasks, last outcome.
+
+    Example: pushdeploy status --service aiuteur-backend-service
+    """
+    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+        targets = deployer.status(connection, service)
+    if as_json:
+        render.print_json(render.console(), [t.model_dump(mode="json") for t in targets])
+    else:
+        render.print_status(targets, render.console())
+
+
+@app.command()
+def history(
+    service: AnyService = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=deployer.SCAN_LIMIT, help="How many.")] = 20,
+    as_json: Json = False,
+    region: Region = None,
+    stack: Stack = None,
+    state_machine: StateMachine = None,
+    local: Local = False,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Past executions, newest first: outcome, service, image, duration and reason.
+
+    Example: pushdeploy history --service aiuteur-backend-service --limit 5
+    """
+    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+        summaries = []
+        for summary in deployer.executions(connection, service):
+            summaries.append(summary)
+            if len(summaries) == limit:
+                break
+    if as_json:
+        render.print_json(render.console(), [s.model_dump(mode="json") for s in summaries])
+    else:
+        render.print_history(summaries, render.console())
+
+
+@app.command()
+def explain(
+    execution: Annotated[
+        str, typer.Argument(help="An execution name (see `history`) or ARN.", show_default=False, metavar="EXECUTION")
+    ],
+    as_json: Json = False,
+    svg: Annotated[
+        Path | None, typer.Option("--svg", help="Also draw the deployment into this SVG file.", dir_okay=False)
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a page with the drawing and the probes.", dir_okay=False)
+    ] = None,
+    region: Region = None,
+    stack: Stack = None,
+    state_machine: StateMachine = None,
+    local: Local = False,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """The story of one execution: each step, each probe, the verdict and the evidence it rests on.
+
+    Example: pushdeploy explain aiuteur-backend-v2-df3e634239599cdb --svg rollout.svg
+    """
+    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+        story = deployer.story(connection, execution)
+    _draw(story, svg, html)
+    if as_json:
+        render.print_json(render.console(), story.model_dump(mode="json"))
+    else:
+        render.print_story(story, render.console())
+
+
+def _draw(story: Story, svg: Path | None, html: Path | None) -> None:
+    from pushdeploy_cli import picture
+
+    for option, path, draw in (("--svg", svg, picture.svg), ("--html", html, picture.html)):
+        if path is None:
+            continue
+        try:
+            path.write_text(draw(story), encoding="utf-8")
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint=option) from exc
+        Console(stderr=True).print(f"drew {path}", highlight=False)

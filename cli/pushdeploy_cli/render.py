@@ -1,21 +1,66 @@
-"""What people read in a terminal: a scenario report and the timeline of its executions."""
+"""What people read in a terminal: scenario reports, executions, progress, status and history."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import os
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from pushdeploy_cli.deployer import Started, TargetStatus
+from pushdeploy_cli.story import Probe, Step, Story, Summary, TargetStory, revision
 from pushdeploy_cli.timeline import timeline
-from pushdeploy_local.cloud import EPOCH
-from pushdeploy_local.report import Report
 
-COLOURS = {"deployed": "green", "rolled_back": "yellow", "rollback_failed": "red", "rejected": "red"}
+if TYPE_CHECKING:
+    from pushdeploy_local.report import Report
+
+COLOURS = {
+    "deployed": "green",
+    "reverted": "green",
+    "superseded": "cyan",
+    "ignored": "dim",
+    "running": "blue",
+    "rolled_back": "yellow",
+    "rollback_failed": "red",
+    "rejected": "red",
+    "failed": "red",
+    "timed_out": "red",
+    "aborted": "red",
+}
+VERDICT_COLOURS = {"HEALTHY": "green", "FAILED": "red", "TIMED_OUT": "red", "SUPERSEDED": "cyan"}
+
+
+PIPE_WIDTH = 160  # lines written to a file or a pipe are not cut to 80 columns
+
+
+def console(stderr: bool = False) -> Console:
+    made = Console(stderr=stderr)
+    if not made.is_terminal and "COLUMNS" not in os.environ:
+        made.width = PIPE_WIDTH
+    return made
+
+
+def outcome_text(outcome: str) -> str:
+    colour = COLOURS.get(outcome, "white")
+    return f"[{colour}]{outcome}[/{colour}]"
+
+
+def print_json(console: Console, data: Any) -> None:
+    """JSON on stdout, unstyled, so that it can be piped."""
+    console.file.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+# -- local scenarios ----------------------------------------------------------------------------------
 
 
 def print_report(report: Report, console: Console, histories: dict[str, list[dict[str, Any]]] | None = None) -> None:
+    from pushdeploy_local.cloud import EPOCH  # the local cloud (moto) is loaded only by `local` commands
+
     console.rule(f"[bold]{report.scenario}")
     for history in (histories or {}).values():
         for entry in timeline(history):
@@ -25,10 +70,9 @@ def print_report(report: Report, console: Console, histories: dict[str, list[dic
             )
     table = Table("push", "outcome", "verdict", "done", "reason", box=None, pad_edge=False)
     for push in report.pushes:
-        colour = COLOURS.get(push.outcome, "white")
         table.add_row(
             push.tag or "-",
-            f"[{colour}]{push.outcome}[/{colour}]",
+            outcome_text(push.outcome),
             _seconds(push.verdict_at_seconds),
             _seconds(push.finished_at_seconds),
             escape(push.reason),
@@ -48,6 +92,201 @@ def print_report(report: Report, console: Console, histories: dict[str, list[dic
         f"${cost.usd:.6f}; {sum(report.api_calls.values())} AWS API calls",
         highlight=False,
     )
+
+
+# -- deploy and rollback --------------------------------------------------------------------------------
+
+
+def print_started(started: Started, console: Console) -> None:
+    existing = started.existing
+    if existing is None:
+        console.print(f"started [bold]{started.name}[/bold]", highlight=False)
+        return
+    console.print(
+        f"[bold]{started.name}[/bold] exists already ({outcome_text(existing.outcome)}: {escape(existing.reason)}): "
+        "it is this image's execution, and an execution name is unique for 90 days",
+        highlight=False,
+    )
+
+
+class Progress:
+    """Live progress of one execution: every step and probe once, as it appears in the history; in a
+    terminal, also a table of each target's state now."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._live: Live | None = None
+        self._said: set[tuple[str, float, str]] = set()
+
+    def __enter__(self) -> Progress:
+        if self.console.is_terminal:
+            self._live = Live(console=self.console, refresh_per_second=8, transient=True)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+
+    def update(self, story: Story) -> None:
+        if not story.targets and story.status == "RUNNING":
+            self._say("", 0.0, "planning")
+        for target in story.targets:
+            for seconds, words in target.log():
+                self._say(target.service, seconds, words)
+        if self._live is not None:
+            self._live.update(self._table(story))
+
+    def _say(self, key: str, seconds: float, text: str) -> None:
+        if (key, seconds, text) in self._said:
+            return
+        self._said.add((key, seconds, text))
+        self.console.print(f"  t+{int(seconds):>4}s  {key:<40} {escape(text)}", highlight=False, soft_wrap=True)
+
+    @staticmethod
+    def _table(story: Story) -> Table:
+        table = Table("service", "now", title=f"{story.name} ({story.status.lower()})", box=None)
+        for target in story.targets:
+            table.add_row(target.service, escape(target.progress))
+        if not story.targets:
+            table.add_row("", "planning" if story.status == "RUNNING" else escape(story.reason))
+        return table
+
+
+def print_outcome(story: Story, console: Console) -> None:
+    took = f" after {int(story.seconds)} s" if story.seconds is not None else ""
+    console.print(f"{outcome_text(story.outcome)}{took}: {escape(story.reason)}", highlight=False)
+    for target in story.targets:
+        result = target.result
+        if result is not None:
+            health = "" if result.healthy_now is None else " (healthy)" if result.healthy_now else " (NOT healthy)"
+            console.print(
+                f"  {target.service}: {outcome_text(result.outcome)}, runs {revision(result.runs_now)}{health}",
+                highlight=False,
+            )
+    console.print(f"  pushdeploy explain {story.name}", style="dim", highlight=False)
+
+
+# -- status and history ---------------------------------------------------------------------------------
+
+
+def print_status(targets: list[TargetStatus], console: Console) -> None:
+    table = Table("service", "runs", "image", "since", "tasks", "last deployment", box=None, pad_edge=False)
+    for target in targets:
+        tags = ",".join(target.tags) or "untagged"
+        digest = (target.digest or target.image)[:19]
+        tasks = f"{target.running}/{target.desired}"
+        if target.rollout_state and target.rollout_state != "COMPLETED":
+            tasks += f" {target.rollout_state.lower()}"
+        last = target.last
+        last_text = "-"
+        if last is not None:
+            last_text = f"{outcome_text(last.outcome)} {_when(last.started_at)} {escape(last.name)}"
+        table.add_row(
+            target.service,
+            revision(target.task_definition),
+            f"{escape(tags)} {digest}",
+            _when(target.since),
+            tasks,
+            last_text,
+        )
+    console.print(table)
+
+
+def print_history(summaries: list[Summary], console: Console) -> None:
+    if not summaries:
+        console.print("no executions")
+        return
+    table = Table("started", "outcome", "service", "image", "took", "reason", "execution", box=None, pad_edge=False)
+    for summary in summaries:
+        image = summary.image or summary.digest or "-"
+        table.add_row(
+            _when(summary.started_at),
+            outcome_text(summary.outcome),
+            ", ".join(s.split("/")[-1] for s in summary.services) or "-",
+            escape(_short_image(image)),
+            _seconds(summary.seconds),
+            escape(summary.reason),
+            escape(summary.name),
+        )
+    console.print(table)
+
+
+# -- explain --------------------------------------------------------------------------------------------
+
+
+def print_story(story: Story, console: Console) -> None:
+    console.rule(f"[bold]{escape(story.name)}")
+    took = f", took {int(story.seconds)} s" if story.seconds is not None else " (still running)"
+    console.print(
+        f"{story.status} {outcome_text(story.outcome)}: {escape(story.reason)}\n"
+        f"started {_when(story.started_at)}{took}\n"
+        f"input: {escape(_input_words(story.input))}",
+        highlight=False,
+    )
+    for target in story.targets:
+        _print_target(story, target, console)
+
+
+def _print_target(story: Story, target: TargetStory, console: Console) -> None:
+    wanted = f" -> {revision(target.wanted)}" if target.wanted else ""
+    image = f"  ({escape(_short_image(target.image))})" if target.image else ""
+    console.print(f"\n[bold]{target.service}[/bold]  {revision(target.before)}{wanted}{image}", highlight=False)
+    entries: list[Step | Probe] = [*target.steps, *(p for p in target.probes if not p.decided)]
+    for entry in sorted(entries, key=lambda e: (e.seconds, isinstance(e, Step))):
+        if isinstance(entry, Step):
+            colour = "white" if entry.ok else "red"
+            console.print(
+                f"  t+{int(entry.seconds):>4}s  {entry.name:<14} [{colour}]{escape(entry.text)}[/{colour}]",
+                highlight=False,
+            )
+        else:
+            console.print(
+                f"  t+{int(entry.seconds):>4}s  {'probe ' + entry.phase:<14} [dim]{entry.counts}: "
+                f"{escape(entry.reason)}[/dim]",
+                highlight=False,
+            )
+    deciding = [p for p in target.probes if p.decided]
+    for probe in deciding:
+        _print_evidence(probe, console)
+
+
+def _print_evidence(probe: Probe, console: Console) -> None:
+    colour = VERDICT_COLOURS.get(probe.verdict, "white")
+    console.print(
+        f"  evidence of [{colour}]{probe.verdict}[/{colour}] at t+{int(probe.seconds)}s "
+        f"({probe.phase}, {revision(probe.task_definition)}, {probe.counts}):",
+        highlight=False,
+    )
+    for task in probe.stopped_tasks:
+        console.print(f"    stopped task {task.task_id[:8]} ({revision(task.task_definition)}): {escape(task.summary)}")
+    for target in probe.targets:
+        console.print(f"    {escape(target.summary)}", highlight=False)
+    for event in probe.events[:5]:
+        console.print(f"    [dim]{escape(event)}[/dim]", highlight=False)
+
+
+def _input_words(source: Any) -> str:
+    """An ECR push event in a line; a console input as the JSON it is."""
+    if isinstance(source, dict) and source.get("detail-type") == "ECR Image Action":
+        detail = source.get("detail") or {}
+        return (
+            f"ECR push of {detail.get('repository-name')}:{detail.get('image-tag', '(untagged)')}"
+            f"@{detail.get('image-digest')} (event {source.get('id')})"
+        )
+    return json.dumps(source)
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _short_image(image: str) -> str:
+    """repo:tag@sha256:abcdef123456 (the digest cut to 12 hex digits)."""
+    if "@sha256:" not in image:
+        return image
+    name, digest = image.split("@sha256:", 1)
+    return f"{name.rsplit('/', 1)[-1]}@{digest[:12]}"
 
 
 def _seconds(value: float | None) -> str:

@@ -1,0 +1,269 @@
+"""What the commands ask of the deployer: start a deployment or a rollback, read executions and services.
+
+Each function takes a `Connection` and talks to Step Functions, ECS, ECR and SSM through boto3, so it
+works the same against AWS and against `pushdeploy local serve`. A problem with the user's input is a
+`typer.BadParameter` naming the option (exit 2); anything else AWS says is left to `aws_errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from pushdeploy.models import Target, safe_execution_name
+from pushdeploy.requests import DeployRequest
+from pushdeploy.steps.trigger import execution_name
+from pushdeploy_cli.connection import CliError, Connection
+from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
+
+SCAN_LIMIT = 200  # the most executions `history --service` and `status` look through
+
+
+RETRY_NAMES = 8  # how many times an image whose push was ignored may be deployed again by hand
+
+
+@dataclass(frozen=True)
+class Started:
+    execution: str
+    name: str
+    input: dict[str, Any]
+    existing: Story | None = None  # the execution of that name that existed already (not started again)
+
+    @property
+    def started(self) -> bool:
+        return self.existing is None
+
+
+# -- starting ----------------------------------------------------------------------------------------
+
+
+def find_target(connection: Connection, service: str, cluster: str | None) -> Target:
+    config = connection.targets()
+    found = [t for t in config.targets if t.service == service and cluster in (None, t.cluster)]
+    if not found:
+        known = ", ".join(sorted(t.key for t in config.targets))
+        where = f" in cluster {cluster!r}" if cluster else ""
+        raise typer.BadParameter(
+            f"no target names service {service!r}{where} (the targets are: {known})", param_hint="--service"
+        )
+    return found[0]
+
+
+def resolve_digest(connection: Connection, repository: str, tag: str | None, digest: str | None) -> str:
+    """The digest an image tag names now, or check that a digest is in the repository."""
+    image_id = {"imageDigest": digest} if digest else {"imageTag": tag}
+    try:
+        images = connection.client("ecr").describe_images(repositoryName=repository, imageIds=[image_id])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            option, value = ("--digest", digest) if digest else ("--tag", tag)
+            raise typer.BadParameter(f"{repository} has no image {value}", param_hint=option) from exc
+        raise
+    return str(images["imageDetails"][0]["imageDigest"])
+
+
+def start_deploy(
+    connection: Connection, service: str, tag: str | None, digest: str | None, cluster: str | None
+) -> Started:
+    """Deploy an image to one service under the name its push event would get (trigger.execution_name)."""
+    target = find_target(connection, service, cluster)
+    resolved = resolve_digest(connection, target.repository, tag, digest)
+    name = execution_name(DeployRequest(repository=target.repository, tag=tag, digest=resolved))
+    document: dict[str, Any] = {"service": service, "digest": resolved}
+    if tag:
+        document["tag"] = tag
+    if cluster:
+        document["cluster"] = cluster
+    started = _start(connection, name, document)
+    # The push's own execution ignored the image (its tag is not watched, say): deploying it by hand
+    # is a new decision, under the same name and a suffix.
+    for attempt in range(2, 2 + RETRY_NAMES):
+        if started.existing is None or started.existing.outcome != "ignored":
+            break
+        started = _start(connection, safe_execution_name(name[:76], f"r{attempt}"), document)
+    return started
+
+
+def start_rollback(connection: Connection, service: str, to: str | None, cluster: str | None) -> Started:
+    find_target(connection, service, cluster)
+    document: dict[str, Any] = {"action": "rollback", "service": service}
+    if to:
+        document["to"] = to
+    if cluster:
+        document["cluster"] = cluster
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return _start(connection, safe_execution_name("rollback", service, to or "previous", stamp), document)
+
+
+def _start(connection: Connection, name: str, document: dict[str, Any]) -> Started:
+    sfn = connection.client("stepfunctions")
+    try:
+        answer = sfn.start_execution(stateMachineArn=connection.state_machine, name=name, input=json.dumps(document))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+            raise
+        execution = connection.execution_arn(name)
+        return Started(execution, name, document, existing=story(connection, execution))
+    return Started(str(answer["executionArn"]), name, document)
+
+
+# -- reading executions ------------------------------------------------------------------------------
+
+
+def history_events(connection: Connection, execution: str) -> list[dict[str, Any]]:
+    sfn = connection.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = sfn.get_execution_history(
+            executionArn=execution, maxResults=1000, **({"nextToken": token} if token else {})
+        )
+        events.extend(page["events"])
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+def story(connection: Connection, name_or_arn: str) -> Story:
+    execution = connection.execution_arn(name_or_arn)
+    try:
+        events = history_events(connection, execution)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "InvalidArn"):
+            raise typer.BadParameter(
+                f"no execution {name_or_arn!r} of {revision(connection.state_machine)}", param_hint="EXECUTION"
+            ) from exc
+        raise
+    if not events:  # just started: the history is not written yet
+        described = connection.client("stepfunctions").describe_execution(executionArn=execution)
+        return read_story(execution, events, described)
+    return read_story(execution, events)
+
+
+def follow(
+    connection: Connection,
+    execution: str,
+    on_change: Callable[[Story], None],
+    poll_seconds: float,
+    timeout_seconds: float | None = None,
+) -> Story:
+    """Read the execution's story every `poll_seconds` until it ends; `on_change` sees each new one."""
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    last: str | None = None
+    while True:
+        current = story(connection, execution)
+        fingerprint = current.model_dump_json()
+        if fingerprint != last:
+            on_change(current)
+            last = fingerprint
+        if current.status != "RUNNING":
+            return current
+        if deadline is not None and time.monotonic() > deadline:
+            return current
+        time.sleep(poll_seconds)
+
+
+def executions(connection: Connection, service: str | None = None) -> Iterator[Summary]:
+    """Executions newest first (at most SCAN_LIMIT looked at), those that name `service` if given."""
+    sfn = connection.client("stepfunctions")
+    pages = sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=connection.state_machine, PaginationConfig={"MaxItems": SCAN_LIMIT, "PageSize": 100}
+    )
+    for page in pages:
+        for listed in page["executions"]:
+            if listed["status"] == "RUNNING":
+                summary = summarize_story(story(connection, listed["executionArn"]))
+            else:
+                summary = summarize(sfn.describe_execution(executionArn=listed["executionArn"]))
+            if service is None or summary.names(service):
+                yield summary
+
+
+# -- what runs where ---------------------------------------------------------------------------------
+
+
+class TargetStatus(BaseModel):
+    service: str
+    container: str
+    task_definition: str
+    image: str
+    digest: str | None
+    tags: list[str]
+    since: datetime | None
+    desired: int
+    running: int
+    rollout_state: str | None
+    deployments: int
+    last: Summary | None = None
+
+
+def status(connection: Connection, service: str | None) -> list[TargetStatus]:
+    config = connection.targets()
+    targets = [t for t in config.targets if service is None or t.service == service]
+    if service is not None and not targets:
+        known = ", ".join(sorted(t.key for t in config.targets))
+        raise typer.BadParameter(
+            f"no target names service {service!r} (the targets are: {known})", param_hint="--service"
+        )
+    ecs = connection.client("ecs")
+    answers = []
+    recent = executions(connection)
+    seen: list[Summary] = []
+    for target in targets:
+        found = ecs.describe_services(cluster=target.cluster, services=[target.service])["services"]
+        if not found:
+            raise CliError(f"the targets document names {target.key}, but ECS has no such service")
+        svc = found[0]
+        definition = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+        image = next(
+            (c["image"] for c in definition["containerDefinitions"] if c["name"] == target.container), "(no container)"
+        )
+        digest = image.rsplit("@", 1)[1] if "@" in image else None
+        primary: dict[str, Any] = next((d for d in svc.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+        answers.append(
+            TargetStatus(
+                service=target.key,
+                container=target.container,
+                task_definition=svc["taskDefinition"],
+                image=image,
+                digest=digest,
+                tags=_tags(connection, target.repository, digest),
+                since=primary.get("createdAt"),
+                desired=svc.get("desiredCount", 0),
+                running=svc.get("runningCount", 0),
+                rollout_state=primary.get("rolloutState"),
+                deployments=len(svc.get("deployments", [])),
+                last=_last_for(target.key, recent, seen),
+            )
+        )
+    return answers
+
+
+def _last_for(key: str, recent: Iterator[Summary], seen: list[Summary]) -> Summary | None:
+    """The newest execution that names `key`, reading `recent` only as far as needed."""
+    for summary in seen:
+        if summary.names(key):
+            return summary
+    for summary in recent:
+        seen.append(summary)
+        if summary.names(key):
+            return summary
+    return None
+
+
+def _tags(connection: Connection, repository: str, digest: str | None) -> list[str]:
+    if digest is None:
+        return []
+    try:
+        images = connection.client("ecr").describe_images(repositoryName=repository, imageIds=[{"imageDigest": digest}])
+    except ClientError:
+        return []  # the image was deleted from ECR: the service still runs it, by digest
+    return sorted(images["imageDetails"][0].get("imageTags", []))
