@@ -15,20 +15,28 @@ if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
 
 
-@translate_throttling
 def describe_service(cluster: str, service: str, *, ecs: ECSClient | None = None) -> dict[str, Any]:
     """The service as DescribeServices reports it; InvalidRequest when it does not exist or is not ACTIVE."""
+    return describe_services(cluster, [service], ecs=ecs)[service]
+
+
+@translate_throttling
+def describe_services(cluster: str, names: list[str], *, ecs: ECSClient | None = None) -> dict[str, dict[str, Any]]:
+    """Several services of one cluster, 10 a call (DescribeServices' limit); InvalidRequest names a missing one."""
     ecs = ecs or client("ecs")
-    try:
-        answer = ecs.describe_services(cluster=cluster, services=[service])
-    except ClientError as exc:
-        if "ClusterNotFound" in str(exc):
-            raise InvalidRequest(f"cluster {cluster!r} does not exist") from exc
-        raise
-    found = [s for s in answer.get("services", []) if s.get("status") == "ACTIVE"]
-    if not found:
-        raise InvalidRequest(f"service {service!r} does not exist in cluster {cluster!r} (or is not ACTIVE)")
-    return dict(found[0])
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(names), 10):
+        try:
+            answer = ecs.describe_services(cluster=cluster, services=names[start : start + 10])
+        except ClientError as exc:
+            if "ClusterNotFound" in str(exc):
+                raise InvalidRequest(f"cluster {cluster!r} does not exist") from exc
+            raise
+        found.update({s["serviceName"]: dict(s) for s in answer.get("services", []) if s.get("status") == "ACTIVE"})
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise InvalidRequest(f"service {missing[0]!r} does not exist in cluster {cluster!r} (or is not ACTIVE)")
+    return found
 
 
 @translate_throttling

@@ -72,9 +72,13 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
         reason = f"{repository}:{request.tag} no longer names {image.digest}: a newer push of the tag will deploy"
         return PlanOutput(action="ignore", reason=reason)
     items, already = [], []
+    services = _services(targets)
+    definitions: dict[str, dict[str, Any]] = {}  # services often share a task definition family
     for target in targets:
-        service = ecs.describe_service(target.cluster, target.service)
-        current = ecs.describe_task_definition(service["taskDefinition"])
+        service = services[target.key]
+        if service["taskDefinition"] not in definitions:
+            definitions[service["taskDefinition"]] = ecs.describe_task_definition(service["taskDefinition"])
+        current = definitions[service["taskDefinition"]]
         running = taskdef.container_image(current, target.container)
         if running is None:
             taskdef.with_image(current, target.container, image.reference)  # raises, naming the containers
@@ -93,6 +97,15 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
     if not items:
         return PlanOutput(action="ignore", reason=f"{', '.join(already)} already run {image.label}")
     return PlanOutput(action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=items)
+
+
+def _services(targets: list[Target]) -> dict[str, dict[str, Any]]:
+    """Every target's service, by `cluster/service`, read ten to a DescribeServices call."""
+    found: dict[str, dict[str, Any]] = {}
+    for cluster in dict.fromkeys(t.cluster for t in targets):
+        names = [t.service for t in targets if t.cluster == cluster]
+        found.update({f"{cluster}/{name}": s for name, s in ecs.describe_services(cluster, names).items()})
+    return found
 
 
 def _deploy_targets(request: DeployRequest, config: TargetsConfig) -> list[Target]:
