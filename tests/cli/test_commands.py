@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 
+import boto3
 import pytest
 
 from tests.cli.conftest import SERVICE, Served, push, pushdeploy, wait_until_idle
@@ -193,3 +195,32 @@ def test_an_endpoint_that_does_not_answer_is_one_clear_error_and_exit_1():
 
     assert ran.exit_code == 1
     assert "cannot reach" in ran.stderr and "local serve" in ran.stderr
+
+
+def test_on_aws_the_state_machine_is_found_through_the_stack_outputs(served: Served):
+    # Given a CloudFormation stack whose outputs name the deployer (as template.yaml's do)
+    health = served.health()
+    cloudformation = boto3.client(
+        "cloudformation",
+        endpoint_url=served.url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    template = {
+        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {
+            "StateMachineArn": {"Value": health["state_machine"]},
+            "TargetsParameterName": {"Value": "/pushdeploy/targets"},
+        },
+    }
+    cloudformation.create_stack(StackName="pushdeploy-cli-test", TemplateBody=json.dumps(template))
+
+    # When a command names the stack instead of the state machine
+    ran = pushdeploy("status", "--stack", "pushdeploy-cli-test", "--json", "--endpoint-url", served.url)
+    missing = pushdeploy("status", "--stack", "no-such-stack", "--endpoint-url", served.url)
+
+    # Then it finds the state machine and the targets there; a stack that does not exist is bad input
+    assert ran.exit_code == 0, ran.stderr
+    assert [t["service"] for t in ran.json()] == [f"aiuteur-cluster/{SERVICE}"]
+    assert missing.exit_code == 2 and "--stack" in missing.stderr and "no-such-stack" in missing.stderr
