@@ -74,9 +74,19 @@ class LambdaContext:
 
 
 class _Tee(io.TextIOBase):
-    """Pass everything the handlers print on, and keep it: every line, and the embedded-metric ones parsed."""
+    """Pass everything the handlers print on, and keep it: every line, and the embedded-metric ones parsed.
 
-    def __init__(self, stream: Any, printed: list[str], metrics: list[dict[str, Any]]) -> None:
+    One for the process: the handlers' loggers keep the stream they were created with (this one), and
+    each LocalCloud attaches where the text goes on to and the lists it keeps.
+    """
+
+    def __init__(self) -> None:
+        self._stream: Any = sys.__stdout__
+        self._printed: list[str] = []
+        self._metrics: list[dict[str, Any]] = []
+        self._partial = ""
+
+    def attach(self, stream: Any, printed: list[str], metrics: list[dict[str, Any]]) -> None:
         self._stream, self._printed, self._metrics, self._partial = stream, printed, metrics, ""
 
     def write(self, text: str) -> int:
@@ -89,6 +99,9 @@ class _Tee(io.TextIOBase):
 
     def flush(self) -> None:
         self._stream.flush()
+
+
+_TEE = _Tee()
 
 
 class InjectedCrash(Exception):
@@ -154,7 +167,8 @@ class LocalCloud:
 
     def _start(self) -> None:
         enter = self._stack.enter_context
-        enter(contextlib.redirect_stdout(_Tee(sys.stdout, self.printed, self.metrics)))
+        _TEE.attach(sys.stdout if sys.stdout is not _TEE else sys.__stdout__, self.printed, self.metrics)
+        enter(contextlib.redirect_stdout(_TEE))
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
         self.session = infrastructure.Clients(REGION)  # the cloud's own calls, not counted
