@@ -140,6 +140,8 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self._pushes = 0
         self._faults: list[Fault] = []
+        self._usage_lock = threading.Lock()
+        self._function_locks: dict[str, threading.Lock] = {}
         self.printed: list[str] = []  # every line the handlers printed (their logs, their metrics)
         self.metrics: list[dict[str, Any]] = []  # the embedded-metric documents among them
 
@@ -214,6 +216,7 @@ class LocalCloud:
         }
         for name, function in self.template.functions.items():
             self._handlers[name] = (function, getattr(_load_module(function, values), function.attribute))
+            self._function_locks[name] = threading.Lock()
         self._ecr_pattern_text = self.template.ecr_rule_pattern(sorted(self.infra.repositories))
         self._ecr_pattern = EventPattern.load(self._ecr_pattern_text)
         self._ecr_rule_target = self.template.ecr_rule_target()
@@ -227,27 +230,33 @@ class LocalCloud:
             invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}",
             aws_request_id=hashlib.sha1(f"{function_name}{time.monotonic_ns()}".encode()).hexdigest()[:32],
         )
-        self.usage.invocations[function_name] += 1
-        fault = next((f for f in self._faults if f.function == function_name and f.times > 0), None)
-        if fault is not None:
-            fault.times -= 1
-        self._in_handler.active = True
-        started = time.perf_counter()
-        try:
-            if fault is not None and not fault.after_handler:
-                raise InjectedCrash(f"{function_name} crashed before doing anything")
-            result = handler(event, context)
+        with self._usage_lock:
+            self.usage.invocations[function_name] += 1
+            fault = next((f for f in self._faults if f.function == function_name and f.times > 0), None)
             if fault is not None:
-                raise InjectedCrash(f"{function_name} crashed after doing its work")
-            return result
-        finally:
-            billed_ms = max(1, int((time.perf_counter() - started) * 1000) + 1)
-            self.usage.gb_seconds += billed_ms / 1000 * function.memory_mb / 1024
-            self._in_handler.active = False
+                fault.times -= 1
+        # Lambda runs concurrent invocations in separate environments; here they share the module's
+        # globals (Powertools' Metrics, say), so one function runs one invocation at a time.
+        with self._function_locks[function_name]:
+            self._in_handler.active = True
+            started = time.perf_counter()
+            try:
+                if fault is not None and not fault.after_handler:
+                    raise InjectedCrash(f"{function_name} crashed before doing anything")
+                result = handler(event, context)
+                if fault is not None:
+                    raise InjectedCrash(f"{function_name} crashed after doing its work")
+                return result
+            finally:
+                billed_ms = max(1, int((time.perf_counter() - started) * 1000) + 1)
+                with self._usage_lock:
+                    self.usage.gb_seconds += billed_ms / 1000 * function.memory_mb / 1024
+                self._in_handler.active = False
 
     def _count_call(self, model: Any, **_: Any) -> None:
         if getattr(self._in_handler, "active", False):
-            self.usage.api_calls[f"{model.service_model.signing_name}:{model.name}"] += 1
+            with self._usage_lock:
+                self.usage.api_calls[f"{model.service_model.signing_name}:{model.name}"] += 1
 
     def crash(self, function: str, *, after_handler: bool, times: int = 1) -> None:
         """Make the next `times` invocations of `function` crash (after its AWS calls, if `after_handler`)."""
