@@ -59,7 +59,7 @@ def test_running_the_same_push_twice_registers_once():
         assert len(ecs.list_task_definitions(familyPrefix="aiuteur-backend")["taskDefinitionArns"]) == 2
 
 
-def test_a_target_whose_container_is_not_in_the_task_definition_fails_the_plan_and_changes_nothing():
+def test_a_target_whose_container_is_not_in_the_task_definition_fails_naming_it_and_changes_nothing():
     with LocalCloud(parse_scenario({"pushes": []})) as cloud:
         ssm = cloud.session.client("ssm")
         targets = json.loads(ssm.get_parameter(Name=cloud.infra.targets_parameter)["Parameter"]["Value"])
@@ -70,13 +70,14 @@ def test_a_target_whose_container_is_not_in_the_task_definition_fails_the_plan_a
         cloud.run_until_done(600)
 
         described = cloud.describe(execution)
-        assert described["status"] == "FAILED"
-        assert described["error"] == "InvalidRequest"
-        assert "container 'api' is not in task definition" in described["cause"]
-        assert "aiuteur-backend" in described["cause"]
-        assert not {"ecs:RegisterTaskDefinition", "ecs:UpdateService", "dynamodb:UpdateItem"} & set(
-            cloud.usage.api_calls
-        )
+        (result,) = json.loads(described["cause"])
+        assert described["status"] == "FAILED" and described["error"] == "DeploymentFailed"
+        assert result["outcome"] == "failed"
+        assert "container 'api' is not in task definition" in result["reason"]
+        assert "(it has: aiuteur-backend)" in result["reason"]
+        assert not {"ecs:RegisterTaskDefinition", "ecs:UpdateService"} & set(cloud.usage.api_calls)
+        (alert,) = cloud.alerts()
+        assert "container 'api'" in alert["Message"] and "The service was not changed" in alert["Message"]
 
 
 @pytest.mark.parametrize(

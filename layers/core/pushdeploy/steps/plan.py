@@ -71,31 +71,21 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
     if request.source == "ecr-event" and request.tag not in tags:
         reason = f"{repository}:{request.tag} no longer names {image.digest}: a newer push of the tag will deploy"
         return PlanOutput(action="ignore", reason=reason)
-    items, already = [], []
+    # One DescribeServices per ten targets, and no task definition read: Register reads each one
+    # (and names a missing container) when its turn comes, so a push that feeds 50 services does not
+    # spend ECS's DescribeTaskDefinition burst at once (aws-facts.md).
     services = _services(targets)
-    definitions: dict[str, dict[str, Any]] = {}  # services often share a task definition family
-    for target in targets:
-        service = services[target.key]
-        if service["taskDefinition"] not in definitions:
-            definitions[service["taskDefinition"]] = ecs.describe_task_definition(service["taskDefinition"])
-        current = definitions[service["taskDefinition"]]
-        running = taskdef.container_image(current, target.container)
-        if running is None:
-            taskdef.with_image(current, target.container, image.reference)  # raises, naming the containers
-        if running == image.reference:
-            already.append(target.key)
-            continue
-        items.append(
-            PlanItem(
-                kind="deploy",
-                target=target,
-                task_definition=service["taskDefinition"],
-                image=image,
-                requested_at=request.requested_at or datetime.now(UTC),
-            )
+    requested_at = request.requested_at or datetime.now(UTC)
+    items = [
+        PlanItem(
+            kind="deploy",
+            target=target,
+            task_definition=services[target.key]["taskDefinition"],
+            image=image,
+            requested_at=requested_at,
         )
-    if not items:
-        return PlanOutput(action="ignore", reason=f"{', '.join(already)} already run {image.label}")
+        for target in targets
+    ]
     return PlanOutput(action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=items)
 
 

@@ -45,7 +45,7 @@ def register(request: RegisterInput) -> Registered:
         previous_arn, previous, wanted_arn = current_arn, current, None
     wanted = taskdef.with_image(previous, target.container, reference)
     if wanted_arn is None:
-        wanted_arn = _reusable_revision(wanted)
+        wanted_arn = _reusable_revision(wanted, current_arn)
     reused = wanted_arn is not None
     if wanted_arn is None:
         wanted_arn = ecs.register_task_definition(wanted)
@@ -58,9 +58,11 @@ def register(request: RegisterInput) -> Registered:
     )
 
 
-def _reusable_revision(wanted: dict[str, Any]) -> str | None:
+def _reusable_revision(wanted: dict[str, Any], current_arn: str) -> str | None:
+    """The family's latest revision if it is the one wanted (a Register that ran before); the service's
+    current revision never is (its image differs), so it is not read again."""
     latest = ecs.latest_task_definition_arn(wanted["family"])
-    if latest and taskdef.same_definition(ecs.describe_task_definition(latest), wanted):
+    if latest and latest != current_arn and taskdef.same_definition(ecs.describe_task_definition(latest), wanted):
         return latest
     return None
 
