@@ -42,7 +42,6 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 EPOCH = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 STATE_MACHINE_NAME = "pushdeploy-deploy"
-SETTLE_SECONDS = 3600  # virtual time the model may take to settle after the last execution
 
 _ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
