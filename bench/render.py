@@ -366,8 +366,9 @@ def _recommendations(rows: list[dict[str, Any]], m: dict[str, Any]) -> list[str]
         out.append(
             f"- **The layer ships botocore ({layer['largest_packages']['botocore'] / 1e6:.0f} MB of "
             f"{layer['bytes'] / 1e6:.0f} MB)**, pulled in by the tracer extra's aws-xray-sdk. On Lambda the layer "
-            "comes before the runtime on sys.path, so the runtime's boto3 would run on the layer's botocore, "
-            "whatever their versions. Dropping the tracer extra removes it; otherwise build the layer without it."
+            "comes before the runtime on sys.path; the layer pins boto3 beside that botocore so the pair matches, "
+            "but the size and the import time remain. Dropping the tracer extra (or using the Powertools layer "
+            "AWS publishes) would remove both."
         )
     return out
 
