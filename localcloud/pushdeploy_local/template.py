@@ -70,21 +70,21 @@ class Template:
         """The ASL with its DefinitionSubstitutions applied: `${XFunctionArn}` -> the function's ARN."""
         text = (self.path.parent / self.state_machine["DefinitionUri"]).read_text()
         for key, value in self.state_machine.get("DefinitionSubstitutions", {}).items():
-            logical_id = (
-                value["Fn::GetAtt"][0] if isinstance(value["Fn::GetAtt"], list) else value["Fn::GetAtt"].split(".")[0]
-            )
-            text = text.replace("${" + key + "}", arns[logical_id])
+            text = text.replace("${" + key + "}", arns[_get_att_resource(value)])
         return text
 
-    def ecr_rule_pattern(self, repositories: list[str]) -> str:
-        """The ECR push rule's pattern, its repository list bound to the local cloud's repositories."""
-        rules = [
+    @cached_property
+    def _ecr_rule(self) -> dict[str, Any]:
+        (rule,) = [
             r
             for r in self._of_type("AWS::Events::Rule").values()
             if r["Properties"].get("EventPattern", {}).get("source") == ["aws.ecr"]
         ]
-        (rule,) = rules
-        pattern = json.loads(json.dumps(rule["Properties"]["EventPattern"]))
+        return dict(rule["Properties"])
+
+    def ecr_rule_pattern(self, repositories: list[str]) -> str:
+        """The ECR push rule's pattern, its repository list bound to the local cloud's repositories."""
+        pattern = json.loads(json.dumps(self._ecr_rule["EventPattern"]))
         if not isinstance(pattern.get("detail", {}).get("repository-name"), list) or not all(
             isinstance(r, str) for r in pattern["detail"]["repository-name"]
         ):
@@ -92,10 +92,11 @@ class Template:
         return json.dumps(pattern)
 
     def ecr_rule_target(self) -> str:
-        (rule,) = [
-            r
-            for r in self._of_type("AWS::Events::Rule").values()
-            if r["Properties"].get("EventPattern", {}).get("source") == ["aws.ecr"]
-        ]
-        target = rule["Properties"]["Targets"][0]["Arn"]
-        return target["Fn::GetAtt"][0] if isinstance(target["Fn::GetAtt"], list) else target["Fn::GetAtt"].split(".")[0]
+        """The logical id of the function the ECR push rule invokes."""
+        return _get_att_resource(self._ecr_rule["Targets"][0]["Arn"])
+
+
+def _get_att_resource(value: dict[str, Any]) -> str:
+    """The resource of `!GetAtt X.Arn`, in either of its YAML forms."""
+    get_att = value["Fn::GetAtt"]
+    return str(get_att[0] if isinstance(get_att, list) else get_att.split(".")[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from pushdeploy.taskdef import READ_ONLY_FIELDS
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.runner import ecr_event
 from pushdeploy_local.scenario import Crash, Push, parse_scenario
@@ -20,20 +21,7 @@ def test_planted_secrets_appear_in_no_output():
             SecretId="aiuteur/database-url", SecretString=PLANTED_SECRET
         )
         current = ecs.describe_task_definition(taskDefinition="aiuteur-backend:1", include=["TAGS"])
-        definition = {
-            k: v
-            for k, v in current["taskDefinition"].items()
-            if k
-            not in (
-                "taskDefinitionArn",
-                "revision",
-                "status",
-                "requiresAttributes",
-                "compatibilities",
-                "registeredAt",
-                "registeredBy",
-            )
-        }
+        definition = {k: v for k, v in current["taskDefinition"].items() if k not in READ_ONLY_FIELDS}
         definition["containerDefinitions"][0]["environment"].append(
             {"name": "STRIPE_SECRET_KEY", "value": PLANTED_ENVIRONMENT}
         )

@@ -100,11 +100,7 @@ def _services(targets: list[Target]) -> dict[str, dict[str, Any]]:
 
 def _deploy_targets(request: DeployRequest, config: TargetsConfig) -> list[Target]:
     if request.service:
-        found = [t for t in config.targets if t.service == request.service and request.cluster in (None, t.cluster)]
-        if not found:
-            raise InvalidRequest(
-                f"unknown service {request.service!r}: no target in the targets configuration names it"
-            )
+        found = _targets_of_service(config, request.service, request.cluster)
         if request.repository and any(t.repository != request.repository for t in found):
             raise InvalidRequest(
                 f"service {request.service!r} follows {found[0].repository!r}, not {request.repository!r}"
@@ -116,11 +112,15 @@ def _deploy_targets(request: DeployRequest, config: TargetsConfig) -> list[Targe
     return [t for t in config.targets if t.watches(request.repository, request.tag or "")]
 
 
-def _plan_rollback(request: RollbackRequest, config: TargetsConfig) -> PlanOutput:
-    found = [t for t in config.targets if t.service == request.service and request.cluster in (None, t.cluster)]
+def _targets_of_service(config: TargetsConfig, service: str, cluster: str | None) -> list[Target]:
+    found = [t for t in config.targets if t.service == service and cluster in (None, t.cluster)]
     if not found:
-        raise InvalidRequest(f"unknown service {request.service!r}: no target in the targets configuration names it")
-    target = found[0]
+        raise InvalidRequest(f"unknown service {service!r}: no target in the targets configuration names it")
+    return found
+
+
+def _plan_rollback(request: RollbackRequest, config: TargetsConfig) -> PlanOutput:
+    target = _targets_of_service(config, request.service, request.cluster)[0]
     service = ecs.describe_service(target.cluster, target.service)
     current_arn = service["taskDefinition"]
     to = _rollback_destination(request.to, current_arn)
