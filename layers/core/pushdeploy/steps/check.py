@@ -45,7 +45,8 @@ def observe(target: Target, rollout: Rollout) -> Observation:
     an hour, so a task that stopped since is found by DescribeTasks with its reason and exit code.
     """
     service = ecs.describe_service(target.cluster, target.service)
-    tasks = _deployment_tasks(target.cluster, rollout, ecs.deployments(service))
+    deployments = ecs.deployments(service)
+    tasks = _deployment_tasks(target.cluster, rollout, deployments)
     running_ips = [t.ip for t in tasks if t.ip and t.last_status == "RUNNING" and not t.stopped]
     balancers = [lb for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")]
     groups = [lb["targetGroupArn"] for lb in balancers if lb.get("containerName") == target.container] or [
@@ -59,7 +60,7 @@ def observe(target: Target, rollout: Rollout) -> Observation:
     ]
     return Observation(
         now=datetime.now(UTC),
-        deployments=ecs.deployments(service),
+        deployments=deployments,
         events=ecs.recent_events(service),
         tasks=tasks,
         targets=targets,
