@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pushdeploy import metrics as outcome_metrics
@@ -13,15 +12,12 @@ from pushdeploy.steps.notify import notify
 
 SETTINGS = NotifySettings.from_env()
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
-@tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_parser(model=IterationState)
-def handler(event: IterationState, context: LambdaContext) -> dict[str, Any]:
-    result = notify(event, SETTINGS.alert_topic_arn, SETTINGS.notify_on_success)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = notify(IterationState.model_validate(event), SETTINGS.alert_topic_arn, SETTINGS.notify_on_success)
     outcome_metrics.record(metrics, result)
     return result.model_dump(mode="json")

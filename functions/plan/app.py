@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pushdeploy.settings import PlanSettings
@@ -10,11 +10,9 @@ from pushdeploy.steps.plan import plan
 
 SETTINGS = PlanSettings.from_env()
 logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # `input` is the execution input as people and EventBridge send it: pushdeploy.requests validates it
     # and names what is wrong, which a generic parser error would not.

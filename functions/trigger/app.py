@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pushdeploy.settings import TriggerSettings
@@ -10,11 +10,9 @@ from pushdeploy.steps.trigger import trigger
 
 SETTINGS = TriggerSettings.from_env()
 logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(correlation_id_path="id")
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Raw on purpose: the event is validated by pushdeploy.requests, which names what is wrong.
     return trigger(event, SETTINGS.state_machine_arn).model_dump(mode="json")

@@ -2,18 +2,14 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pushdeploy.steps.rollout import UpdateInput, update
 
 logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
-@tracer.capture_lambda_handler
-@event_parser(model=UpdateInput)
-def handler(event: UpdateInput, context: LambdaContext) -> dict[str, Any]:
-    return update(event).model_dump(mode="json")
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return update(UpdateInput.model_validate(event)).model_dump(mode="json")

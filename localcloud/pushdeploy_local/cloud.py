@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -50,7 +51,6 @@ _ENVIRONMENT = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
     "POWERTOOLS_SERVICE_NAME": "pushdeploy",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # the service runs on Fargate; loading moto's AMIs costs 0.6 s
 }
@@ -75,8 +75,9 @@ class LambdaContext:
 class _Tee(io.TextIOBase):
     """Pass everything the handlers print on, and keep it: every line, and the embedded-metric ones parsed.
 
-    One for the process: the handlers' loggers keep the stream they were created with (this one), and
-    each LocalCloud attaches where the text goes on to and the lists it keeps.
+    One for the process: each LocalCloud points the handlers' logger at it (that logger keeps the stream of
+    whoever created it first, maybe a test that imported a handler) and attaches where the text goes on to
+    and the lists it keeps.
     """
 
     def __init__(self) -> None:
@@ -170,6 +171,9 @@ class LocalCloud:
         enter = self._stack.enter_context
         _TEE.attach(sys.stdout if sys.stdout is not _TEE else sys.__stdout__, self.printed, self.metrics)
         enter(contextlib.redirect_stdout(_TEE))
+        for handler in logging.getLogger(_ENVIRONMENT["POWERTOOLS_SERVICE_NAME"]).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(_TEE)
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
         self.session = infrastructure.Clients(REGION)  # the cloud's own calls, not counted

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pushdeploy import alerts
-from pushdeploy.models import Evidence, Image, Rollout, StoppedTask, Target, TargetEvidence, Verdict
+from pushdeploy.models import Evidence, Image, PlanItem, Rollout, StoppedTask, Target, TargetEvidence, Verdict
 from pushdeploy.outcome import IterationState, Outcome, decide
-from pushdeploy.steps.plan import PlanItem
 from pushdeploy.steps.rollout import Registered
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -26,7 +26,14 @@ Tag = Annotated[str, Field(pattern=TAG_PATTERN)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
-class Frozen(BaseModel):
+class Model(BaseModel):
+    """Every pushdeploy model. Its validator is built when first used, so each step's cold start pays only for
+    the models that step uses (measured in docs/benchmarks.md)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Frozen(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -102,6 +109,17 @@ class TargetsConfig(Frozen):
         if duplicates:
             raise ValueError(f"targets lists service {duplicates[0]} twice: one entry per service")
         return self
+
+
+class PlanItem(Model):
+    """One target of this execution; travels through the Map iteration as `$.item`."""
+
+    kind: Literal["deploy", "rollback"]
+    target: Target
+    task_definition: str  # what the service runs at plan time
+    image: Image | None = None  # deploy: the image to run
+    rollback_to: str | None = None  # rollback: the task definition to go back to
+    requested_at: datetime  # orders the pushes for one service: the newest goes next
 
 
 class Verdict(StrEnum):

@@ -7,11 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from pushdeploy.models import Rollout, Verdict
+from pushdeploy.models import Model, PlanItem, Rollout, Verdict
 from pushdeploy.steps.lock import LockOutput
-from pushdeploy.steps.plan import PlanItem
 from pushdeploy.steps.rollout import Registered
 
 
@@ -28,7 +27,7 @@ OK_OUTCOMES = (Outcome.DEPLOYED, Outcome.SUPERSEDED, Outcome.REVERTED)
 Severity = Literal["info", "warning", "critical"]
 
 
-class StepError(BaseModel):
+class StepError(Model):
     """What a Catch put in `$.error`: the error name and its cause (for a Lambda error, its JSON)."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -47,7 +46,7 @@ class StepError(BaseModel):
         return f"{self.error}: {self.cause}"
 
 
-class IterationState(BaseModel):
+class IterationState(Model):
     """Everything one Map iteration recorded; the Notify step's input."""
 
     item: PlanItem
@@ -59,7 +58,7 @@ class IterationState(BaseModel):
     error: StepError | None = None
 
 
-class TargetResult(BaseModel):
+class TargetResult(Model):
     """One target's result: the iteration's output, kept small (the evidence is in the alert)."""
 
     service: str

@@ -12,13 +12,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import Digest, Name, Repository, Tag
+from pushdeploy.models import Digest, Model, Name, Repository, Tag
 
 ECR_SOURCE = "aws.ecr"
 ECR_DETAIL_TYPE = "ECR Image Action"
 
 
-class EcrImageActionDetail(BaseModel):
+class EcrImageActionDetail(Model):
     """`detail` of an "ECR Image Action" event (aws-facts.md; AWS ECR EventBridge documentation)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -31,7 +31,7 @@ class EcrImageActionDetail(BaseModel):
     manifest_media_type: str | None = Field(None, alias="manifest-media-type", max_length=256)
 
 
-class EcrImageActionEvent(BaseModel):
+class EcrImageActionEvent(Model):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     id: str = Field(max_length=64)
@@ -43,7 +43,7 @@ class EcrImageActionEvent(BaseModel):
     detail: EcrImageActionDetail
 
 
-class DeployRequest(BaseModel):
+class DeployRequest(Model):
     """Deploy one image: from a push (repository, tag, digest known) or by hand (tag or digest to resolve)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -71,7 +71,7 @@ class DeployRequest(BaseModel):
         return self
 
 
-class RollbackRequest(BaseModel):
+class RollbackRequest(Model):
     """Put a service back on an earlier task definition: the previous revision, or `to`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +87,7 @@ class RollbackRequest(BaseModel):
     source: Literal["manual"] = "manual"
 
 
-class Ignored(BaseModel):
+class Ignored(Model):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["ignore"] = "ignore"

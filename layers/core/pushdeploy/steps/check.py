@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
-
 from pushdeploy.adapters import cloudwatch, ecs, elbv2
-from pushdeploy.models import Rollout, Target
-from pushdeploy.steps.plan import PlanItem
+from pushdeploy.models import Model, PlanItem, Rollout, Target
 from pushdeploy.verdict import Deployment, Observation, TaskState, judge
 
 
-class CheckInput(BaseModel):
+class CheckInput(Model):
     item: PlanItem
     rollout: Rollout  # ours, or our rollback
 

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel
 
 from pushdeploy.adapters import dynamodb, stepfunctions
 from pushdeploy.errors import LockBusy
-from pushdeploy.steps.plan import PlanItem
+from pushdeploy.models import Model, PlanItem
 
 logger = Logger(child=True)
 
@@ -24,12 +23,12 @@ logger = Logger(child=True)
 LOCK_GRACE_SECONDS = 3600
 
 
-class LockInput(BaseModel):
+class LockInput(Model):
     item: PlanItem
     execution: str
 
 
-class LockOutput(BaseModel):
+class LockOutput(Model):
     service: str
     status: Literal["held", "superseded"]
     holder: str
@@ -67,7 +66,7 @@ def _superseded(service: str, newer: str | None) -> LockOutput:
     return LockOutput(service=service, status="superseded", holder=newer or "", reason=reason)
 
 
-class UnlockOutput(BaseModel):
+class UnlockOutput(Model):
     service: str
     released: bool
 

@@ -9,29 +9,18 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from pushdeploy import taskdef
 from pushdeploy.adapters import ecr, ecs, ssm
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import Image, Target, TargetsConfig
+from pushdeploy.models import Model, PlanItem, Target, TargetsConfig
 from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
 
 logger = Logger(child=True)
 
 
-class PlanItem(BaseModel):
-    """One target of this execution; travels through the Map iteration as `$.item`."""
-
-    kind: Literal["deploy", "rollback"]
-    target: Target
-    task_definition: str  # what the service runs at plan time
-    image: Image | None = None  # deploy: the image to run
-    rollback_to: str | None = None  # rollback: the task definition to go back to
-    requested_at: datetime  # orders the pushes for one service: the newest goes next
-
-
-class PlanOutput(BaseModel):
+class PlanOutput(Model):
     action: Literal["deploy", "rollback", "ignore"]
     reason: str = ""
     items: list[PlanItem] = Field(default_factory=list)

@@ -5,21 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from pushdeploy import taskdef
 from pushdeploy.adapters import ecs
 from pushdeploy.errors import StepFailed
-from pushdeploy.models import LogLocation, Rollout
-from pushdeploy.steps.plan import PlanItem
+from pushdeploy.models import LogLocation, Model, PlanItem, Rollout
 from pushdeploy.verdict import POLL_SECONDS
 
 
-class RegisterInput(BaseModel):
+class RegisterInput(Model):
     item: PlanItem
 
 
-class Registered(BaseModel):
+class Registered(Model):
     task_definition: str
     previous_task_definition: str
     previous_image: str | None
@@ -67,7 +64,7 @@ def _reusable_revision(wanted: dict[str, Any], current_arn: str) -> str | None:
     return None
 
 
-class UpdateInput(BaseModel):
+class UpdateInput(Model):
     item: PlanItem
     registered: Registered
 
@@ -83,7 +80,7 @@ def update(request: UpdateInput) -> Rollout:
     )
 
 
-class RollbackInput(BaseModel):
+class RollbackInput(Model):
     item: PlanItem
     registered: Registered | None = None
 

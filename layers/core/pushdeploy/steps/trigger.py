@@ -6,17 +6,16 @@ import json
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel
 
 from pushdeploy.adapters import stepfunctions
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import safe_execution_name
+from pushdeploy.models import Model, safe_execution_name
 from pushdeploy.requests import DeployRequest, Ignored, parse_request
 
 logger = Logger(child=True)
 
 
-class TriggerOutput(BaseModel):
+class TriggerOutput(Model):
     outcome: Literal["started", "duplicate", "ignored", "rejected"]
     reason: str = ""
     execution: str | None = None
