@@ -25,6 +25,7 @@ WILDCARD_RESOURCE_ACTIONS = {
         "scoped instead by the ecs:cluster condition (REQUIRED_CONDITIONS)"
     ),
     "elasticloadbalancing:DescribeTargetHealth": "no resource type",
+    "states:SendTaskSuccess": "no resource type: the task token names the one waiting task",
     "ecr:GetAuthorizationToken": "no resource type: the token is for the whole registry",
     # Step Functions' logging to CloudWatch Logs goes through vended log delivery; none of these
     # accepts a resource (Step Functions developer guide, "Logging using CloudWatch Logs").
@@ -55,7 +56,7 @@ FUNCTION_ACTIONS = {
         "ecs:DescribeTaskDefinition",
         "ecs:ListTaskDefinitions",
     },
-    "LockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:DescribeExecution"},
+    "LockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:DescribeExecution", "states:SendTaskSuccess"},
     "UnlockFunction": {"dynamodb:UpdateItem"},
     "RegisterFunction": {
         "ecs:DescribeServices",
@@ -75,6 +76,8 @@ FUNCTION_ACTIONS = {
         "cloudwatch:DescribeAlarms",
     },
     "NotifyFunction": {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
+    "WatchFunction": {"dynamodb:UpdateItem", "ecs:ListTasks", "ecs:DescribeTasks", "states:SendTaskSuccess"},
+    "WakeFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:SendTaskSuccess"},
 }
 
 STEP_FUNCTIONS = [
@@ -83,6 +86,7 @@ STEP_FUNCTIONS = [
     "RegisterFunction",
     "UpdateFunction",
     "CheckFunction",
+    "WatchFunction",
     "RollbackFunction",
     "UnlockFunction",
     "NotifyFunction",

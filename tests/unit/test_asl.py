@@ -35,10 +35,17 @@ def test_every_task_invokes_a_substituted_function_with_retries():
     definition = json.loads(ASL.read_text())
     tasks = [(name, state) for name, state in _states(definition) if state["Type"] == "Task"]
 
-    assert len(tasks) >= 8
+    assert len(tasks) >= 9
     for name, state in tasks:
-        assert state["Resource"].startswith("${") and state["Resource"].endswith("FunctionArn}"), name
+        # A function's ARN, or (the Watch) Lambda's waitForTaskToken integration naming one.
+        function = state["Parameters"]["FunctionName"] if state["Resource"].startswith("arn:") else state["Resource"]
+        assert function.startswith("${") and function.endswith("FunctionArn}"), name
         assert any("Throttled" in rule["ErrorEquals"] for rule in state["Retry"]), name
+    callbacks = [name for name, state in tasks if state["Resource"].startswith("arn:")]
+    assert callbacks == ["Watch"]
+    assert tasks[[n for n, _ in tasks].index("Watch")][1]["Resource"] == (
+        "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    )
 
 
 def test_every_step_after_update_reaches_rollback_or_unlock_on_failure():

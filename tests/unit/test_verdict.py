@@ -292,3 +292,68 @@ def test_waits_stay_within_bounds_and_the_deadline(seconds):
 
     assert judgement.verdict == Verdict.IN_PROGRESS
     assert 5 <= judgement.wait_seconds <= 60
+
+
+# -- the watch -----------------------------------------------------------------------------------------
+
+
+def healthy_at(seconds: float, *tasks: TaskState) -> Observation:
+    return observe(
+        seconds=seconds,
+        deployments=[ours(rollout_state="COMPLETED")],
+        tasks=list(tasks) or [running()],
+        targets=[target("healthy")],
+    )
+
+
+def test_the_first_healthy_verdict_of_a_deploy_starts_its_watch():
+    judgement = judge(healthy_at(100), rollout(), HealthPolicy(watch_seconds=300))
+
+    assert judgement.verdict == Verdict.HEALTHY
+    assert judgement.watch_until == T0 + timedelta(seconds=400)
+    assert judgement.watch_seconds == 300
+
+
+def test_a_rollback_and_a_policy_without_watch_are_not_watched():
+    for watched_rollout, policy in ((rollout(phase="rollback"), POLICY), (rollout(), HealthPolicy(watch_seconds=0))):
+        judgement = judge(healthy_at(100), watched_rollout, policy)
+        assert judgement.verdict == Verdict.HEALTHY
+        assert (judgement.watch_until, judgement.watch_seconds) == (None, 0)
+
+
+def test_the_watch_keeps_its_end_and_counts_down_to_zero():
+    watched = rollout(watch_until=T0 + timedelta(seconds=400), healthy_since=T0 + timedelta(seconds=100))
+
+    midway, ended = judge(healthy_at(250), watched, POLICY), judge(healthy_at(401), watched, POLICY)
+
+    assert (midway.verdict, midway.watch_until, midway.watch_seconds) == (Verdict.HEALTHY, watched.watch_until, 150)
+    assert (ended.verdict, ended.watch_until, ended.watch_seconds) == (Verdict.HEALTHY, watched.watch_until, 0)
+
+
+def test_a_task_that_fails_while_watched_fails_the_deploy_saying_so():
+    crashed = stopped("Essential container in task exited", exit_code=1, stop_code="EssentialContainerExited")
+    watched = rollout(watch_until=T0 + timedelta(seconds=400), healthy_since=T0 + timedelta(seconds=100))
+
+    judgement = judge(healthy_at(155, crashed), watched, POLICY)
+
+    assert judgement.verdict == Verdict.FAILED
+    assert judgement.reason.startswith("Essential container in task exited (exit code 1)")
+    assert judgement.reason.endswith("(after it was judged healthy, while watched)")
+
+
+def test_healthy_once_a_rollout_must_be_healthy_again_by_the_end_of_its_watch():
+    watched = rollout(watch_until=T0 + timedelta(seconds=400), healthy_since=T0 + timedelta(seconds=100))
+    short = observe(seconds=300, deployments=[ours(rollout_state="COMPLETED", running=0)], tasks=[])
+
+    during = judge(short, watched, POLICY)
+    after = judge(short.model_copy(update={"now": T0 + timedelta(seconds=400)}), watched, POLICY)
+
+    assert during.verdict == Verdict.IN_PROGRESS
+    assert after.verdict == Verdict.TIMED_OUT
+    assert after.reason == "not healthy again by the end of its watch: 0/1 new tasks running"
+
+
+def test_a_rollout_healthy_at_its_deadline_is_healthy():
+    judgement = judge(healthy_at(1800), rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.HEALTHY

@@ -67,6 +67,9 @@ class HealthPolicy(Frozen):
 
     deadline_seconds: int = Field(1800, ge=60, le=86400)
     bake_seconds: int = Field(0, ge=0, le=3600)
+    # After the healthy verdict, a task of the new deployment that stops for a failure within this long
+    # still rolls it back (pushdeploy.verdict, "watch"); 0 turns the watch off.
+    watch_seconds: int = Field(300, ge=0, le=3600)
     failure_budget: int = Field(1, ge=1, le=100)
     alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list, max_length=20)
 
@@ -218,6 +221,8 @@ class Rollout(Frozen):
     evidence: Evidence = Field(default_factory=Evidence)
     tasks: list[str] = Field(default_factory=list, max_length=100)  # ARNs of its tasks seen so far
     stopped: int = 0  # how many of them were stopped at the last probe
+    watch_until: datetime | None = None  # set by the first healthy verdict of a deploy
+    watch_seconds: int = 0  # how long the watch still has to run (0: none, or over)
 
 
 def safe_execution_name(*parts: str) -> str:

@@ -2,11 +2,17 @@
 
 Order matters and is the order of design.md: a failure seen at any time wins over progress, and a
 deployment that someone else replaced is never judged healthy or failed on their behalf.
+
+The watch: a healthy deploy stays watched for `policy.watch_seconds` after its first healthy verdict.
+The state machine does not poll then: it waits for a task of the deployment to stop for a failure
+(`is_failing_stop`, told by ECS's task events) or for the watch to end, and then probes once more with
+these same rules.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from pydantic import Field
 
@@ -98,6 +104,8 @@ class Judgement(Frozen):
     reason: str
     wait_seconds: int = 0
     healthy_since: datetime | None = None
+    watch_until: datetime | None = None
+    watch_seconds: int = 0
     evidence: Evidence
 
 
@@ -114,7 +122,16 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
     )
 
     def verdict(kind: Verdict, reason: str, wait: int = 0, healthy_since: datetime | None = None) -> Judgement:
-        return Judgement(verdict=kind, reason=reason, wait_seconds=wait, healthy_since=healthy_since, evidence=evidence)
+        if rollout.watch_until is not None and kind == Verdict.FAILED:
+            reason = f"{reason} (after it was judged healthy, while watched)"
+        return Judgement(
+            verdict=kind,
+            reason=reason,
+            wait_seconds=wait,
+            healthy_since=healthy_since,
+            watch_until=rollout.watch_until,
+            evidence=evidence,
+        )
 
     if ours is not None and ours.rollout_state == "FAILED":
         return verdict(Verdict.FAILED, ours.rollout_state_reason or f"ECS marked deployment {ours.id} FAILED")
@@ -133,13 +150,20 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
         return verdict(Verdict.FAILED, unhealthy[0].summary)
     if observation.alarms_in_alarm:
         return verdict(Verdict.FAILED, f"alarm {observation.alarms_in_alarm[0]} is in ALARM")
-    elapsed = (observation.now - rollout.started_at).total_seconds()
-    if elapsed >= policy.deadline_seconds:
-        return verdict(Verdict.TIMED_OUT, f"not healthy after {int(elapsed)} s (deadline {policy.deadline_seconds} s)")
 
     waiting_for = _not_yet_healthy(observation, ours)
     if waiting_for:
-        return verdict(Verdict.IN_PROGRESS, waiting_for, _clamp(POLL_SECONDS, policy.deadline_seconds - elapsed))
+        # Healthy once, a rollout must be healthy again by the end of its watch; before, by its deadline.
+        if rollout.watch_until is None:
+            deadline = rollout.started_at + timedelta(seconds=policy.deadline_seconds)
+            elapsed = int((observation.now - rollout.started_at).total_seconds())
+            late = f"not healthy after {elapsed} s (deadline {policy.deadline_seconds} s): {waiting_for}"
+        else:
+            deadline, late = rollout.watch_until, f"not healthy again by the end of its watch: {waiting_for}"
+        left = (deadline - observation.now).total_seconds()
+        if left <= 0:
+            return verdict(Verdict.TIMED_OUT, late)
+        return verdict(Verdict.IN_PROGRESS, waiting_for, _clamp(POLL_SECONDS, left))
     healthy_since = rollout.healthy_since or observation.now
     baked = (observation.now - healthy_since).total_seconds()
     bake = policy.bake_seconds if observation.target_groups else max(policy.bake_seconds, UNBALANCED_BAKE_SECONDS)
@@ -151,7 +175,17 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
             _clamp(remaining, remaining),
             healthy_since,
         )
-    return verdict(Verdict.HEALTHY, _healthy_reason(ours, observation), healthy_since=healthy_since)
+    healthy = verdict(Verdict.HEALTHY, _healthy_reason(ours, observation), healthy_since=healthy_since)
+    watch_until = _watch_until(observation.now, rollout, policy)
+    left = math.ceil((watch_until - observation.now).total_seconds()) if watch_until else 0
+    return healthy.model_copy(update={"watch_until": watch_until, "watch_seconds": max(0, left)})
+
+
+def _watch_until(now: datetime, rollout: Rollout, policy: HealthPolicy) -> datetime | None:
+    """The end of a deploy's watch: `policy.watch_seconds` after its first healthy verdict (rollbacks: none)."""
+    if rollout.phase != "deploy" or policy.watch_seconds == 0:
+        return None
+    return rollout.watch_until or now + timedelta(seconds=policy.watch_seconds)
 
 
 def is_failing_stop(task: TaskState) -> bool:

@@ -1,7 +1,8 @@
 """Amazon DynamoDB: the per-service lock, one item per service.
 
-The item holds the `holder` (the execution deploying the service now) and the `newest` push seen for
-the service (its execution and its order key). Every change is one conditional write.
+The item holds the `holder` (the execution deploying the service now), the `newest` push seen for
+the service (its execution and its order key) and, while the holder watches a healthy deploy, the
+watch's task token and deployment. Every change is one conditional write.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class LockItem:
     holder: str | None
     newest: str | None
     expires_at: int | None
+    watch_token: str | None = None
+    watch_deployment: str | None = None
 
 
 def _conditional(call: object) -> bool:
@@ -44,6 +47,8 @@ def read(table: str, service: str, *, dynamodb: DynamoDBClient | None = None) ->
         holder=item.get("holder", {}).get("S"),
         newest=item.get("newest", {}).get("S"),
         expires_at=int(expires) if expires else None,
+        watch_token=item.get("watch_token", {}).get("S"),
+        watch_deployment=item.get("watch_deployment", {}).get("S"),
     )
 
 
@@ -93,8 +98,44 @@ def release(table: str, service: str, holder: str, *, dynamodb: DynamoDBClient |
         lambda: dynamodb.update_item(
             TableName=table,
             Key={"service": {"S": service}},
-            UpdateExpression="REMOVE holder, acquired_at, expires_at",
+            UpdateExpression="REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment",
             ConditionExpression="holder = :holder",
             ExpressionAttributeValues={":holder": {"S": holder}},
+        )
+    )
+
+
+@translate_throttling
+def start_watch(
+    table: str, service: str, holder: str, token: str, deployment: str, *, dynamodb: DynamoDBClient | None = None
+) -> bool:
+    """Record the holder's watch of `deployment` (its task token); False when `holder` does not hold the lock."""
+    dynamodb = dynamodb or client("dynamodb")
+    return _conditional(
+        lambda: dynamodb.update_item(
+            TableName=table,
+            Key={"service": {"S": service}},
+            UpdateExpression="SET watch_token = :token, watch_deployment = :deployment",
+            ConditionExpression="holder = :holder",
+            ExpressionAttributeValues={
+                ":holder": {"S": holder},
+                ":token": {"S": token},
+                ":deployment": {"S": deployment},
+            },
+        )
+    )
+
+
+@translate_throttling
+def end_watch(table: str, service: str, token: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
+    """Take the watch's token out of the item; False when someone else did first (it is handed back once)."""
+    dynamodb = dynamodb or client("dynamodb")
+    return _conditional(
+        lambda: dynamodb.update_item(
+            TableName=table,
+            Key={"service": {"S": service}},
+            UpdateExpression="REMOVE watch_token, watch_deployment",
+            ConditionExpression="watch_token = :token",
+            ExpressionAttributeValues={":token": {"S": token}},
         )
     )

@@ -116,10 +116,11 @@ def describe_tasks(cluster: str, arns: list[str], *, ecs: ECSClient | None = Non
     if not arns:
         return []
     ecs = ecs or client("ecs")
-    return [_task_state(t) for t in ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", [])]
+    return [task_state(t) for t in ecs.describe_tasks(cluster=cluster, tasks=arns[:100]).get("tasks", [])]
 
 
-def _task_state(task: dict[str, Any]) -> TaskState:
+def task_state(task: dict[str, Any]) -> TaskState:
+    """A task as DescribeTasks shows it, or as an ECS Task State Change event's detail carries it."""
     return TaskState(
         task_arn=task["taskArn"],
         task_id=task["taskArn"].rsplit("/", 1)[-1],

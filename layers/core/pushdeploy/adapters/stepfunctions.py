@@ -1,8 +1,9 @@
-"""AWS Step Functions: start a deployment under a deterministic name."""
+"""AWS Step Functions: start a deployment under a deterministic name; hand a waiting task its token back."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -41,3 +42,16 @@ def execution_status(execution: str, *, sfn: SFNClient | None = None) -> str:
         if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn"):
             return "NOT_FOUND"
         raise
+
+
+@translate_throttling
+def send_task_success(token: str, output: dict[str, Any], *, sfn: SFNClient | None = None) -> bool:
+    """End the task waiting on `token` with `output`; False when it no longer waits (timed out, or ended)."""
+    sfn = sfn or client("stepfunctions")
+    try:
+        sfn.send_task_success(taskToken=token, output=json.dumps(output))
+    except ClientError as exc:
+        if error_code(exc) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            return False
+        raise
+    return True

@@ -20,6 +20,8 @@ def check(request: CheckInput) -> Rollout:
     judgement = judge(observation, rollout, target.policy)
     seen = [*rollout.tasks, *(t.task_arn for t in observation.tasks if t.task_arn not in rollout.tasks)]
     decided = judgement.verdict != "IN_PROGRESS"
+    # A healthy verdict confirmed at the end of its watch keeps the moment it was first given.
+    confirmed = judgement.verdict == rollout.verdict == "HEALTHY"
     return rollout.model_copy(
         update={
             "probes": rollout.probes + 1,
@@ -27,8 +29,10 @@ def check(request: CheckInput) -> Rollout:
             "reason": judgement.reason,
             "wait_seconds": judgement.wait_seconds,
             "healthy_since": judgement.healthy_since,
+            "watch_until": judgement.watch_until,
+            "watch_seconds": judgement.watch_seconds,
             "evidence": judgement.evidence,
-            "decided_at": observation.now if decided else None,
+            "decided_at": rollout.decided_at if confirmed else observation.now if decided else None,
             "tasks": seen[-100:],
             "stopped": sum(t.stopped for t in observation.tasks),
         }

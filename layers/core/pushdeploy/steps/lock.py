@@ -1,9 +1,10 @@
 """Lock and Unlock: one deployment in flight per service, and the newest push goes next.
 
-A push that finds the service busy waits (LockBusy, retried by the ASL). When the service frees up,
-only the newest push seen for it may take it: older waiting pushes end `superseded`, quietly. A lock
-whose holder is no longer running (aborted, timed out, failed outside its Catch) is recovered at once;
-the item's expiry is the last resort.
+A push that finds the service busy waits (LockBusy, retried by the ASL); if the holder only watches its
+healthy deploy, the push ends that watch. When the service frees up, only the newest push seen for it
+may take it: older waiting pushes end `superseded`, quietly. A lock whose holder is no longer running
+(aborted, timed out, failed outside its Catch) is recovered at once; the item's expiry is the last
+resort.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aws_lambda_powertools import Logger
 from pushdeploy.adapters import dynamodb, stepfunctions
 from pushdeploy.errors import LockBusy
 from pushdeploy.models import Model, PlanItem
+from pushdeploy.steps import watch
 
 logger = Logger(child=True)
 
@@ -52,6 +54,9 @@ def lock(request: LockInput, table: str) -> LockOutput:
     current = dynamodb.read(table, key)
     if current.newest != me:
         return _superseded(key, current.newest)
+    if current.watch_token:
+        # The holder only watches a healthy deploy now: the newest push need not wait for the watch to end.
+        watch.end_watch(table, key, current.watch_token, f"a newer push ({me.rsplit(':', 1)[-1]}) is waiting")
     if current.holder and stepfunctions.execution_status(current.holder) != "RUNNING":
         logger.warning("recovering the lock of an execution that has ended", extra={"holder": current.holder})
         dynamodb.release(table, key, current.holder)

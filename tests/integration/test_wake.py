@@ -1,0 +1,132 @@
+"""Wake: which stopped-task events end a watch, and that a watch's token is handed back once only.
+
+DynamoDB is moto's; the token is handed to a recorder instead of Step Functions (the whole loop, with
+the real state machine waiting on the token, is in tests/scenarios/test_rollouts.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from pydantic import ValidationError
+
+from pushdeploy.adapters import aws, dynamodb
+from pushdeploy.steps import watch
+
+TABLE, SERVICE = "pushdeploy-locks", "aiuteur-cluster/aiuteur-backend-service"
+HOLDER = "arn:aws:states:us-east-1:123456789012:execution:pushdeploy-deploy:v2"
+DEPLOYMENT = "ecs-svc/2222"
+
+
+def stopped_event(**detail: Any) -> dict[str, Any]:
+    task = {
+        "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/aiuteur-cluster",
+        "taskArn": "arn:aws:ecs:us-east-1:123456789012:task/aiuteur-cluster/0f1e2d",
+        "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/aiuteur-backend:3",
+        "group": "service:aiuteur-backend-service",
+        "startedBy": DEPLOYMENT,
+        "lastStatus": "STOPPED",
+        "desiredStatus": "STOPPED",
+        "stopCode": "EssentialContainerExited",
+        "stoppedReason": "Essential container in task exited",
+        "stoppedAt": "2026-11-20T09:07:30Z",
+        "containers": [{"name": "aiuteur-backend", "lastStatus": "STOPPED", "exitCode": 137}],
+    }
+    return {"version": "0", "detail-type": "ECS Task State Change", "source": "aws.ecs", "detail": task | detail}
+
+
+@pytest.fixture
+def handed_back(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def record(token: str, output: dict[str, Any]) -> bool:
+        sent.append((token, output))
+        return True
+
+    monkeypatch.setattr(watch.stepfunctions, "send_task_success", record)
+    with mock_aws():
+        aws.client.cache_clear()
+        boto3.client("dynamodb", region_name="us-east-1").create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "service", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "service", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        assert dynamodb.note_push(TABLE, SERVICE, HOLDER, "2026-11-20T09:05:00+00:00|v2")
+        assert dynamodb.take(TABLE, SERVICE, HOLDER, now=0, expires_at=10**10)
+        yield sent
+    aws.client.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+
+
+def test_a_failed_task_of_the_watched_deployment_hands_the_token_back_once(handed_back):
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT)
+
+    first, second = watch.wake(stopped_event(), TABLE), watch.wake(stopped_event(), TABLE)
+
+    assert (first.woke, second.woke) == (True, False)
+    assert handed_back == [
+        (
+            "token-1",
+            {
+                "woken_by": "arn:aws:ecs:us-east-1:123456789012:task/aiuteur-cluster/0f1e2d",
+                "reason": "Essential container in task exited (exit code 137)",
+            },
+        )
+    ]
+    assert dynamodb.read(TABLE, SERVICE).watch_token is None
+    assert dynamodb.read(TABLE, SERVICE).holder == HOLDER  # the lock stays with the watching execution
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"startedBy": "ecs-svc/1111"}, "no watch on the deployment"),
+        ({"group": "family:aiuteur-backend"}, "belongs to no service"),
+        ({"group": "service:another-service"}, "no watch on the deployment"),
+        (
+            {"stopCode": "ServiceSchedulerInitiated", "stoppedReason": "Scaling activity initiated by (deployment x)"}
+            | {"containers": [{"name": "aiuteur-backend", "exitCode": 0}]},
+            "did not stop for a failure",
+        ),
+        ({"lastStatus": "RUNNING", "desiredStatus": "RUNNING", "stoppedReason": None}, "did not stop for a failure"),
+    ],
+)
+def test_other_events_leave_the_watch_alone(handed_back, change, why):
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT)
+
+    woke = watch.wake(stopped_event(**change), TABLE)
+
+    assert not woke.woke
+    assert why in woke.reason
+    assert handed_back == []
+    assert dynamodb.read(TABLE, SERVICE).watch_token == "token-1"
+
+
+def test_no_watch_no_wake(handed_back):
+    assert not watch.wake(stopped_event(), TABLE).woke
+    assert handed_back == []
+
+
+def test_only_the_holder_records_a_watch_and_unlock_forgets_it(handed_back):
+    assert not dynamodb.start_watch(TABLE, SERVICE, "someone-else", "token-x", DEPLOYMENT)
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT)
+
+    assert dynamodb.release(TABLE, SERVICE, HOLDER)
+
+    assert (dynamodb.read(TABLE, SERVICE).watch_token, dynamodb.read(TABLE, SERVICE).watch_deployment) == (None, None)
+
+
+def test_an_event_that_is_not_a_task_state_change_is_refused(handed_back):
+    with pytest.raises(ValidationError, match="detail-type"):
+        watch.wake({"detail-type": "ECS Deployment State Change", "detail": {}}, TABLE)
+    assert handed_back == []
