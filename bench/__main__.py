@@ -93,7 +93,7 @@ def source_tree() -> dict[str, Any]:
 
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return done.stdout.strip()
+        return done.stdout.rstrip()  # not strip(): a porcelain line starts with a space
 
     ours = ("bench/", "docs/benchmarks", "tests/bench/")
     changed = [line[3:] for line in git("status", "--porcelain").splitlines() if not line[3:].startswith(ours)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -11,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from pushdeploy_local.template import REPO_ROOT, Template
 REPEATS = 7
 PYTHON312 = Path("/root/.pyenv/versions/3.12.1/bin")
 SAM_BUILD_DIR = Path(os.environ.get("PUSHDEPLOY_BENCH_BUILD", "/tmp/pushdeploy-bench-sam"))
+LAYER = REPO_ROOT / "layers" / "core"
 # What the template's Refs stand for, as the local cloud names them (any valid value will do: the
 # functions only validate them at import).
 REF_VALUES = {
@@ -29,11 +33,103 @@ REF_VALUES = {
     "NOTIFY_ON_SUCCESS": "false",
     "LOG_LEVEL": "INFO",
 }
+# The libraries every handler imports, and nothing of pushdeploy: how near 1.5x `import boto3` a handler on
+# this layer can come at best.
+LIBRARIES = "import boto3\nfrom pydantic import BaseModel\nfrom aws_lambda_powertools import Logger\n"
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)\s*$")
+# Run after the handler's import, in the same process: build every pushdeploy model it imported that
+# defer_build left unbuilt, and say how long that took. Its own imports come after the handler's line, so
+# the import time is untouched; whatever pydantic imports to build is counted in the build.
+_BUILD_MODELS = """
+import json, time
+from pushdeploy.models import Model
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+models = list(dict.fromkeys(subclasses(Model)))
+deferred = [m for m in models if not m.__pydantic_complete__]
+started = time.perf_counter_ns()
+for model in deferred:
+    model.model_rebuild()
+elapsed = time.perf_counter_ns() - started
+incomplete = [m.__qualname__ for m in models if not m.__pydantic_complete__]
+print(json.dumps({"build_us": elapsed // 1000, "built": len(deferred), "incomplete": incomplete}))
+"""
 
 
-def _lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
-    """What the Lambda runtime sets (those Powertools reads decide whether the tracer patches boto)."""
+@dataclass
+class ColdStart:
+    """One fresh interpreter: a module's cumulative import time, the same split by package (each imported
+    module's own time, summed per top-level package) with the number of modules imported from each, and (for a
+    handler) the time to build the models its import left unbuilt."""
+
+    import_us: int
+    self_us_by_package: dict[str, int]
+    modules_by_package: dict[str, int]
+    build_us: int = 0
+    built: int = 0
+
+
+def layer_requirements() -> list[str]:
+    return [
+        line.strip()
+        for line in (LAYER / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def host_layer() -> Path:
+    """The CoreLayer's dependencies (layers/core/requirements.txt, the same pins) installed for this machine.
+
+    `sam build` makes arm64 wheels, which cannot run here; this is the same set as x86_64 wheels, what
+    /opt/python holds in Lambda apart from `pushdeploy` itself. Kept under SAM_BUILD_DIR, keyed by the
+    requirements file's hash, so a changed pin installs afresh and an unchanged one installs once.
+    """
+    requirements = LAYER / "requirements.txt"
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
+    target = SAM_BUILD_DIR / f"host-layer-{digest}"
+    if target.is_dir():
+        return target
+    partial = target.with_name(f"{target.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    command = [str(PYTHON312 / "python3.12"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    done = subprocess.run(
+        [*command, "--target", str(partial), "-r", str(requirements)], capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"pip install of {requirements} failed: {done.stderr.strip()[-2000:]}")
+    partial.rename(target)  # only a complete install is ever found under the final name
+    return target
+
+
+def _package(name: str) -> str:
+    """Who an imported module's own time is charged to: the standard library, or its top-level package
+    (pushdeploy, pydantic, botocore, ...; `app` is the handler's module)."""
+    top = name.split(".", 1)[0]
+    return "stdlib" if top in sys.stdlib_module_names or top.startswith("_sysconfigdata") else top
+
+
+def _summary(samples: list[ColdStart], boto3_ms: float) -> dict[str, Any]:
+    """The median import over the samples, as a ratio to boto3's, and each package's median own import time
+    (largest first; under 0.1 ms left out) with how many of its modules were imported."""
+    median_ms = statistics.median(s.import_us for s in samples) / 1000
+    packages = {package for s in samples for package in s.self_us_by_package}
+    own = {p: statistics.median(s.self_us_by_package.get(p, 0) for s in samples) / 1000 for p in packages}
+    largest = [p for p, ms in sorted(own.items(), key=lambda item: -item[1]) if ms >= 0.1]
+    return {
+        "median_ms": round(median_ms, 1),
+        "ratio_to_boto3": round(median_ms / boto3_ms, 2),
+        "import_ms_by_package": {p: round(own[p], 1) for p in largest},
+        "modules_by_package": {p: max(s.modules_by_package.get(p, 0) for s in samples) for p in largest},
+    }
+
+
+def _lambda_environment(function_name: str, memory_mb: int, layer: Path) -> dict[str, str]:
+    """What the Lambda runtime sets (Powertools' Logger reads some of it), and the layer on PYTHONPATH where
+    Lambda has /opt/python: its dependencies, then `pushdeploy`."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -44,110 +140,102 @@ def _lambda_environment(function_name: str, memory_mb: int) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "_HANDLER": "app.handler",
-        "PYTHONPATH": str(REPO_ROOT / "layers" / "core"),
+        "PYTHONPATH": f"{layer}{os.pathsep}{LAYER}",
     }
 
 
-def _import_microseconds(module: str, cwd: Path, env: dict[str, str]) -> tuple[int, dict[str, int]]:
-    """One fresh interpreter: `module`'s cumulative import time, and that of each module it imports directly."""
+def _cold_start(module: str, cwd: Path, env: dict[str, str], build_models: bool = False) -> ColdStart:
+    """`import module` in a fresh base interpreter (no venv, no user site), run from `cwd` as Lambda runs a
+    handler from /var/task; then, if asked, build the deferred models in that same process."""
+    source = f"import {module}\n{_BUILD_MODELS if build_models else ''}"
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        [str(PYTHON312 / "python3.12"), "-s", "-X", "importtime", "-c", source],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if done.returncode != 0:
+        error = [line for line in done.stderr.splitlines() if not line.startswith("import time:")][-3:]
+        raise RuntimeError(f"import {module} in {cwd} failed: {' '.join(error)}")
     lines = [m for line in done.stderr.splitlines() if (m := _IMPORT_LINE.match(line))]
-    # A module's line follows those of the modules it imported, each nested two more spaces deep.
+    # A module's line follows those of the modules it imported, each nested deeper; the lines before them are
+    # the interpreter's start-up, those after the module's line the model build's.
     top = max(i for i, m in enumerate(lines) if m.group(4) == module and len(m.group(3)) == 1)
-    children: dict[str, int] = {}
-    for match in reversed(lines[:top]):
-        indent = len(match.group(3)) - 1
-        if indent == 0:
-            break
-        if indent == 2:
-            children[match.group(4)] = int(match.group(2))
-    return int(lines[top].group(2)), children
-
-
-# What the Check handler would import under a lighter design (measured the same way, never shipped):
-# without the X-Ray SDK tracer and the Powertools parser, and without Powertools at all.
-LEAN_CHECK = {
-    "check_without_tracer_and_parser": (
-        "from aws_lambda_powertools import Logger\n"
-        "from pushdeploy.steps.check import CheckInput, check\n"
-        "logger = Logger()\n"
-        "@logger.inject_lambda_context(correlation_id_path='execution')\n"
-        "def handler(event, context):\n"
-        "    return check(CheckInput.model_validate(event)).model_dump(mode='json')\n"
-    ),
-    "check_without_powertools": (
-        "import logging\n"
-        "from pushdeploy.steps.check import CheckInput, check\n"
-        "logger = logging.getLogger()\n"
-        "def handler(event, context):\n"
-        "    return check(CheckInput.model_validate(event)).model_dump(mode='json')\n"
-    ),
-}
+    first = top
+    while first > 0 and len(lines[first - 1].group(3)) > 1:
+        first -= 1
+    by_package: dict[str, int] = {}
+    modules: dict[str, int] = {}
+    for match in lines[first : top + 1]:
+        package = _package(match.group(4))
+        by_package[package] = by_package.get(package, 0) + int(match.group(1))
+        modules[package] = modules.get(package, 0) + 1
+    measured = ColdStart(int(lines[top].group(2)), by_package, modules)
+    if build_models:
+        built = json.loads(done.stdout.strip().splitlines()[-1])
+        if built["incomplete"]:
+            raise RuntimeError(f"{module}: models still incomplete after model_rebuild(): {built['incomplete']}")
+        measured.build_us, measured.built = built["build_us"], built["built"]
+    return measured
 
 
 def import_times(repeats: int = REPEATS) -> dict[str, Any]:
-    """Median cold import of each handler (its layer on sys.path, its environment set) and of boto3 alone.
+    """Median cold import of each handler with its layer and its environment, and what building its deferred
+    models adds; of `import boto3` alone in the same interpreter with the same layer, and of the LIBRARIES.
 
-    The runs are interleaved (boto3, then every handler, `repeats` times) so that a busy moment of the
-    machine weighs on all of them alike.
+    One unmeasured round first writes the bytecode caches. The measured runs are interleaved (boto3, the
+    libraries, then every handler, `repeats` times) so that a busy moment of the machine weighs on all alike.
     """
+    layer = host_layer()
     functions = Template().functions
-    samples: dict[str, list[int]] = {"boto3": []}
-    children: dict[str, dict[str, list[int]]] = {}
-    variants = Path(tempfile.mkdtemp(prefix="pushdeploy-bench-imports-"))
-    for name, source in LEAN_CHECK.items():
-        (variants / name).mkdir()
-        (variants / name / "app.py").write_text(source)
-    check_env = {k: v for k, v in functions["CheckFunction"].environment.items() if isinstance(v, str)}
-    for _ in range(repeats):
-        base = _lambda_environment("boto3-only", 256)
-        samples["boto3"].append(_import_microseconds("boto3", REPO_ROOT, base)[0])
-        for name, function in functions.items():
-            env = _lambda_environment(name, function.memory_mb)
-            for key, value in function.environment.items():
-                env[key] = str(value) if isinstance(value, str | int | bool) else REF_VALUES.get(key, "placeholder")
-            module = function.handler.rsplit(".", 1)[0]
-            total, direct = _import_microseconds(module, function.code_uri, env)
-            samples.setdefault(name, []).append(total)
-            for child, micros in direct.items():
-                children.setdefault(name, {}).setdefault(child, []).append(micros)
-        for name in LEAN_CHECK:
-            env = {**_lambda_environment("CheckFunction", 256), **check_env, "LOG_LEVEL": "INFO"}
-            samples.setdefault(name, []).append(_import_microseconds("app", variants / name, env)[0])
-    shutil.rmtree(variants, ignore_errors=True)
-    boto3_ms = statistics.median(samples["boto3"]) / 1000
+    runs: list[tuple[str, str, Path, dict[str, str]]] = [
+        ("boto3", "boto3", REPO_ROOT, _lambda_environment("boto3-only", 256, layer))
+    ]
+    for name, function in functions.items():
+        env = _lambda_environment(name, function.memory_mb, layer)
+        for key, value in function.environment.items():
+            env[key] = str(value) if isinstance(value, str | int | bool) else REF_VALUES.get(key, "placeholder")
+        runs.append((name, function.handler.rsplit(".", 1)[0], function.code_uri, env))
+    libraries = Path(tempfile.mkdtemp(prefix="pushdeploy-bench-imports-"))
+    (libraries / "libraries.py").write_text(LIBRARIES)
+    runs.insert(1, ("libraries", "libraries", libraries, runs[0][3]))
+    samples: dict[str, list[ColdStart]] = {name: [] for name, *_ in runs}
+    try:
+        for round_ in range(repeats + 1):
+            for name, module, cwd, env in runs:
+                measured = _cold_start(module, cwd, env, build_models=name in functions)
+                if round_:
+                    samples[name].append(measured)
+    finally:
+        shutil.rmtree(libraries, ignore_errors=True)
+    boto3_ms = statistics.median(s.import_us for s in samples["boto3"]) / 1000
     handlers = {}
     for name in functions:
-        median_ms = statistics.median(samples[name]) / 1000
-        heaviest = sorted(
-            ((child, statistics.median(values) / 1000) for child, values in children.get(name, {}).items()),
-            key=lambda item: -item[1],
-        )[:4]
-        handlers[name] = {
-            "median_ms": round(median_ms, 1),
-            "ratio_to_boto3": round(median_ms / boto3_ms, 2),
-            "heaviest_direct_imports_ms": {child: round(ms, 1) for child, ms in heaviest},
+        runs_of = samples[name]
+        built_ms = statistics.median(s.import_us + s.build_us for s in runs_of) / 1000
+        handlers[name] = _summary(runs_of, boto3_ms) | {
+            "deferred_build_ms": round(statistics.median(s.build_us for s in runs_of) / 1000, 1),
+            "models_built": max(s.built for s in runs_of),
+            "ratio_with_models_built": round(built_ms / boto3_ms, 2),
         }
-    lean = {
-        name: {
-            "median_ms": round(statistics.median(samples[name]) / 1000, 1),
-            "ratio_to_boto3": round(statistics.median(samples[name]) / 1000 / boto3_ms, 2),
-        }
-        for name in LEAN_CHECK
-    }
+    version = subprocess.run(
+        [str(PYTHON312 / "python3.12"), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return {
         "repeats": repeats,
+        "python": version.stdout.strip(),
+        "interpreter": str(PYTHON312 / "python3.12"),
+        "layer_requirements": layer_requirements(),
         "boto3_median_ms": round(boto3_ms, 1),
-        "python": sys.version.split()[0],
+        "baselines": {
+            "boto3": _summary(samples["boto3"], boto3_ms),
+            "libraries": _summary(samples["libraries"], boto3_ms) | {"imports": LIBRARIES.strip().splitlines()},
+        },
         "handlers": handlers,
-        "what_if": lean,
     }
 
 

@@ -133,15 +133,19 @@ def _api_calls(rows: list[dict[str, Any]], fanout: dict[str, Any] | None) -> dic
 
 
 def _imports(imports: dict[str, Any] | None) -> dict[str, Any]:
+    """Judged on the import alone, as the issue states it; the deferred model build is shown beside it."""
     goal = f"Each handler's cold import at most {MAX_IMPORT_RATIO}x `import boto3` alone"
     if not imports:
         return {"goal": goal, "met": None, "detail": "not measured", "misses": []}
-    ratios = {name: h["ratio_to_boto3"] for name, h in imports["handlers"].items()}
+    handlers = imports["handlers"]
+    ratios = {name: h["ratio_to_boto3"] for name, h in handlers.items()}
+    built = [h["ratio_with_models_built"] for h in handlers.values()]
     misses = [f"{name}: {ratio:g}x" for name, ratio in ratios.items() if ratio > MAX_IMPORT_RATIO]
     return {
         "goal": goal,
         "met": not misses,
-        "detail": f"{min(ratios.values()):g}x to {max(ratios.values()):g}x "
-        f"(boto3 alone {imports['boto3_median_ms']:g} ms)",
+        "detail": f"{min(ratios.values()):g}x to {max(ratios.values()):g}x (boto3 alone "
+        f"{imports['boto3_median_ms']:g} ms, with the layer); {min(built):g}x to {max(built):g}x with every "
+        "model the handler imports built (an upper bound of what the first invocation adds)",
         "misses": misses,
     }
