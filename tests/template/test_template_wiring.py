@@ -68,13 +68,27 @@ def test_layer_builds_the_core_package(template):
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/core"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"  # layers/core/Makefile
     assert layer["Metadata"]["BuildArchitecture"] == "arm64"
     requirements = REPO / "layers" / "core" / "requirements.txt"
-    if not requirements.is_file():
-        pytest.skip("layers/core/requirements.txt is not written yet")
     pinned = {line.split("==")[0] for line in requirements.read_text().splitlines() if "==" in line}
     assert {"pydantic", "aws-lambda-powertools", "boto3"} <= pinned
+
+
+def test_the_built_layer_carries_the_bytecode_of_every_module():
+    # Lambda mounts the layer read-only: without .pyc files every cold start compiles every module.
+    # `make test` builds it first (scripts/check-template.sh runs sam build into .aws-sam/build).
+    site = REPO / ".aws-sam" / "build" / "CoreLayer" / "python"
+    if not site.is_dir():
+        pytest.skip("no sam build output: run `make template-checks` first")
+    sources = sorted(site.rglob("*.py"))
+    assert len(sources) > 500 and (site / "pushdeploy" / "verdict.py") in sources
+    assert not [path for path in site.rglob("*.so") if "aarch64" not in path.name]  # Lambda's arm64 wheels
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        header = compiled.read_bytes()[:8]
+        # PEP 552: flags 1 = checked against a hash of the source, never the source's timestamp.
+        assert int.from_bytes(header[4:8], "little") == 1, compiled
 
 
 def _function_names() -> list[str]:
