@@ -1,9 +1,10 @@
 """A discrete-event virtual clock for the local cloud.
 
-Step Functions Wait states and Retry backoffs sleep on this clock instead of the wall clock. Map
-iterations run in parallel threads, so the clock cannot just add each sleep's seconds: it advances to
-the earliest pending wake-up, and only when every interpreter thread is blocked (quiescent). Each
-advance moves the time that moto and the handlers read (time-machine) and steps the ECS/ALB model.
+Step Functions Wait states, Retry backoffs and task-token waits (waitForTaskToken up to its
+TimeoutSeconds) sleep on this clock instead of the wall clock. Map iterations run in parallel threads, so
+the clock cannot just add each sleep's seconds: it advances to the earliest pending wake-up, and only
+when every interpreter thread is blocked (quiescent). Each advance moves the time that moto and the
+handlers read (time-machine) and steps the world (the ECS/ALB model and the events it emits).
 """
 
 from __future__ import annotations
@@ -70,6 +71,33 @@ class VirtualClock:
         wake.wait()
         with self._cond:
             self._released -= 1
+
+    def wait_for(self, event: threading.Event, seconds: float | None) -> bool:
+        """Block the calling interpreter thread until `event` is set or `seconds` of virtual time have passed.
+
+        True when someone else set `event` first; False when the deadline came first (the clock then sets
+        `event` itself, so whoever else waits on it wakes too). `seconds` None: no deadline. While it waits
+        the thread counts as blocked for `wait_quiescent`; once `event` is set, as about to run (`_woken`).
+        """
+        if seconds is None:
+            event.wait()
+            return True
+        with self._cond:
+            if event.is_set():
+                return True
+            if seconds <= 0:
+                return False
+            entry = (self._now + seconds, next(self._seq), event)
+            heapq.heappush(self._sleepers, entry)
+        event.wait()
+        with self._cond:
+            if entry in self._sleepers:
+                # Set by someone else before the deadline: no advance released this thread.
+                self._sleepers.remove(entry)
+                heapq.heapify(self._sleepers)
+                return True
+            self._released -= 1
+            return False
 
     def next_wakeup(self) -> float | None:
         with self._cond:

@@ -3,6 +3,8 @@
 `LocalCloud` starts moto, installs the hooks (Lambda in-process, virtual time, the ECS/ALB model),
 creates the Phase 4 service and the deployer's resources, and offers what a scenario does: push an
 image, deliver an event, start an execution, and run the world until every execution has ended.
+The world steps in one place (`step_world`): the ECS model moves to the instant, then EventBridge
+delivers the task state-change events it emitted to the template's rules.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from pushdeploy_local.ecs_model import EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, target_health
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
-from pushdeploy_local.moto_hooks.virtual_time import sleep_on
+from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
 from pushdeploy_local.scenario import Behavior, Scenario
-from pushdeploy_local.template import Function, Template
+from pushdeploy_local.template import Function, Rule, Template
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -117,6 +119,23 @@ class Fault:
     times: int
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """An event EventBridge delivered: the rule that matched, the function it invoked, and when."""
+
+    at_seconds: float
+    rule: str
+    function: str
+    event: dict[str, Any]
+    error: str | None  # the function's errorType when it failed
+
+
+@dataclass(frozen=True)
+class _Route:
+    rule: Rule
+    pattern: EventPattern
+
+
 @dataclass
 class Usage:
     """What the deployer consumed: its AWS calls, Lambda invocations and their duration."""
@@ -144,6 +163,8 @@ class LocalCloud:
         self._function_locks: dict[str, threading.Lock] = {}
         self.printed: list[str] = []  # every line the handlers printed (their logs, their metrics)
         self.metrics: list[dict[str, Any]] = []  # the embedded-metric documents among them
+        self.events_delivered: list[Delivery] = []  # what `publish` delivered, in order
+        self._routes: list[_Route] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -183,6 +204,7 @@ class LocalCloud:
         enter(route_invocations(self.invoke))
         enter(reuse_clients())
         enter(sleep_on(self.clock.sleep))
+        enter(callbacks_on(self.clock.wait_for))
         enter(ecs_deployments.install(self.model))
         enter(target_health.install(self.model))
         self.infra = infrastructure.create(self.session, self.scenario, self.model)
@@ -223,6 +245,17 @@ class LocalCloud:
         self._ecr_pattern_text = self.template.ecr_rule_pattern(sorted(self.infra.repositories))
         self._ecr_pattern = EventPattern.load(self._ecr_pattern_text)
         self._ecr_rule_target = self.template.ecr_rule_target()
+        refs = {"DeployStateMachine": self.state_machine}
+        self._routes = [
+            _Route(
+                rule,
+                EventPattern.load(
+                    self._ecr_pattern_text if rule is self.template.ecr_rule else rule.bound_pattern(refs)
+                ),
+            )
+            for rule in self.template.rules.values()
+            if rule.enabled and rule.functions  # the local cloud delivers to Lambda targets only
+        ]
 
     def invoke(self, function_name: str, event: Any) -> Any:
         """Run one function's real handler in-process, as Lambda would (counted in the usage)."""
@@ -294,6 +327,27 @@ class LocalCloud:
             self.executions.append(result["execution"])
         return dict(result)
 
+    def publish(self, event: dict[str, Any]) -> list[Delivery]:
+        """EventBridge's default bus: each enabled rule whose pattern matches invokes its functions.
+
+        EventBridge invokes a Lambda target asynchronously; here the invocation runs in-process before
+        `publish` returns, through moto's Lambda API like every other one (counted in the usage). A
+        failed invocation is recorded, not retried. An event that no rule matches is dropped.
+        """
+        lam = self.session.client("lambda")
+        delivered = []
+        for route in self._routes:
+            if not route.pattern.matches_event(event):  # type: ignore[arg-type]
+                continue
+            for function in route.rule.functions:
+                answer = lam.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode())
+                error = None
+                if answer.get("FunctionError"):
+                    error = str(json.loads(answer["Payload"].read()).get("errorType"))
+                delivered.append(Delivery(self.clock.now, route.rule.logical_id, function, event, error))
+        self.events_delivered.extend(delivered)
+        return delivered
+
     def start_execution(self, document: Any, name: str) -> str:
         """A console execution: the input exactly as a person typed it."""
         sfn = self.session.client("stepfunctions")
@@ -316,6 +370,17 @@ class LocalCloud:
 
     # -- time ------------------------------------------------------------------------------------
 
+    def step_world(self, instant: float) -> None:
+        """The world at virtual `instant`: the ECS model steps there, then EventBridge delivers its events.
+
+        The clock calls it at each advance, before it wakes the executions due then. Events that the
+        invoked functions cause in turn (an UpdateService starting tasks) are delivered in the same step.
+        """
+        self.model.advance_to(instant)
+        while events := self.model.drain_events():
+            for event in events:
+                self.publish(event)
+
     def run_until(self, instant: float) -> None:
         """Advance the world to `instant`, executions and model together, stopping at every wake-up."""
         while True:
@@ -323,10 +388,10 @@ class LocalCloud:
             candidates = [t for t in (self.clock.next_wakeup(), self.model.next_change_at()) if t is not None]
             step = min(candidates, default=None)
             if step is None or step > instant:
-                self.clock.advance_to(instant, self.model.advance_to)
+                self.clock.advance_to(instant, self.step_world)
                 self.clock.wait_quiescent()
                 return
-            self.clock.advance_to(step, self.model.advance_to)
+            self.clock.advance_to(step, self.step_world)
 
     def run_until_done(self, limit: float) -> None:
         """Run until no execution is running and the model has settled (or the virtual `limit`)."""
@@ -341,7 +406,7 @@ class LocalCloud:
                 time.sleep(0.002)  # an execution is finishing on its own thread
                 continue
             step = min(t for t in (wakeup, change) if t is not None)
-            self.clock.advance_to(min(step, limit), self.model.advance_to)
+            self.clock.advance_to(min(step, limit), self.step_world)
 
     def alerts(self) -> list[dict[str, Any]]:
         return infrastructure.published_alerts(self.session, self.infra)

@@ -9,12 +9,20 @@ Time is virtual: seconds (float) since the scenario started. The model never rea
 moves only when `advance_to` is called, and `next_change_at` says when something will next happen on
 its own, so a discrete-event clock can jump straight there.
 
+Every change of a task's lastStatus or desiredStatus also emits the "ECS Task State Change" event that
+ECS sends to EventBridge; `drain_events` hands them over. The event's detail is the task as DescribeTasks
+shows it, written by moto's own serializer, so the two always agree. On a moto upgrade, check that
+`moto.core.serialize.JSONSerializer`, `XFormedAttributePicker` and `moto.core.utils.get_service_model`
+still exist and that DescribeTasks still serializes moto's Task through them (moto.ecs.responses).
+
 Sources of the rules are named where they are applied: aws-facts.md (with its AWS URLs), scenarios.md,
 or "modelling choice" where AWS publishes no number and the value only has to be plausible.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import random
 import threading
@@ -23,6 +31,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from botocore.model import OperationModel
+from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Service, Task, TaskDefinition, ecs_backends
 from moto.elbv2.models import FakeTargetGroup, elbv2_backends
@@ -91,6 +102,10 @@ ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited"
 TASK_FAILED_TO_START = "TaskFailedToStart"
 SERVICE_SCHEDULER_INITIATED = "ServiceSchedulerInitiated"
 CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+
+# The event ECS sends to EventBridge when a task's lastStatus or desiredStatus changes
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html).
+TASK_STATE_CHANGE = "ECS Task State Change"
 
 
 @dataclass(frozen=True)
@@ -235,6 +250,7 @@ class _Task:
     exit_code: int | None = None
     container_reason: str | None = None
     target: _Target | None = None
+    reported: tuple[str, str] | None = None  # (lastStatus, desiredStatus) of its last state-change event
 
     @property
     def alive(self) -> bool:
@@ -305,6 +321,9 @@ class EcsModel:
         self._services: dict[tuple[str, str], _Service] = {}
         self._behaviors: dict[str, Behavior] = {}
         self._targets: dict[tuple[str, str], _Target] = {}
+        self._outbox: list[dict[str, Any]] = []  # task state-change events not yet drained
+        # Their ids have a generator of their own, so that emitting them changes no other id.
+        self._event_ids = random.Random(f"{seed}:events")
 
     # ------------------------------------------------------------------ public interface
 
@@ -353,9 +372,12 @@ class EcsModel:
                 last_completed=deployment,
             )
             self._services[(svc.cluster, svc.name)] = svc
+            emitted = len(self._outbox)
             tasks = [self._new_task(svc, deployment) for _ in range(svc.desired_count)]
             for task in tasks:
                 self._adopt_running(svc, task)
+            # The adopted tasks were running before the scenario began: their events are long gone.
+            del self._outbox[emitted:]
             if tasks:
                 self._event(svc, self._started_message(svc, tasks))
                 if svc.target_group_arn:
@@ -395,6 +417,12 @@ class EcsModel:
                 self._settle_instant()
             self._now = t
             self._settle_instant()
+
+    def drain_events(self) -> list[dict[str, Any]]:
+        """The "ECS Task State Change" events emitted since the last drain, oldest first."""
+        with self._lock:
+            events, self._outbox = self._outbox, []
+            return events
 
     def next_change_at(self) -> float | None:
         """The earliest instant after now when the state will change on its own (None: never)."""
@@ -911,7 +939,6 @@ class EcsModel:
         moto_task = task.moto
         moto_task.last_status = task.status
         moto_task.desired_status = task.desired_status
-        moto_task.version += 1
         moto_task.created_at = self._at(task.created_at)
         moto_task.pull_started_at = self._at(task.pending_at) if task.status != PROVISIONING else None
         moto_task.pull_stopped_at = self._at(task.started_at) if task.started_at is not None else None
@@ -936,6 +963,28 @@ class EcsModel:
         if task.status == STOPPED:
             for attachment in _attachments(moto_task):
                 attachment["status"] = "DELETED"
+        if (task.status, task.desired_status) != task.reported:
+            # "Every time a task experiences a change that starts a CloudWatch event, the version counter
+            # is incremented" (API_Task.html).
+            task.reported = (task.status, task.desired_status)
+            moto_task.version += 1
+            self._outbox.append(self._task_state_change(task))
+
+    def _task_state_change(self, task: _Task) -> dict[str, Any]:
+        """The EventBridge event of a task's state change: its detail is the task as DescribeTasks shows it."""
+        detail = _as_described(task.moto)
+        detail["updatedAt"] = _iso8601(self._at(self._now))
+        return {
+            "version": "0",
+            "id": str(uuid.UUID(int=self._event_ids.getrandbits(128), version=4)),
+            "detail-type": TASK_STATE_CHANGE,
+            "source": "aws.ecs",
+            "account": self.account_id,
+            "time": self._at(self._now).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [task.moto.task_arn],
+            "detail": detail,
+        }
 
     def _event(self, svc: _Service, text: str) -> None:
         """A service event as ECS writes it, newest first, at most MAX_SERVICE_EVENTS kept."""
@@ -1019,6 +1068,30 @@ class EcsModel:
 
     def _at(self, seconds: float) -> datetime:
         return self.epoch + timedelta(seconds=seconds)
+
+
+class _EventSerializer(JSONSerializer):
+    """moto's JSON serializer with EventBridge's ISO 8601 timestamps instead of the API's epoch seconds."""
+
+    DEFAULT_TIMESTAMP_FORMAT = "iso8601"
+
+
+@functools.cache
+def _describe_tasks() -> OperationModel:
+    return get_service_model("ecs").operation_model("DescribeTasks")
+
+
+def _as_described(moto_task: Task) -> dict[str, Any]:
+    """A task as DescribeTasks (without include=TAGS) shows it, written by moto's own serializer."""
+    picker = XFormedAttributePicker(response_transformers={"DescribeTasksResponse.tasks.Task.tags": lambda _: None})
+    serializer = _EventSerializer(_describe_tasks(), value_picker=picker)
+    body = serializer.serialize({"tasks": [moto_task], "failures": []})["body"]
+    return cast(dict[str, Any], json.loads(body)["tasks"][0])
+
+
+def _iso8601(instant: datetime) -> str:
+    """As moto's serializer writes a timestamp in ISO 8601 (microseconds only when there are some)."""
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if instant.microsecond else "%Y-%m-%dT%H:%M:%SZ")
 
 
 def _circuit_breaker_threshold(desired_count: int) -> int:

@@ -85,19 +85,20 @@ class TimeDriver:
 
     def _step(self, real_elapsed: float) -> bool:
         """One advance; False when nothing was due."""
-        clock, model = self.cloud.clock, self.cloud.model
+        cloud = self.cloud
+        clock, model = cloud.clock, cloud.model
         due = [t for t in (clock.next_wakeup(), model.next_change_at()) if t is not None]
         busy = bool(running_executions(self.cloud))
         if busy and self.speed is None:
             if not due:
                 return False  # an execution is finishing on its own thread
-            clock.advance_to(min(due), model.advance_to)
+            clock.advance_to(min(due), cloud.step_world)
             return True
         allowed = clock.now + real_elapsed * (self.speed or 1.0)
         target = min([allowed, *due])
         if target <= clock.now:
             return False
-        clock.advance_to(target, model.advance_to)
+        clock.advance_to(target, cloud.step_world)
         return target in due
 
 

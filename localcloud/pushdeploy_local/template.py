@@ -1,8 +1,9 @@
-"""What the local cloud takes from the real template.yaml: the functions, the state machine and the ECR rule."""
+"""What the local cloud takes from the real template.yaml: its functions, state machine and EventBridge rules."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,20 @@ class Function:
     @property
     def attribute(self) -> str:
         return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule: its pattern as the template writes it, and the functions among its targets."""
+
+    logical_id: str
+    pattern: dict[str, Any]  # intrinsics (`!Ref`) not resolved: see `bound_pattern`
+    functions: tuple[str, ...]  # logical ids of its Lambda targets; other targets (an SNS topic) are not listed
+    enabled: bool = True
+
+    def bound_pattern(self, refs: Mapping[str, Any]) -> str:
+        """The pattern as JSON with each `!Ref X` replaced by `refs[X]` (a list ref spreads into its list)."""
+        return json.dumps(_bind(self.pattern, refs, self.logical_id))
 
 
 class Template:
@@ -74,17 +89,33 @@ class Template:
         return text
 
     @cached_property
-    def _ecr_rule(self) -> dict[str, Any]:
-        (rule,) = [
-            r
-            for r in self._of_type("AWS::Events::Rule").values()
-            if r["Properties"].get("EventPattern", {}).get("source") == ["aws.ecr"]
-        ]
-        return dict(rule["Properties"])
+    def rules(self) -> dict[str, Rule]:
+        """Every AWS::Events::Rule, by logical id."""
+        found = {}
+        for name, resource in self._of_type("AWS::Events::Rule").items():
+            props = resource["Properties"]
+            targets = [target["Arn"] for target in props.get("Targets", [])]
+            found[name] = Rule(
+                logical_id=name,
+                pattern=dict(props.get("EventPattern", {})),
+                functions=tuple(
+                    _get_att_resource(arn)
+                    for arn in targets
+                    if isinstance(arn, dict) and "Fn::GetAtt" in arn and _get_att_resource(arn) in self.functions
+                ),
+                enabled=props.get("State", "ENABLED") == "ENABLED",
+            )
+        return found
+
+    @cached_property
+    def ecr_rule(self) -> Rule:
+        """The rule that turns an ECR push into a deployment."""
+        (rule,) = [r for r in self.rules.values() if r.pattern.get("source") == ["aws.ecr"]]
+        return rule
 
     def ecr_rule_pattern(self, repositories: list[str]) -> str:
         """The ECR push rule's pattern, its repository list bound to the local cloud's repositories."""
-        pattern = json.loads(json.dumps(self._ecr_rule["EventPattern"]))
+        pattern = json.loads(json.dumps(self.ecr_rule.pattern))
         if not isinstance(pattern.get("detail", {}).get("repository-name"), list) or not all(
             isinstance(r, str) for r in pattern["detail"]["repository-name"]
         ):
@@ -93,10 +124,31 @@ class Template:
 
     def ecr_rule_target(self) -> str:
         """The logical id of the function the ECR push rule invokes."""
-        return _get_att_resource(self._ecr_rule["Targets"][0]["Arn"])
+        return self.ecr_rule.functions[0]
 
 
 def _get_att_resource(value: dict[str, Any]) -> str:
     """The resource of `!GetAtt X.Arn`, in either of its YAML forms."""
     get_att = value["Fn::GetAtt"]
     return str(get_att[0] if isinstance(get_att, list) else get_att.split(".")[0])
+
+
+def _bind(value: Any, refs: Mapping[str, Any], rule: str) -> Any:
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        if value["Ref"] not in refs:
+            raise ValueError(f"rule {rule}: the local cloud has no value for !Ref {value['Ref']} in its pattern")
+        return refs[value["Ref"]]
+    if isinstance(value, dict):
+        if any(key.startswith("Fn::") for key in value):
+            raise ValueError(f"rule {rule}: the local cloud cannot resolve {next(iter(value))} in its pattern")
+        return {key: _bind(item, refs, rule) for key, item in value.items()}
+    if isinstance(value, list):
+        bound: list[Any] = []
+        for item in value:
+            resolved = _bind(item, refs, rule)
+            if isinstance(item, dict) and set(item) == {"Ref"} and isinstance(resolved, list):
+                bound.extend(resolved)
+            else:
+                bound.append(resolved)
+        return bound
+    return value

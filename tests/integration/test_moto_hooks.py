@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from moto import mock_aws
 
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
-from pushdeploy_local.moto_hooks.virtual_time import sleep_on
+from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
 
 EPOCH = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # Two parallel branches that wait 30 s and 100 s; the second one's task is throttled once and retried
@@ -44,6 +45,21 @@ ASL = {
 }
 
 
+# A task that hands its token to the function and waits for it up to 300 s (the deployer's Watch).
+CALLBACK_ASL = {
+    "StartAt": "Watch",
+    "States": {
+        "Watch": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "${Fn}", "Payload": {"token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 300,
+            "End": True,
+        }
+    },
+}
+
+
 class Throttled(Exception):
     pass
 
@@ -63,10 +79,13 @@ def aws():
             Code={"ZipFile": archive.getvalue()},
         )["FunctionArn"]
         sfn = session.client("stepfunctions")
-        machine = sfn.create_state_machine(
-            name="m", definition=json.dumps(ASL).replace("${Fn}", function), roleArn=role
-        )["stateMachineArn"]
-        yield session, machine
+        machines = {
+            name: sfn.create_state_machine(
+                name=name, definition=json.dumps(asl).replace("${Fn}", function), roleArn=role
+            )["stateMachineArn"]
+            for name, asl in (("m", ASL), ("callback", CALLBACK_ASL))
+        }
+        yield session, machines
 
 
 def test_lambda_invocations_run_in_process_and_errors_keep_their_class_name(aws):
@@ -90,7 +109,7 @@ def test_lambda_invocations_run_in_process_and_errors_keep_their_class_name(aws)
 
 
 def test_waits_and_retries_run_on_virtual_time_and_parallel_waits_count_once(aws):
-    session, machine = aws
+    session, machines = aws
     seen: list[tuple[int, str]] = []
 
     def router(name, event):
@@ -102,7 +121,7 @@ def test_waits_and_retries_run_on_virtual_time_and_parallel_waits_count_once(aws
 
     sfn = session.client("stepfunctions")
     with VirtualClock(EPOCH) as clock, route_invocations(router), sleep_on(clock.sleep):
-        execution = sfn.start_execution(stateMachineArn=machine, name="e", input='{"waits": [30, 100]}')
+        execution = sfn.start_execution(stateMachineArn=machines["m"], name="e", input='{"waits": [30, 100]}')
         while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
             clock.wait_quiescent()
             wakeup = clock.next_wakeup()
@@ -115,3 +134,82 @@ def test_waits_and_retries_run_on_virtual_time_and_parallel_waits_count_once(aws
         (100, "2026-11-20T09:01:47+00:00"),
     ]
     assert clock.now == 107
+
+
+class Tokens(list[str]):
+    """A function that keeps the task token it is invoked with, and does nothing else."""
+
+    def __call__(self, name: str, event: dict) -> None:
+        self.append(event["token"])
+
+
+def run_to_end(sfn, clock: VirtualClock, execution: str) -> dict:
+    """Advance to each wake-up until the execution ends; its description."""
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        clock.wait_quiescent()
+        wakeup = clock.next_wakeup()
+        if wakeup is not None:
+            clock.advance_to(wakeup, lambda instant: None)
+    return described
+
+
+def test_a_task_token_nobody_returns_times_out_at_the_virtual_deadline_in_little_real_time(aws):
+    session, machines = aws
+    sfn = session.client("stepfunctions")
+    tokens = Tokens()
+    started = time.monotonic()
+    with VirtualClock(EPOCH) as clock, route_invocations(tokens), callbacks_on(clock.wait_for):
+        arn = sfn.start_execution(stateMachineArn=machines["callback"], name="e", input="{}")["executionArn"]
+        clock.wait_quiescent()
+        assert clock.next_wakeup() == 300
+
+        # Not before its deadline
+        clock.advance_to(299, lambda instant: None)
+        clock.wait_quiescent()
+        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+
+        described = run_to_end(sfn, clock, arn)
+
+    assert len(tokens) == 1
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+    assert described["stopDate"] == clock.at(300)
+    assert clock.now == 300 and clock.next_wakeup() is None
+    assert time.monotonic() - started < 20
+
+
+def test_a_task_token_returned_at_120_seconds_continues_with_its_output_then(aws):
+    session, machines = aws
+    sfn = session.client("stepfunctions")
+    tokens = Tokens()
+    with VirtualClock(EPOCH) as clock, route_invocations(tokens), callbacks_on(clock.wait_for):
+        arn = sfn.start_execution(stateMachineArn=machines["callback"], name="e", input="{}")["executionArn"]
+        clock.wait_quiescent()
+
+        # When the token comes back at virtual 120 s
+        clock.advance_to(120, lambda instant: None)
+        sfn.send_task_success(taskToken=tokens[0], output='{"woken": "task stopped"}')
+        described = run_to_end(sfn, clock, arn)
+
+        # Then the wait ended there and its deadline left the clock
+        assert clock.next_wakeup() is None
+
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"woken": "task stopped"}
+    assert described["stopDate"] == clock.at(120)
+    assert clock.now == 120
+
+
+def test_a_task_token_returned_by_the_function_itself_needs_no_wait(aws):
+    session, machines = aws
+    sfn = session.client("stepfunctions")
+
+    def answer_at_once(name, event):
+        session.client("stepfunctions").send_task_success(taskToken=event["token"], output='{"at": "once"}')
+
+    with VirtualClock(EPOCH) as clock, route_invocations(answer_at_once), callbacks_on(clock.wait_for):
+        arn = sfn.start_execution(stateMachineArn=machines["callback"], name="e", input="{}")["executionArn"]
+        described = run_to_end(sfn, clock, arn)
+
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"at": "once"}
+    assert clock.now == 0 and clock.next_wakeup() is None

@@ -6,6 +6,7 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -13,7 +14,7 @@ import pytest
 from moto import mock_aws
 from moto.elbv2.models import FakeTargetGroup
 
-from pushdeploy_local.ecs_model import EcsModel
+from pushdeploy_local.ecs_model import DEFAULT_EPOCH, EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, target_health
 from pushdeploy_local.scenario import (
     Behavior,
@@ -560,3 +561,81 @@ def test_target_health_hook_answers_for_model_targets_and_leaves_the_rest_to_mot
         assert b.health_of(ip_of(task))["Description"] == "Health checks failed with these codes: [502]"
         assert b.health_of("10.8.8.8")["State"] == "unavailable"  # moto's answer for an unknown IP
     assert FakeTargetGroup.health_for is original  # uninstalled on exit
+
+
+# ---------------------------------------------------------------------------- EventBridge events
+
+
+def changes(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(task id, lastStatus, desiredStatus) of each task state-change event, in order."""
+    return [(e["resources"][0].split("/")[-1], e["detail"]["lastStatus"], e["detail"]["desiredStatus"]) for e in events]
+
+
+def as_described(detail: dict[str, Any]) -> dict[str, Any]:
+    """An event's detail with its ISO 8601 timestamps parsed, as boto3 parses DescribeTasks; no updatedAt."""
+    return {
+        key: datetime.fromisoformat(value) if key.endswith("At") else value
+        for key, value in detail.items()
+        if key != "updatedAt"
+    }
+
+
+def test_a_crashing_task_emits_a_stopped_event_that_agrees_with_describe_tasks() -> None:
+    with bed() as b:
+        assert b.model.drain_events() == []  # the adopted task was running before the scenario
+        deployment = b.deploy(Crash(kind="crash", crash_after_seconds=5, exit_code=1))
+
+        # When the new task starts (30 s) and its container exits 5 s later
+        b.model.advance_to(35)
+        events = b.model.drain_events()
+
+        [crashed] = b.tasks(started_by=deployment, desired_status="STOPPED")
+        task_id = crashed["taskArn"].split("/")[-1]
+        assert changes(events) == [
+            (task_id, "PROVISIONING", "RUNNING"),
+            (task_id, "PENDING", "RUNNING"),
+            (task_id, "RUNNING", "RUNNING"),
+            (task_id, "STOPPED", "STOPPED"),
+        ]
+        stopped = events[-1]
+        assert stopped["detail-type"] == "ECS Task State Change" and stopped["source"] == "aws.ecs"
+        assert (stopped["account"], stopped["region"], stopped["version"]) == (ACCOUNT, REGION, "0")
+        assert stopped["resources"] == [crashed["taskArn"]]
+        assert stopped["time"] == "2026-01-01T00:00:35Z"
+        detail = stopped["detail"]
+        assert detail["stoppedReason"] == "Essential container in task exited"
+        assert detail["stopCode"] == "EssentialContainerExited"
+        assert detail["startedBy"] == deployment and detail["group"] == f"service:{SERVICE}"
+        assert detail["taskDefinitionArn"] == b.v2 and detail["launchType"] == "FARGATE"
+        [container] = detail["containers"]
+        assert (container["name"], container["lastStatus"], container["exitCode"]) == (CONTAINER, "STOPPED", 1)
+        assert (detail["stoppedAt"], detail["updatedAt"]) == ("2026-01-01T00:00:35Z", "2026-01-01T00:00:35Z")
+        # Then the event says what DescribeTasks says
+        assert as_described(detail) == crashed
+        assert [event["detail"]["version"] for event in events] == [1, 2, 3, 4]
+        assert len({event["id"] for event in events}) == 4
+        assert b.model.drain_events() == []
+
+
+def test_a_rollout_emits_every_status_change_of_the_new_and_the_old_task() -> None:
+    with bed() as b:
+        [old_task] = b.tasks()
+        deployment = b.deploy()
+
+        b.model.advance_to(100)
+        events = b.model.drain_events()
+
+        [new_task] = b.tasks(started_by=deployment)
+        new_id, old_id = (t["taskArn"].split("/")[-1] for t in (new_task, old_task))
+        assert changes(events) == [
+            (new_id, "PROVISIONING", "RUNNING"),
+            (new_id, "PENDING", "RUNNING"),
+            (new_id, "RUNNING", "RUNNING"),
+            (old_id, "DEACTIVATING", "STOPPED"),  # at 70 s: the new target is healthy, the old one drains
+            (old_id, "STOPPED", "STOPPED"),
+        ]
+        at = [(datetime.fromisoformat(event["time"]) - DEFAULT_EPOCH).total_seconds() for event in events]
+        assert at == [0, 5, 30, 70, 100]
+        stopped = events[-1]["detail"]
+        assert stopped["stopCode"] == "ServiceSchedulerInitiated" and stopped["containers"][0]["exitCode"] == 0
+        assert stopped["startedBy"] != deployment  # the old deployment's task

@@ -1,0 +1,108 @@
+"""EventBridge in the local cloud: the ECS model's task state changes reach the template's rules, and the
+deployer's Watch waits on its task token in virtual time."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pushdeploy_local.cloud import EPOCH, LocalCloud
+from pushdeploy_local.runner import ecr_event
+from pushdeploy_local.scenario import Behavior, Healthy, LateCrash, Push, parse_scenario
+from pushdeploy_local.template import Template
+
+CLUSTER = "aiuteur-cluster"
+
+
+def deploy(cloud: LocalCloud, behavior: Behavior) -> None:
+    digest = cloud.push_image("aiuteur-backend", "v2", behavior)
+    cloud.deliver(ecr_event(cloud, Push(tag="v2"), digest, index=1))
+    cloud.run_until_done(3600)
+
+
+def watch_events(cloud: LocalCloud) -> list[tuple[float, str, dict[str, Any]]]:
+    """(virtual seconds, type, details) of the history events of the Watch task, from its entry on."""
+    found, inside = [], False
+    for event in cloud.history(cloud.executions[0]):
+        entered = event.get("stateEnteredEventDetails", {}).get("name")
+        inside = inside or entered == "Watch"
+        if inside and event["type"].startswith("Task") and not event["type"].startswith("TaskState"):
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            found.append(((event["timestamp"] - EPOCH).total_seconds(), event["type"], details))
+        if event.get("stateExitedEventDetails", {}).get("name") == "Watch" or event["type"] == "ExecutionFailed":
+            inside = False
+    return found
+
+
+def test_a_task_that_crashes_while_watched_reaches_wake_and_ends_the_watch_then() -> None:
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        # Given a v2 that passes its checks (verdict at 105 s), then exits 120 s after it started (at 150 s)
+        deploy(cloud, LateCrash(kind="late_crash", crash_after_seconds=120, exit_code=137))
+
+        # Then every STOPPED task went through TaskStoppedRule to WakeFunction, and nothing else did
+        delivered = cloud.events_delivered
+        assert {(d.rule, d.function, d.error) for d in delivered} == {("TaskStoppedRule", "WakeFunction", None)}
+        assert all(d.event["detail"]["lastStatus"] == "STOPPED" for d in delivered)
+        assert cloud.usage.invocations["WakeFunction"] == len(delivered)
+        [crash] = [d for d in delivered if d.event["detail"]["stopCode"] == "EssentialContainerExited"]
+        assert crash.at_seconds == 150
+        detail = crash.event["detail"]
+        assert detail["containers"][0]["exitCode"] == 137
+        assert detail["group"] == "service:aiuteur-backend-service"
+        # The event is the task as DescribeTasks shows it
+        [described] = cloud.session.client("ecs").describe_tasks(cluster=CLUSTER, tasks=[detail["taskArn"]])["tasks"]
+        assert (described["startedBy"], described["stoppedReason"]) == (detail["startedBy"], detail["stoppedReason"])
+        assert described["taskDefinitionArn"].endswith("aiuteur-backend:2")
+
+        # And the Watch, waiting since the verdict, got its token back at that very instant
+        (entered, *_), *_, (ended, kind, details) = watch_events(cloud)
+        assert (entered, ended, kind) == (105, 150, "TaskSucceeded")
+        assert json.loads(details["output"])["woken_by"] == detail["taskArn"]
+
+
+def test_a_healthy_deploy_is_watched_for_300_virtual_seconds_then_times_out() -> None:
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        deploy(cloud, Healthy())
+
+        watch = watch_events(cloud)
+        assert (watch[0][0], watch[-1][:2]) == (105, (405, "TaskTimedOut"))
+        assert watch[-1][2]["error"] == "States.Timeout"
+        assert cloud.describe(cloud.executions[0])["status"] == "SUCCEEDED"
+        # The old task, scaled down by ECS at 100 s, was delivered too and woke nobody
+        [scaled_down] = cloud.events_delivered
+        assert scaled_down.at_seconds == 100
+        assert scaled_down.event["detail"]["stopCode"] == "ServiceSchedulerInitiated"
+
+
+def test_without_a_task_stopped_rule_the_events_are_dropped_and_the_watch_runs_its_course() -> None:
+    template = Template()
+    del template.resources["TaskStoppedRule"]
+    with LocalCloud(parse_scenario({"pushes": []}), template) as cloud:
+        deploy(cloud, LateCrash(kind="late_crash", crash_after_seconds=120, exit_code=137))
+
+        assert cloud.events_delivered == []
+        assert "WakeFunction" not in cloud.usage.invocations
+        # Nobody woke the Watch: the crash at 150 s is found by the Check after its timeout at 405 s
+        assert watch_events(cloud)[-1][:2] == (405, "TaskTimedOut")
+        assert cloud.describe(cloud.executions[0])["error"] == "DeploymentFailed"
+
+
+def test_an_event_that_no_rule_matches_is_dropped_and_a_failed_target_is_recorded() -> None:
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        task = {"lastStatus": "RUNNING", "desiredStatus": "RUNNING"}
+        running = {"version": "0", "source": "aws.ecs", "detail-type": "ECS Task State Change", "detail": task}
+
+        assert cloud.publish(running) == []
+        assert cloud.events_delivered == [] and not cloud.usage.invocations
+
+        # When the Wake function dies on a stopped task's event
+        cloud.crash("WakeFunction", after_handler=False)
+        stopped = running | {"detail": task | {"lastStatus": "STOPPED", "desiredStatus": "STOPPED"}}
+        [delivery] = cloud.publish(stopped)
+
+        assert (delivery.rule, delivery.function, delivery.error) == (
+            "TaskStoppedRule",
+            "WakeFunction",
+            "InjectedCrash",
+        )
+        assert cloud.events_delivered == [delivery] and cloud.usage.invocations["WakeFunction"] == 1
