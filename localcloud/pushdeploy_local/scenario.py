@@ -186,12 +186,14 @@ class DeployerSettings(_Strict):
     tags: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
     deadline_seconds: int = Field(default=1800, ge=60, le=86400)
     bake_seconds: int = Field(default=0, ge=0, le=3600)
+    watch_seconds: int = Field(default=300, ge=0, le=3600)
     failure_budget: int = Field(default=1, ge=1, le=100)
 
     def policy(self) -> dict[str, int]:
         return {
             "deadline_seconds": self.deadline_seconds,
             "bake_seconds": self.bake_seconds,
+            "watch_seconds": self.watch_seconds,
             "failure_budget": self.failure_budget,
         }
 

@@ -50,8 +50,9 @@ def test_a_push_during_a_manual_rollback_waits_for_it_then_deploys():
         "push-during-rollback",
         [
             {"at_seconds": 0, "tag": "v2"},
-            {"at_seconds": 200, "input": {"action": "rollback", "service": "aiuteur-backend-service"}},
-            {"at_seconds": 210, "tag": "v3"},
+            # after v2's watch (healthy at 105 s, watched 300 s): the rollback takes the lock at once
+            {"at_seconds": 420, "input": {"action": "rollback", "service": "aiuteur-backend-service"}},
+            {"at_seconds": 430, "tag": "v3"},
         ],
     )
 
