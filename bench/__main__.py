@@ -21,14 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from bench import footprint, goals, plot, render, systems
-from bench.cases import BEHAVIOURS, DESIRED_COUNTS, SYSTEMS, Case, all_cases
+from bench.cases import BEHAVIOURS, SYSTEMS, WATCH_CASES, WATCH_OFF, all_cases
 from bench.fanout import fanout
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 MEASUREMENTS = ROOT / "bench" / "measurements.json"
 DOC = ROOT / "docs" / "benchmarks.md"
-BAKE_SECONDS = 180  # the what-if bake: longer than the late crash's 120 s of running plus a poll
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     tree = source_tree()
-    rows, what_if, fan = run_all(args.jobs)
+    rows, watch_off, fan = run_all(args.jobs)
     RESULTS.write_text(json.dumps(rows, indent=1) + "\n")
-    measurements: dict[str, Any] = {"source": tree, "jobs": args.jobs, "fanout": fan, "what_if": what_if}
+    measurements: dict[str, Any] = {"source": tree, "jobs": args.jobs, "fanout": fan, "watch_off": watch_off}
     if not args.skip_imports:
         say("cold import times")
         load_before = os.getloadavg()[0]
@@ -67,15 +66,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(jobs: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """Every (system, case) run, the bake what-ifs and the fan-out, `jobs` at a time in fresh processes
-    (moto and the virtual clock are process-wide, so runs never share one)."""
+    """Every (system, case) run, pushdeploy's runs with the watch off and the fan-out, `jobs` at a time in
+    fresh processes (moto and the virtual clock are process-wide, so runs never share one)."""
     cases = all_cases()
-    late = [Case("late_crash", n) for n in DESIRED_COUNTS] + [Case("healthy", 1)]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         fan: Future[dict[str, Any]] = pool.submit(fanout)
         runs = {(s, c): pool.submit(systems.run, s, c) for c in cases for s in SYSTEMS}
-        bakes = [pool.submit(systems.run_with_bake, c, BAKE_SECONDS) for c in late]
+        unwatched = [pool.submit(systems.run, "pushdeploy", c, WATCH_OFF) for c in WATCH_CASES]
         for done, ((system, case), future) in enumerate(runs.items(), start=1):
             future.result()
             say(f"[{done}/{len(runs)}] {case.scenario} x{case.desired_count} {system}")
@@ -84,8 +82,8 @@ def run_all(jobs: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict
             (f.result() for f in runs.values()),
             key=lambda r: (order[r["scenario"]], r["desired_count"], SYSTEMS.index(r["system"])),
         )
-        say("bake what-ifs and the 50-service push")
-        return rows, [f.result() for f in bakes], fan.result()
+        say("pushdeploy with the watch off, and the 50-service push")
+        return rows, [f.result() for f in unwatched], fan.result()
 
 
 def source_tree() -> dict[str, Any]:

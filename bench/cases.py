@@ -61,6 +61,13 @@ def all_cases() -> list[Case]:
     return [Case(scenario, count) for scenario in BEHAVIOURS for count in DESIRED_COUNTS]
 
 
+# pushdeploy run again with its watch after the healthy verdict off (the policy override of scenario.py's
+# DeployerSettings), on the cases the watch is for: the late crash it should catch and the healthy deploy
+# it should cost little.
+WATCH_OFF: dict[str, Any] = {"watch_seconds": 0}
+WATCH_CASES = [Case("late_crash", n) for n in DESIRED_COUNTS] + [Case("healthy", 1)]
+
+
 def fanout_scenario(services: int = FANOUT_SERVICES) -> Scenario:
     """One healthy push that feeds `services` services (the Phase 4 one plus extra_services).
 

@@ -11,16 +11,19 @@ from bench.systems import pushdeploy_report, quiet
 
 
 def fanout(services: int = FANOUT_SERVICES) -> dict[str, Any]:
+    scenario = fanout_scenario(services)
     with quiet():
-        report, cloud = pushdeploy_report(fanout_scenario(services), watch=False)
+        report, cloud = pushdeploy_report(scenario, watch=False)
     (push,) = report.pushes
     verdicts = sorted(t.verdict_at_seconds for t in push.targets if t.verdict_at_seconds is not None)
     outcomes = Counter(t.outcome for t in push.targets)
     return {
         "services": services,
+        "watch_seconds": scenario.deployer.policy()["watch_seconds"],
         "outcomes": dict(outcomes),
         "first_verdict_s": verdicts[0] if verdicts else None,
         "last_verdict_s": verdicts[-1] if verdicts else None,
+        "verdicts_by_second": {f"{at:g}": n for at, n in sorted(Counter(verdicts).items())},
         "finished_s": push.finished_at_seconds,
         "transitions": report.cost.state_transitions,
         "lambda_invocations": report.cost.lambda_invocations,

@@ -275,6 +275,7 @@ def artifact_sizes() -> dict[str, Any]:
             "files": len(files),
             "bytes": sum(f.stat().st_size for f in files),
             "zipped_bytes": _zipped_size(path, files),
+            "bytecode_files": sum(f.suffix == ".pyc" for f in files),
             "largest_packages": _largest(path) if path.name.endswith("Layer") else {},
         }
     return {"build_dir": str(build), "artifacts": artifacts}

@@ -21,17 +21,23 @@ def _find(rows: list[dict[str, Any]], system: str, scenario: str, count: int) ->
     return next(r for r in rows if (r["system"], r["scenario"], r["desired_count"]) == (system, scenario, count))
 
 
+def find_off(watch_off: list[dict[str, Any]], scenario: str, count: int) -> dict[str, Any] | None:
+    """pushdeploy's run of this case with its watch off, if measured."""
+    return next((r for r in watch_off if (r["scenario"], r["desired_count"]) == (scenario, count)), None)
+
+
 def judge(rows: list[dict[str, Any]], measurements: dict[str, Any]) -> list[dict[str, Any]]:
+    watch_off = measurements.get("watch_off") or []
     return [
-        _verdict_within_a_poll(rows),
+        _verdict_within_a_poll(rows, watch_off),
         _restore_sooner_than_circuit_breaker(rows),
-        _healthy_deploy(rows),
+        _healthy_deploy(rows, watch_off),
         _api_calls(rows, measurements.get("fanout")),
         _imports(measurements.get("imports")),
     ]
 
 
-def _verdict_within_a_poll(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _verdict_within_a_poll(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]) -> dict[str, Any]:
     cases, gaps, misses = 0, [], []
     for row in rows:
         if row["system"] != "pushdeploy" or row["evidence_s"] is None:
@@ -47,17 +53,47 @@ def _verdict_within_a_poll(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 f"first evidence at {row['evidence_s']:g} s ({row['evidence']})"
             )
     worst = max(gaps, default=None)
+    detail = (
+        f"{len(gaps)} of {cases} failing runs decided within {POLL_SECONDS} s of the first "
+        f"evidence (largest gap among them {worst:g} s)"
+        if worst is not None
+        else "no failing run"
+    )
     return {
         "goal": f"A verdict within one poll interval ({POLL_SECONDS} s) of the first failure evidence",
         "met": not misses,
-        "detail": (
-            f"{len(gaps)} of {cases} failing runs decided within {POLL_SECONDS} s of the first "
-            f"evidence (largest gap among them {worst:g} s)"
-            if worst is not None
-            else "no failing run"
-        ),
+        "detail": detail + _caught_by_watch(rows, watch_off),
         "misses": misses,
     }
+
+
+def _caught_by_watch(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]) -> str:
+    """The failures decided after a healthy verdict, while watched (Watch had been invoked before the verdict)."""
+    caught: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        watched_from = row.get("watch_from_s")
+        if row["system"] != "pushdeploy" or row["outcome"] != "failure" or watched_from is None:
+            continue
+        if row["verdict_s"] is None or row["verdict_s"] <= watched_from:
+            continue
+        off = find_off(watch_off, row["scenario"], row["desired_count"])
+        unwatched = None if off is None else (off["outcome"], off["verdict_s"], off["restore_s"])
+        key = (row["scenario"], watched_from, row["verdict_s"], row["verdict_after_evidence_s"], unwatched)
+        caught.setdefault(key, []).append(row["desired_count"])
+    parts = []
+    for (scenario, watched_from, verdict, gap, unwatched), counts in caught.items():
+        text = (
+            f"{scenario} {', '.join(f'x{n}' for n in counts)}: judged healthy at {watched_from:g} s, failed while "
+            f"watched at {verdict:g} s ({_s(gap)} after the first evidence)"
+        )
+        if unwatched is not None:
+            outcome, off_verdict, restore = unwatched
+            text += (
+                f"; with the watch off, `{outcome}` at {_s(off_verdict)} and the previous version "
+                f"{'back at ' + _s(restore) if restore is not None else f'not back within {HORIZON_SECONDS:g} s'}"
+            )
+        parts.append(text)
+    return f". Decided by the watch after a healthy verdict: {'; '.join(parts)}" if parts else ""
 
 
 def _restore_sooner_than_circuit_breaker(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -84,7 +120,7 @@ def _restore_sooner_than_circuit_breaker(rows: list[dict[str, Any]]) -> dict[str
     }
 
 
-def _healthy_deploy(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _healthy_deploy(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]) -> dict[str, Any]:
     row = _find(rows, "pushdeploy", "healthy", 1)
     misses = []
     if row["transitions"] is None or row["transitions"] > MAX_TRANSITIONS:
@@ -93,12 +129,23 @@ def _healthy_deploy(rows: list[dict[str, Any]]) -> dict[str, Any]:
     late = None if completed is None or verdict is None else verdict - completed
     if row["outcome"] != "success" or late is None or not 0 <= late <= POLL_SECONDS:
         misses.append(f"verdict `{row['outcome']}` at {verdict} s, model complete at {completed} s")
+    transitions = f"{row['transitions']} transitions"
+    off = find_off(watch_off, "healthy", 1)
+    if off is not None and off["transitions"] is not None and row["transitions"] is not None:
+        transitions += (
+            f" ({row['transitions'] - off['transitions']} of them the watch after the verdict: "
+            f"{off['transitions']} with the watch off)"
+        )
+    watch = (row.get("policy") or {}).get("watch_seconds")
+    ends = ""
+    if watch and row.get("client_busy_s") is not None:
+        ends = f"; the {watch} s watch then keeps the execution running until {row['client_busy_s']:g} s"
     return {
         "goal": f"A healthy deploy of the Phase 4 service: at most {MAX_TRANSITIONS} state transitions, verdict at "
         "most one poll after the model reports the deployment complete and every target healthy",
         "met": not misses,
-        "detail": f"{row['transitions']} transitions; deployment complete and healthy at {completed:g} s, "
-        f"verdict at {verdict:g} s ({late:g} s later, poll {POLL_SECONDS} s)"
+        "detail": f"{transitions}; deployment complete and healthy at {completed:g} s, "
+        f"verdict at {verdict:g} s ({late:g} s later, poll {POLL_SECONDS} s){ends}"
         if late is not None
         else "no verdict",
         "misses": misses,

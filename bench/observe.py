@@ -6,7 +6,8 @@
   API (the cloud's own, uncounted session) and notes the first failure evidence, the start of a
   rollback, the rollout's completion and the moment the previous version runs alone and healthy again;
 - every AWS call a handler makes is logged with its virtual time and its function, so calls per probe
-  and call rates can be computed.
+  and call rates can be computed; so is every Lambda invocation (the state machine's, and Wake's from
+  the ECS task events EventBridge delivers).
 
 It also keeps the world running until `observe_until` (virtual seconds) after the deployer is done,
 so that what happens after a verdict (a late crash, a stalled rollout) is seen too.
@@ -153,6 +154,7 @@ class RecordingCloud(LocalCloud):
         super().__init__(scenario)
         self.observe_until = observe_until
         self.calls: list[Call] = []
+        self.invoked: list[tuple[float, str]] = []  # (virtual seconds, function) of every Lambda invocation
         self.current = threading.local()
         self.timeline: Timeline | None = None
         self.usage.api_calls = _TimedCounter(self)
@@ -180,6 +182,7 @@ class RecordingCloud(LocalCloud):
         return self
 
     def invoke(self, function_name: str, event: Any) -> Any:
+        self.invoked.append((self.clock.now, function_name))
         self.current.function = function_name
         try:
             return super().invoke(function_name, event)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bench.cases import BEHAVIOURS, DESIRED_COUNTS, HORIZON_SECONDS, SYSTEMS
-from bench.goals import MAX_IMPORT_RATIO
+from bench.goals import MAX_IMPORT_RATIO, find_off
 from pushdeploy.verdict import POLL_SECONDS
+from pushdeploy_local.report import USD_PER_TRANSITION
 
 PLOT = "benchmarks-restore.svg"
 SHORT = {"pushdeploy": "pushdeploy", "circuit_breaker": "circuit breaker", "waiter": "waiter", "poll_1s": "poll 1 s"}
@@ -80,7 +81,8 @@ def render(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
         misses = f" Missed: {'; '.join(goal['misses'])}." if goal["misses"] else ""
         body.append([goal["goal"], status, goal["detail"] + "." + misses])
     out += _table(["goal", "status", "measured"], body)
-    out += ["", "Recommended design changes for the missed goals are at the end.", ""]
+    missed = any(goal["met"] is False for goal in m["goals"])
+    out += ["", "Recommended design changes for the missed goals are at the end.", ""] if missed else [""]
 
     out += [
         "## How it is measured",
@@ -93,7 +95,13 @@ def render(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
         f"RUNNING). The world is then watched for {HORIZON_SECONDS:g} virtual seconds, whatever the system does.",
         "",
         "- **pushdeploy**: `pushdeploy_local.runner.run` unchanged (the ECR event, the real state machine and "
-        "handlers), on a subclass of `LocalCloud` that only records (`bench/observe.py`).",
+        "handlers), on a subclass of `LocalCloud` that only records (`bench/observe.py`), with the targets' "
+        f"default policy: after a healthy verdict the deploy is watched for `watch_seconds` ({_watch_seconds(rows)} "
+        "s) on a task token, without polling. The ECS model's `ECS Task State Change` events go through the "
+        "template's EventBridge rule `TaskStoppedRule` to the Wake function, as on AWS. That rule matches every "
+        "stopped task of the account and Region (it names no cluster or service), so Wake runs once per stopped "
+        "task, whether a deploy is watched or not: for each old task a rollout replaces, for each failing new "
+        "task, and for each turn of a crash loop that a bad image left in place keeps causing.",
         "- **circuit breaker**: DescribeServices, DescribeTaskDefinition, RegisterTaskDefinition (the image by "
         "digest), UpdateService, and nothing more. Its verdict is the new deployment's `rolloutState` "
         "(FAILED or COMPLETED).",
@@ -122,7 +130,9 @@ def render(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
         "this is when the service is clean again, not the end of an outage; for a late crash the old tasks are "
         "gone and the outage lasts until the restore.",
         "- **cost**: billed state transitions (entered states plus Lambda retries), Lambda requests and "
-        "GB-seconds (the handlers' real in-process durations, 256 MB, arm64), priced as in aws-facts.md "
+        "GB-seconds (the handlers' real in-process durations, 256 MB, arm64; every invocation within the "
+        f"{HORIZON_SECONDS:g} s watched, Wake's included, during the execution or after it), priced as in "
+        "aws-facts.md "
         "(Standard workflow $0.025 per 1,000 transitions, $0.20 per 1M requests, $0.0000133334 per GB-s "
         "arm64; free tiers left out). The baselines run outside AWS: their AWS cost is nil and a CI runner's "
         "is not in aws-facts.md, so it is null (their `client_busy_s` in results.json says how long they keep "
@@ -134,7 +144,9 @@ def render(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
         "`lambda_invocations`, `usd_per_1000`, `api_calls` as a total, `api_calls_per_probe`) and, to explain "
         "them, `outcome`, `verdict_correct`, `evidence_s`, `rollback_s`, `rolled_back_by`, `completed_s` (the new "
         "deployment complete and healthy), `ecs_failed_s`, `client_busy_s`, `lambda_gb_seconds` and "
-        "`api_calls_by_operation`. null is a figure the system has no notion of (a baseline's transitions, a "
+        "`api_calls_by_operation`; pushdeploy's rows also have the `policy` it ran with, "
+        "`lambda_invocations_by_function`, `wake_at_s` (when Wake ran), `watch_from_s` (when the watch began) and "
+        "`lock_released_s` (Unlock). null is a figure the system has no notion of (a baseline's transitions, a "
         f"healthy image's restore) or a moment that did not come within the {HORIZON_SECONDS:g} s watched "
         "(`evidence_s` and `outcome` tell which).",
         "",
@@ -175,15 +187,18 @@ def render(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
                     r["outcome"] or "—",
                     _n(r["transitions"]),
                     _n(r["lambda_invocations"]),
+                    _n(len(r.get("wake_at_s", []))),
                     _n(r["lambda_gb_seconds"]),
                     f"${_n(r['usd_per_1000'])}",
                 ]
             )
-    out += _table(["scenario", "desired", "outcome", "transitions", "Lambda invocations", "GB-s", "$ / 1,000"], body)
+    out += _table(
+        ["scenario", "desired", "outcome", "transitions", "Lambda invocations", "of them Wake", "GB-s", "$ / 1,000"],
+        body,
+    )
+    out += ["", _transitions_dominate(rows, m.get("watch_off") or [])]
+    out += _watch(rows, m.get("watch_off") or [])
     out += [
-        "",
-        "Transitions dominate: each poll is three (Wait, Check, Choice) at $0.025 per 1,000; Lambda adds "
-        "cents per thousand deployments.",
         "",
         "## AWS API calls",
         "",
@@ -204,7 +219,6 @@ def render(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
     out += _fanout(m.get("fanout"))
     out += _imports(m.get("imports"), m.get("source"))
     out += _artifacts(m.get("artifacts"), m.get("source"))
-    out += _what_if(m.get("what_if", []))
     out += _recommendations(rows, m)
     out += [
         "",
@@ -217,13 +231,201 @@ def render(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
         "deployment alarms, blue/green, or the Step Functions / Lambda free tiers.",
         "- GB-seconds come from in-process handler durations on this machine, an estimate; import times are "
         "this machine's (Python "
-        f"{(m.get('imports') or {}).get('python', '?')}, x86_64, bytecode cached), not Lambda's arm64. Lambda "
-        "mounts the layer read-only at /opt and `sam build` puts no bytecode (`.pyc`) in it, so there every cold "
-        "start compiles what it imports from the layer, which these figures leave out.",
+        f"{(m.get('imports') or {}).get('python', '?')}, x86_64, bytecode cached), not Lambda's arm64. "
+        + _layer_bytecode(m.get("artifacts")),
+        "- EventBridge delivers ECS's events best effort and within seconds; the local cloud delivers every one "
+        "at the instant of the change. A watched failure is decided here at the instant its task stops; on AWS, "
+        "a few seconds later, and a lost event leaves it to the Check that closes the watch.",
         "- The fan-out run deploys 50 healthy services; a fan-out where some fail adds Rollback and Check calls.",
         "",
     ]
     return "\n".join(out)
+
+
+def _watch_seconds(rows: list[dict[str, Any]]) -> str:
+    found = sorted({r["policy"]["watch_seconds"] for r in rows if r["system"] == "pushdeploy" and r.get("policy")})
+    return " or ".join(str(w) for w in found) or "?"
+
+
+def _lambda_usd_per_1000(row: dict[str, Any]) -> float:
+    return row["usd_per_1000"] - row["transitions"] * USD_PER_TRANSITION * 1000
+
+
+def _transitions_dominate(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]) -> str:
+    ours = [r for r in rows if r["system"] == "pushdeploy" and r["transitions"] is not None]
+    lambda_usd = max(_lambda_usd_per_1000(r) for r in ours)
+    text = f"Transitions dominate: each poll is three (Wait, Check, Choice) at ${USD_PER_TRANSITION * 1000:g} per 1,000"
+    healthy, off = _row(rows, "healthy", 1, "pushdeploy"), find_off(watch_off, "healthy", 1)
+    if off is not None:
+        text += (
+            f", and the watch after a healthy verdict adds {healthy['transitions'] - off['transitions']} "
+            f"({healthy['transitions']} against {off['transitions']} with it off) however long it lasts, since it "
+            "waits in one state"
+        )
+    # usd_per_1000 is rounded to 0.001 $, so this share is good to about that
+    return text + f"; Lambda adds about ${lambda_usd:.3f} per 1,000 deployments at most."
+
+
+def _watch(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]) -> list[str]:
+    out = ["", "## What the watch costs and catches", ""]
+    if not watch_off:
+        return [*out, "pushdeploy with its watch off was not measured.", ""]
+    pairs = [(_row(rows, o["scenario"], o["desired_count"], "pushdeploy"), o) for o in watch_off]
+    out += [
+        f"pushdeploy as deployed (`watch_seconds` {_watch_seconds(rows)}) beside the same runs with "
+        "`watch_seconds: 0` (the watch off, the deploy done at its first healthy verdict), on the late crash "
+        f"the watch is for and on a healthy deploy. Every run is watched for {HORIZON_SECONDS:g} s; the costs "
+        "count every invocation within them (Wake's in brackets).",
+        "",
+    ]
+    body = []
+    for pair in pairs:
+        for r in pair:
+            invocations = f"{_n(r['lambda_invocations'])} ({len(r.get('wake_at_s', []))})"
+            body.append(
+                [
+                    r["scenario"],
+                    str(r["desired_count"]),
+                    str(r["policy"]["watch_seconds"]),
+                    r["outcome"] or "—",
+                    _n(r["verdict_s"]),
+                    _restore_cell(r),
+                    _n(r["transitions"]),
+                    invocations,
+                    f"${_n(r['usd_per_1000'])}",
+                    _n(r["client_busy_s"]),
+                ]
+            )
+    out += _table(
+        [
+            "scenario",
+            "desired",
+            "watch s",
+            "outcome",
+            "verdict s",
+            "restore s",
+            "transitions",
+            "Lambda invocations (Wake)",
+            "$ / 1,000",
+            "execution ends s",
+        ],
+        body,
+    )
+    out += ["", *_watch_catches(pairs), ""]
+    return out
+
+
+def _watch_catches(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
+    said: list[str] = []
+    late: dict[tuple[Any, ...], list[int]] = {}
+    for on, off in pairs:
+        if on["scenario"] == "healthy":
+            continue
+        key = (
+            on["scenario"],
+            on["outcome"],
+            on["verdict_s"],
+            on["evidence_s"],
+            on["restore_s"],
+            off["outcome"],
+            off["verdict_s"],
+            off["restore_s"],
+        )
+        late.setdefault(key, []).append(on["desired_count"])
+    for (scenario, outcome, verdict, evidence, restore, off_outcome, off_verdict, off_restore), counts in late.items():
+        which = f"{scenario.replace('_', ' ')} ({', '.join(f'x{n}' for n in counts)})"
+        unwatched = f"with the watch off it is `{off_outcome}` at {_n(off_verdict)} s and the previous version is " + (
+            f"back at {_n(off_restore)} s" if off_restore is not None else f"not back within {HORIZON_SECONDS:g} s"
+        )
+        if outcome == "failure" and verdict is not None and evidence is not None:
+            back = f"back at {_n(restore)} s" if restore is not None else f"not back within {HORIZON_SECONDS:g} s"
+            said.append(
+                f"**What it catches.** The {which}: with the watch, its first task stops at {_n(evidence)} s and the "
+                f"verdict `failure` comes at {_n(verdict)} s ({_n(verdict - evidence)} s later), the previous "
+                f"version {back}; {unwatched}."
+            )
+        else:
+            said.append(
+                f"**What it misses.** The {which}: with the watch the verdict is `{outcome}` at {_n(verdict)} s "
+                f"(first evidence at {_n(evidence)} s); {unwatched}."
+            )
+    healthy = next(((on, off) for on, off in pairs if on["scenario"] == "healthy"), None)
+    if healthy is not None:
+        on, off = healthy
+        added = {
+            name: on["lambda_invocations_by_function"].get(name, 0) - off["lambda_invocations_by_function"].get(name, 0)
+            for name in sorted(set(on["lambda_invocations_by_function"]) | set(off["lambda_invocations_by_function"]))
+        }
+        by = ", ".join(f"{name.removesuffix('Function')} {n:+d}" for name, n in added.items() if n)
+        longer = on["client_busy_s"] - off["client_busy_s"]
+        lock = ""
+        if on.get("lock_released_s") is not None and off.get("lock_released_s") is not None:
+            lock = (
+                f"; the service's lock is held until {_n(on['lock_released_s'])} s instead of "
+                f"{_n(off['lock_released_s'])} s (a newer push for the service ends the watch rather than wait "
+                "for it)"
+            )
+        said.append(
+            f"**What it adds to a healthy deploy** (x{on['desired_count']}): {on['transitions'] - off['transitions']} "
+            f"transitions ({on['transitions']} against {off['transitions']}), "
+            f"{on['lambda_invocations'] - off['lambda_invocations']} Lambda invocations ({by or 'none'}), "
+            f"${on['usd_per_1000'] - off['usd_per_1000']:.3f} per 1,000 deployments (the transitions "
+            f"${(on['transitions'] - off['transitions']) * USD_PER_TRANSITION * 1000:.3f}, the rest Lambda's: "
+            f"{_n(on['lambda_gb_seconds'])} against {_n(off['lambda_gb_seconds'])} GB-s, in-process durations on this "
+            "machine that vary from run to run); "
+            + (
+                f"the verdict comes at the same {_n(on['verdict_s'])} s"
+                if on["verdict_s"] == off["verdict_s"]
+                else f"the verdict comes at {_n(on['verdict_s'])} s instead of {_n(off['verdict_s'])} s"
+            )
+            + f", but the execution runs until {_n(on['client_busy_s'])} s instead of {_n(off['client_busy_s'])} s "
+            f"({_n(longer)} s longer){lock}."
+        )
+    said += _wake_after_the_execution(pairs)
+    return [text for line in said for text in (line, "")][:-1]
+
+
+def _wake_after_the_execution(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
+    """Wake invocations that came after the execution had ended: the rule's cost of a crash loop left in place."""
+    after: dict[tuple[Any, ...], list[int]] = {}
+    for r in (r for pair in pairs for r in pair if r["client_busy_s"] is not None):
+        late = sum(1 for at in r.get("wake_at_s", []) if at > r["client_busy_s"])
+        if late:
+            key = (r["scenario"], r["policy"]["watch_seconds"], len(r["wake_at_s"]), late, r["client_busy_s"])
+            after.setdefault(key, []).append(r["desired_count"])
+    if not after:
+        return []
+    runs = "; ".join(
+        f"{scenario} {', '.join(f'x{n}' for n in counts)} with `watch_seconds` {watch}: {total} Wake invocations, "
+        f"{late} of them after the execution ended at {_n(ended)} s"
+        for (scenario, watch, total, late, ended), counts in after.items()
+    )
+    return [
+        "**Wake after the deploy.** Wake runs for every stopped task, so a bad image left in place that keeps "
+        f"crashing invokes it at each turn of its crash loop, long after the execution: {runs}. Those runs' "
+        f"Lambda counts (and their $ / 1,000) therefore grow with the {HORIZON_SECONDS:g} s watched."
+    ]
+
+
+def _layer_bytecode(artifacts: dict[str, Any] | None) -> str:
+    built = (artifacts or {}).get("artifacts", {})
+    layer = next((x for name, x in built.items() if name.endswith("Layer")), None)
+    if layer is None or "bytecode_files" not in layer:
+        return (
+            "Whether the built layer carries its bytecode (`.pyc`) was not measured: Lambda mounts the layer "
+            "read-only at /opt, so without it every cold start compiles what it imports from the layer, which "
+            "these figures leave out."
+        )
+    if layer["bytecode_files"]:
+        return (
+            f"The built layer carries its bytecode ({layer['bytecode_files']} `.pyc` files, compiled ahead by "
+            "`layers/core/Makefile`), so a cold start on Lambda, which mounts the layer read-only at /opt, reads "
+            "bytecode as these measurements do."
+        )
+    return (
+        "The built layer carries no bytecode (`.pyc`) and Lambda mounts it read-only at /opt, so there every cold "
+        "start compiles what it imports from the layer, which these figures leave out."
+    )
 
 
 def _fanout(f: dict[str, Any] | None) -> list[str]:
@@ -235,7 +437,7 @@ def _fanout(f: dict[str, Any] | None) -> list[str]:
         f"### One push that feeds {f['services']} services",
         "",
         f"A healthy push to {f['services']} services (desired 1 each): outcomes {outcomes}, verdicts from "
-        f"{_n(f['first_verdict_s'])} s to {_n(f['last_verdict_s'])} s, execution finished at "
+        f"{_n(f['first_verdict_s'])} s to {_n(f['last_verdict_s'])} s{_waves(f)}, execution finished at "
         f"{_n(f['finished_s'])} s (the Map runs 10 services at a time), {f['transitions']} transitions "
         f"(${f['usd']:.4f}), {f['api_calls']} API calls. Each call's virtual time is replayed against the "
         "throttling token buckets of aws-facts.md (each row of its table as one bucket shared by its APIs; "
@@ -261,6 +463,20 @@ def _fanout(f: dict[str, Any] | None) -> list[str]:
     unlisted = ", ".join(f"{k} {v}" for k, v in f["limits"]["no_limit_listed"].items())
     out += ["", f"Calls with no limit in aws-facts.md: {unlisted}.", ""]
     return out
+
+
+def _waves(f: dict[str, Any]) -> str:
+    """The fan-out's verdicts grouped by the second they came at, when they come in groups."""
+    waves = f.get("verdicts_by_second") or {}
+    if len(waves) < 2 or len(waves) * 2 > f["services"]:
+        return ""
+    text = f" ({', '.join(f'{n} at {at} s' for at, n in waves.items())}"
+    if f.get("watch_seconds"):
+        text += (
+            f": a service keeps its place in the Map through its {f['watch_seconds']} s watch after the verdict, "
+            "so the next one starts only when that watch ends"
+        )
+    return text + ")"
 
 
 def _remeasured(part: dict[str, Any], source: dict[str, Any] | None) -> str:
@@ -355,35 +571,6 @@ def _artifacts(a: dict[str, Any] | None, source: dict[str, Any] | None = None) -
     return out
 
 
-def _what_if(rows: list[dict[str, Any]]) -> list[str]:
-    if not rows:
-        return []
-    out = [
-        "",
-        "## What if: a bake time",
-        "",
-        "pushdeploy with the targets' `policy.bake_seconds` set (an existing setting; the default is 0), on "
-        "the late crash it misses and on a healthy deploy, to price the change recommended below:",
-        "",
-    ]
-    body = [
-        [
-            r["scenario"],
-            str(r["desired_count"]),
-            str(r["bake_seconds"]),
-            r["outcome"] or "—",
-            _n(r["verdict_s"]),
-            _n(r["restore_s"]),
-            _n(r["transitions"]),
-            f"${_n(r['usd_per_1000'])}",
-        ]
-        for r in rows
-    ]
-    return out + _table(
-        ["scenario", "desired", "bake s", "outcome", "verdict s", "restore s", "transitions", "$ / 1,000"], body
-    )
-
-
 def _goal(m: dict[str, Any], prefix: str) -> dict[str, Any]:
     return next(g for g in m["goals"] if g["goal"].startswith(prefix))
 
@@ -392,8 +579,12 @@ def _recommendations(rows: list[dict[str, Any]], m: dict[str, Any]) -> list[str]
     out = ["", "## Recommended design changes", ""]
     if not [g for g in m["goals"] if g["met"] is False]:
         return [*out, "Every goal is met.", ""]
-    if _goal(m, "A verdict within")["misses"]:
-        out.append(_late_crash(rows, m))
+    if _goal(m, "A verdict within")["met"] is False:
+        out.append(_verdict_missed(rows, _goal(m, "A verdict within")))
+    for prefix in ("Crash on start", "A healthy deploy"):
+        goal = _goal(m, prefix)
+        if goal["met"] is False:
+            out.append(f"- **{goal['goal']}: missed** ({'; '.join(goal['misses'])}). {goal['detail']}.")
     if _goal(m, "At most")["met"] is False:
         out += _calls(rows, m)
     if _goal(m, "Each handler")["met"] is False:
@@ -415,31 +606,28 @@ def _recommendations(rows: list[dict[str, Any]], m: dict[str, Any]) -> list[str]
     return out
 
 
-def _late_crash(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
-    healthy, late = _row(rows, "healthy", 1, "pushdeploy"), _row(rows, "late_crash", 1, "pushdeploy")
-    baked_late = next((r for r in m.get("what_if", []) if r["scenario"] == "late_crash"), None)
-    baked_healthy = next((r for r in m.get("what_if", []) if r["scenario"] == "healthy"), None)
-    text = (
-        f"- **Late crash: keep watching after HEALTHY.** With `bake_seconds` 0 (the default), pushdeploy calls the "
-        f"late-crash image healthy at {_n(late['verdict_s'])} s; its first task exits at {_n(late['evidence_s'])} s "
-        "and nothing rolls it back (no baseline does either: ECS's circuit breaker does not count tasks that ran "
-        "and passed their checks, aws-facts.md)."
+def _verdict_missed(rows: list[dict[str, Any]], goal: dict[str, Any]) -> str:
+    """The runs whose verdict came later than a poll after the evidence, or never, and what was watching them."""
+    why = []
+    for row in rows:
+        if row["system"] != "pushdeploy" or row["evidence_s"] is None:
+            continue
+        gap = row["verdict_after_evidence_s"]
+        if row["outcome"] == "failure" and gap is not None and 0 <= gap <= POLL_SECONDS:
+            continue
+        name, watch = f"{row['scenario']} x{row['desired_count']}", (row.get("policy") or {}).get("watch_seconds")
+        ended = row["client_busy_s"]
+        if row["outcome"] == "success" and ended is not None and row["evidence_s"] > ended:
+            why.append(
+                f"{name}: its first failure at {_n(row['evidence_s'])} s came after the execution had ended at "
+                f"{_n(ended)} s (`watch_seconds` {watch})"
+            )
+        else:
+            why.append(f"{name}: `{row['outcome']}` at {_n(row['verdict_s'])} s ({row['reason']})")
+    return (
+        f"- **Verdicts more than a poll ({POLL_SECONDS} s) after the first failure evidence, or wrong: "
+        f"{len(goal['misses'])} runs.** {'; '.join(why)}."
     )
-    if baked_late and baked_healthy:
-        text += (
-            f" A bake of {baked_late['bake_seconds']} s catches it (verdict {_n(baked_late['verdict_s'])} s, "
-            f"previous version back at {_n(baked_late['restore_s'])} s) and costs a healthy deploy a verdict at "
-            f"{_n(baked_healthy['verdict_s'])} s instead of {_n(healthy['verdict_s'])} s and "
-            f"{_n(baked_healthy['transitions'])} transitions instead of {_n(healthy['transitions'])}"
-        )
-        text += " (over the goal of 40)." if (baked_healthy["transitions"] or 0) > 40 else "."
-    text += (
-        " So: a default bake of a few minutes, spent in one Wait (today the bake is polled in waits of at most "
-        "`MAX_WAIT_SECONDS` = 60 s, three transitions each), ended early by an EventBridge `ECS Task State "
-        "Change` (STOPPED, our deployment) instead of polls; then a healthy deploy costs about 3 transitions more "
-        "than now, not one poll per minute."
-    )
-    return text
 
 
 def _calls(rows: list[dict[str, Any]], m: dict[str, Any]) -> list[str]:

@@ -42,6 +42,8 @@ from pushdeploy_local.report import Report
 POLL_1S_TIMEOUT = 300
 POLL_1S_ROLLBACK_TIMEOUT = 600
 POLL_1S_SLEEP = 1
+# The template's functions (logical ids) whose invocations a pushdeploy row times.
+WAKE, WATCH, UNLOCK = "WakeFunction", "WatchFunction", "UnlockFunction"
 
 
 @contextlib.contextmanager
@@ -55,27 +57,38 @@ def quiet() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
-def run(system: str, case: Case) -> dict[str, Any]:
+def run(system: str, case: Case, deployer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One system on one case. `deployer` overrides pushdeploy's policy (the scenario's `deployer`
+    settings, e.g. {"watch_seconds": 0}); the baselines have none."""
     runners: dict[str, Callable[[Case], dict[str, Any]]] = {
-        "pushdeploy": run_pushdeploy,
         "circuit_breaker": run_circuit_breaker,
         "waiter": run_waiter,
         "poll_1s": run_poll_1s,
     }
+    if deployer and system != "pushdeploy":
+        raise ValueError(f"{system} has no deployer policy to override")
     with quiet():
-        return runners[system](case)
+        return run_pushdeploy(case, deployer) if system == "pushdeploy" else runners[system](case)
 
 
 # ---------------------------------------------------------------------------------------------- pushdeploy
 
 
-def run_pushdeploy(case: Case, **deployer: Any) -> dict[str, Any]:
-    report, cloud = pushdeploy_report(case.build(**deployer))
+def run_pushdeploy(case: Case, deployer: dict[str, Any] | None = None) -> dict[str, Any]:
+    scenario = case.build(**(deployer or {}))
+    report, cloud = pushdeploy_report(scenario)
     assert cloud.timeline is not None
     (push,) = report.pushes
     checks = [c for c in cloud.calls if c.function == "CheckFunction"]
     probes = cloud.usage.invocations.get("CheckFunction", 0)
     outcome = {"deployed": "success", "rolled_back": "failure", "rollback_failed": "failure"}.get(push.outcome)
+
+    def invoked(function: str) -> list[float]:
+        return [at for at, name in cloud.invoked if name == function]
+
+    # The report is taken after the whole HORIZON_SECONDS watched, so its usage holds every invocation until
+    # then: Wake's too, which EventBridge makes for every stopped task, during the execution or after it.
+    assert sum(cloud.usage.invocations.values()) == report.cost.lambda_invocations == len(cloud.invoked)
     return _row(
         case,
         "pushdeploy",
@@ -93,12 +106,17 @@ def run_pushdeploy(case: Case, **deployer: Any) -> dict[str, Any]:
         },
         extra={
             "reason": push.reason,
+            "policy": scenario.deployer.policy(),
             "check_invocations": probes,
             "calls_per_probe_by_operation": {
                 op: round(n / probes, 2) for op, n in sorted(Counter(c.operation for c in checks).items())
             }
             if probes
             else {},
+            "lambda_invocations_by_function": dict(sorted(cloud.usage.invocations.items())),
+            "wake_at_s": invoked(WAKE),
+            "watch_from_s": min(invoked(WATCH), default=None),
+            "lock_released_s": max(invoked(UNLOCK), default=None),
         },
     )
 
@@ -344,9 +362,3 @@ def _row(
         "poll_seconds": {"pushdeploy": POLL_SECONDS, "waiter": 15, "poll_1s": POLL_1S_SLEEP}.get(system),
         **(extra or {}),
     }
-
-
-def run_with_bake(case: Case, bake_seconds: int) -> dict[str, Any]:
-    """pushdeploy with the targets' bake time set: the price of catching a late crash."""
-    with quiet():
-        return {**run_pushdeploy(case, bake_seconds=bake_seconds), "bake_seconds": bake_seconds}

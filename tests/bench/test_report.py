@@ -7,8 +7,14 @@ from typing import Any
 from bench import goals, plot, render
 from bench.cases import DESIRED_COUNTS, SYSTEMS, all_cases
 
+POLICY = {"deadline_seconds": 1800, "bake_seconds": 0, "watch_seconds": 300, "failure_budget": 1}
+STEPS = {"TriggerFunction": 1, "PlanFunction": 1, "LockFunction": 1, "RegisterFunction": 1, "UpdateFunction": 1}
+DONE = {"UnlockFunction": 1, "NotifyFunction": 1}
+
 
 def rows(**changes: Any) -> list[dict[str, Any]]:
+    """Every system on every case, pushdeploy's as measured with its watch: a bad image fails at 45 s, the
+    late crash is failed by the watch when its first task stops at 150 s, a healthy deploy is watched to 405 s."""
     made = []
     for case in all_cases():
         for system in SYSTEMS:
@@ -38,10 +44,94 @@ def rows(**changes: Any) -> list[dict[str, Any]]:
                     "client_busy_s": 150.0,
                     "lambda_gb_seconds": 0.1 if system == "pushdeploy" else None,
                     "api_calls_by_operation": {"ecs:DescribeServices": 60},
+                    **(watched(case.scenario) if system == "pushdeploy" else {}),
                     **changes,
                 }
             )
     return made
+
+
+def watched(scenario: str) -> dict[str, Any]:
+    """pushdeploy's own figures, with the watch on (the default policy)."""
+    if scenario == "healthy":
+        by_function = {**STEPS, "CheckFunction": 8, "WatchFunction": 1, "WakeFunction": 1, **DONE}
+        return {
+            **_pushdeploy(by_function, transitions=36, usd=0.904, wake_at=[100.0], ends=405.0),
+            "watch_from_s": 105.0,
+        }
+    if scenario == "late_crash":
+        by_function = {**STEPS, "CheckFunction": 13, "WatchFunction": 1, "WakeFunction": 2, "RollbackFunction": 1}
+        return {
+            **_pushdeploy({**by_function, **DONE}, transitions=53, usd=1.332, wake_at=[100.0, 150.0], ends=225.0),
+            "watch_from_s": 105.0,
+            "verdict_s": 150.0,
+            "evidence_s": 150.0,
+            "verdict_after_evidence_s": 0.0,
+            "restore_s": 220.0,
+        }
+    by_function = {**STEPS, "CheckFunction": 4, "RollbackFunction": 1, "WakeFunction": 1, **DONE}
+    return _pushdeploy(by_function, transitions=33, usd=0.83, wake_at=[35.0], ends=150.0)
+
+
+def watch_off() -> list[dict[str, Any]]:
+    """pushdeploy with `watch_seconds: 0`: the late crash called healthy and left crash-looping; a healthy deploy."""
+    off = {**POLICY, "watch_seconds": 0}
+    late_calls = {**STEPS, "CheckFunction": 7, "WakeFunction": 8, **DONE}
+    loop = [100.0, 150.0, 315.0, 480.0, 645.0, 810.0, 975.0, 1140.0]
+    made = [
+        {
+            **_common("late_crash", count),
+            **_pushdeploy(late_calls, transitions=33, usd=0.83, wake_at=loop, ends=105.0),
+            "policy": off,
+            "evidence_s": 150.0,
+            "verdict_after_evidence_s": -45.0,
+            "restore_s": None,
+            "verdict_correct": False,
+        }
+        for count in DESIRED_COUNTS
+    ]
+    healthy_calls = {**STEPS, "CheckFunction": 7, "WakeFunction": 1, **DONE}
+    made.append(
+        {
+            **_common("healthy", 1),
+            **_pushdeploy(healthy_calls, transitions=33, usd=0.829, wake_at=[100.0], ends=105.0, gb=0.12),
+            "policy": off,
+        }
+    )
+    return made
+
+
+def _common(scenario: str, count: int) -> dict[str, Any]:
+    return {
+        "scenario": scenario,
+        "desired_count": count,
+        "system": "pushdeploy",
+        "verdict_s": 105.0,
+        "outcome": "success",
+        "verdict_correct": True,
+        "evidence_s": None,
+        "verdict_after_evidence_s": None,
+        "restore_s": None,
+        "watch_from_s": None,
+    }
+
+
+def _pushdeploy(
+    by_function: dict[str, int], *, transitions: int, usd: float, wake_at: list[float], ends: float, gb: float = 0.1
+) -> dict[str, Any]:
+    return {
+        "lambda_gb_seconds": gb,
+        "transitions": transitions,
+        "lambda_invocations": sum(by_function.values()),
+        "lambda_invocations_by_function": by_function,
+        "usd_per_1000": usd,
+        "wake_at_s": wake_at,
+        "client_busy_s": ends,
+        "lock_released_s": ends,
+        "policy": POLICY,
+        "reason": "the rollout is healthy",
+        "watch_from_s": None,
+    }
 
 
 def imports(check_ms: float = 140.0, build_ms: float = 20.0, libraries_ms: float = 120.0) -> dict[str, Any]:
@@ -85,7 +175,7 @@ def imports(check_ms: float = 140.0, build_ms: float = 20.0, libraries_ms: float
 MEASUREMENTS: dict[str, Any] = {
     "jobs": 2,
     "wall_seconds": 300,
-    "what_if": [],
+    "watch_off": watch_off(),
     "imports": imports(),
     "fanout": {
         "services": 50,
@@ -235,3 +325,138 @@ def test_an_import_measurement_taken_again_on_its_own_says_on_which_commit():
     text = render.render(rows(), {**measured, "goals": goals.judge(rows(), measured)})
 
     assert "Measured again on its own, on commit a57cf40, with 1 files changed but not committed." in text
+
+
+def test_a_late_crash_failed_while_watched_meets_the_first_goal_and_says_how():
+    judged = goals.judge(rows(), MEASUREMENTS)[0]
+
+    assert judged["met"] is True
+    assert (
+        "Decided by the watch after a healthy verdict: late_crash x1, x3, x10: judged healthy at 105 s, failed while "
+        "watched at 150 s (0 s after the first evidence); with the watch off, `success` at 105 s and the previous "
+        "version not back within 1200 s"
+    ) in judged["detail"]
+
+
+def test_a_failure_decided_before_any_watch_is_not_credited_to_the_watch():
+    made = rows()
+    for row in made:
+        if row["system"] == "pushdeploy" and row["scenario"] == "late_crash":
+            row.update(watch_from_s=None)
+
+    assert "Decided by the watch" not in goals.judge(made, MEASUREMENTS)[0]["detail"]
+
+
+def test_the_healthy_goal_counts_the_watch_in_its_transitions_and_says_how_long_the_execution_runs():
+    judged = goals.judge(rows(), MEASUREMENTS)[2]
+
+    assert judged["met"] is True
+    assert judged["detail"] == (
+        "36 transitions (3 of them the watch after the verdict: 33 with the watch off); deployment complete and "
+        "healthy at 100 s, verdict at 105 s (5 s later, poll 15 s); the 300 s watch then keeps the execution "
+        "running until 405 s"
+    )
+
+
+def test_a_watch_over_the_transition_budget_misses_the_healthy_goal():
+    made = rows()
+    for row in made:
+        if row["system"] == "pushdeploy" and row["scenario"] == "healthy":
+            row.update(transitions=42)
+
+    judged = goals.judge(made, MEASUREMENTS)[2]
+
+    assert judged["met"] is False
+    assert judged["misses"] == ["42 state transitions"]
+    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+    assert "- **A healthy deploy of the Phase 4 service: at most 40 state transitions" in text
+    assert ": missed** (42 state transitions). 42 transitions (9 of them the watch" in text
+
+
+def test_the_watch_table_sets_each_case_beside_its_run_with_the_watch_off():
+    made = rows()
+
+    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+
+    assert "## What the watch costs and catches" in text
+    assert "| late_crash | 1 | 300 | failure | 150 | 220 | 53 | 24 (2) | $1.332 | 225 |" in text
+    assert "| late_crash | 1 | 0 | success | 105 | never (>1200) | 33 | 22 (8) | $0.83 | 105 |" in text
+    assert "| healthy | 1 | 300 | success | 105 | — | 36 | 17 (1) | $0.904 | 405 |" in text
+    assert "| healthy | 1 | 0 | success | 105 | — | 33 | 15 (1) | $0.829 | 105 |" in text
+    assert "bake" not in text
+
+
+def test_the_watch_sentences_are_computed_from_the_runs():
+    made = rows()
+
+    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+
+    assert (
+        "**What it catches.** The late crash (x1, x3, x10): with the watch, its first task stops at 150 s and the "
+        "verdict `failure` comes at 150 s (0 s later), the previous version back at 220 s; with the watch off it "
+        "is `success` at 105 s and the previous version is not back within 1200 s."
+    ) in text
+    assert (
+        "**What it adds to a healthy deploy** (x1): 3 transitions (36 against 33), 2 Lambda invocations (Check +1, "
+        "Watch +1), $0.075 per 1,000 deployments (the transitions $0.075, the rest Lambda's: 0.1 against 0.12 "
+        "GB-s, in-process durations on this machine that vary from run to run); the verdict comes at the same "
+        "105 s, but the execution runs "
+        "until 405 s instead of 105 s (300 s longer); the service's lock is held until 405 s instead of 105 s"
+    ) in text
+    # the unwatched late crash keeps crash-looping after its execution: each stopped task invokes Wake
+    assert "late_crash x1, x3, x10 with `watch_seconds` 0: 8 Wake invocations, 7 of them after the execution" in text
+    assert "the watch after a healthy verdict adds 3 (36 against 33 with it off)" in text
+
+
+def test_a_late_crash_the_watch_misses_is_said_so_and_recommended_on_from_the_figures():
+    # Given a late crash whose first task stops at 450 s, after the 300 s watch ended at 405 s
+    made = rows()
+    for row in made:
+        if row["system"] == "pushdeploy" and row["scenario"] == "late_crash":
+            row.update(
+                outcome="success", verdict_s=105.0, evidence_s=450.0, verdict_after_evidence_s=-345.0, restore_s=None
+            )
+            row.update(client_busy_s=405.0, verdict_correct=False)
+
+    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+
+    assert "**What it misses.** The late crash (x1, x3, x10): with the watch the verdict is `success` at 105 s" in text
+    assert "**What it catches.**" not in text
+    assert (
+        "- **Verdicts more than a poll (15 s) after the first failure evidence, or wrong: 3 runs.** late_crash x1: its "
+        "first failure at 450 s came after the execution had ended at 405 s (`watch_seconds` 300)"
+    ) in text
+
+
+def test_the_cost_table_counts_wake_among_the_invocations():
+    made = rows()
+
+    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+
+    header = "| scenario | desired | outcome | transitions | Lambda invocations | of them Wake | GB-s | $ / 1,000 |"
+    assert header in text
+    assert "| late_crash | 10 | failure | 53 | 24 | 2 | 0.1 | $1.332 |" in text
+    assert "Wake runs once per stopped task, whether a deploy is watched or not" in text
+
+
+def test_the_layer_bytecode_note_follows_the_built_artifact():
+    artifact = {"files": 10, "bytes": 10, "zipped_bytes": 5, "largest_packages": {}}
+    built = {"artifacts": {"CoreLayer": {**artifact, "bytecode_files": 2400}}}
+    bare = {"artifacts": {"CoreLayer": {**artifact, "bytecode_files": 0}}}
+
+    assert "carries its bytecode (2400 `.pyc` files" in render._layer_bytecode(built)
+    assert "carries no bytecode" in render._layer_bytecode(bare)
+    assert "was not measured" in render._layer_bytecode(None)
+
+
+def test_fan_out_verdicts_that_come_in_waves_are_told_with_the_watch_that_spaces_them():
+    waves = {"105": 10, "510": 10, "915": 10, "1320": 10, "1725": 10}
+    fanout = {**MEASUREMENTS["fanout"], "watch_seconds": 300, "verdicts_by_second": waves, "last_verdict_s": 1725.0}
+    measured = {**MEASUREMENTS, "fanout": fanout}
+
+    text = render.render(rows(), {**measured, "goals": goals.judge(rows(), measured)})
+
+    assert (
+        "verdicts from 105 s to 1725 s (10 at 105 s, 10 at 510 s, 10 at 915 s, 10 at 1320 s, 10 at 1725 s: a service "
+        "keeps its place in the Map through its 300 s watch after the verdict"
+    ) in text
