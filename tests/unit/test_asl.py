@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import pushdeploy.errors as errors
+from pushdeploy.steps import plan
 from tests.conftest import ASL
 
 
@@ -55,3 +58,26 @@ def test_every_step_after_update_reaches_rollback_or_unlock_on_failure():
     assert states["CheckRollout"]["Catch"][0]["Next"] == "Rollback"
     assert states["Rollback"]["Catch"][0]["Next"] == "Unlock"
     assert states["CheckRollback"]["Catch"][0]["Next"] == "Unlock"
+
+
+def test_the_map_runs_as_many_targets_at_once_as_plan_staggers_them_for():
+    states = dict(_states(json.loads(ASL.read_text())))
+    deploy = json.loads(ASL.read_text())["States"]["Deploy"]
+
+    assert deploy["MaxConcurrency"] == plan.MAP_CONCURRENCY == 40  # the most an inline Map runs
+    (stagger,) = [c for c in states["Kind"]["Choices"] if c.get("Next") == "Stagger"]
+    assert stagger == {"Variable": "$.item.start_delay_seconds", "NumericGreaterThan": 0, "Next": "Stagger"}
+    assert states["Stagger"] == states["Stagger"] | {"Type": "Wait", "SecondsPath": "$.item.start_delay_seconds"}
+    assert states["Stagger"]["Next"] == "Register"
+
+
+@pytest.mark.parametrize("targets", [1, 10, 11, 25, 40, 50, 500])
+def test_a_push_never_drains_the_register_task_definition_bucket(targets):
+    # aws-facts.md: RegisterTaskDefinition, burst 20, then 1 per second. The Map's first round starts
+    # together; each target calls Register once, after its start delay.
+    delays = [plan.start_delay(index) for index in range(min(targets, plan.MAP_CONCURRENCY))]
+    for second in range(max(delays) + 1):
+        registered = sum(delay <= second for delay in delays)
+        assert registered <= 20 + second - plan.REGISTER_AT_ONCE, (second, registered)
+    assert delays[: plan.REGISTER_AT_ONCE] == [0] * min(targets, plan.REGISTER_AT_ONCE)
+    assert max(delays) == max(0, min(targets, plan.MAP_CONCURRENCY) - plan.REGISTER_AT_ONCE)

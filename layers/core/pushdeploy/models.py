@@ -123,6 +123,7 @@ class PlanItem(Model):
     image: Image | None = None  # deploy: the image to run
     rollback_to: str | None = None  # rollback: the task definition to go back to
     requested_at: datetime  # orders the pushes for one service: the newest goes next
+    start_delay_seconds: int = Field(0, ge=0)  # the Map waits this long before Register (steps.plan)
 
 
 class Verdict(StrEnum):

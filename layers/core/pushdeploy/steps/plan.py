@@ -19,6 +19,13 @@ from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_r
 
 logger = Logger(child=True)
 
+# The Map deploys up to 40 targets at once (the most an inline Map runs: statemachine/deploy.asl.json);
+# a healthy one holds its place through its watch. Their RegisterTaskDefinition calls must not drain
+# ECS's bucket for it (burst 20, then 1 per second, aws-facts.md): the first ten start at once, each
+# next one a second after the one before, which keeps ten tokens spare.
+MAP_CONCURRENCY = 40
+REGISTER_AT_ONCE = 10
+
 
 class PlanOutput(Model):
     action: Literal["deploy", "rollback", "ignore"]
@@ -72,10 +79,17 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
             task_definition=services[target.key]["taskDefinition"],
             image=image,
             requested_at=requested_at,
+            start_delay_seconds=start_delay(index),
         )
-        for target in targets
+        for index, target in enumerate(targets)
     ]
     return PlanOutput(action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=items)
+
+
+def start_delay(index: int) -> int:
+    """Seconds the `index`-th target waits before Register. Targets beyond the Map's first round start as
+    earlier ones end, which spreads them already."""
+    return max(0, index - REGISTER_AT_ONCE + 1) if index < MAP_CONCURRENCY else 0
 
 
 def _services(targets: list[Target]) -> dict[str, dict[str, Any]]:
