@@ -74,6 +74,10 @@ DEMO = [
         "pushes": [{"at_seconds": 0, "tag": "v2", "behavior": {"kind": "crash", "exit_code": 1}}],
     },
     {"name": "alb-unhealthy", "pushes": [{"at_seconds": 0, "tag": "v3", "behavior": {"kind": "unhealthy"}}]},
+    {
+        "name": "late-crash",
+        "pushes": [{"at_seconds": 0, "tag": "v4", "behavior": {"kind": "late_crash", "crash_after_seconds": 120}}],
+    },
 ]
 
 
@@ -83,7 +87,7 @@ def demo(
         Path, typer.Option("--out", help="Where to draw each deployment (an SVG per execution).", file_okay=False)
     ] = Path("out"),
 ) -> None:
-    """Deploy a healthy image, then two bad ones, show what pushdeploy did step by step, and draw each one.
+    """Deploy a healthy image, then three bad ones, show what pushdeploy did step by step, and draw each one.
 
     Example: pushdeploy local demo --out out/
     """

@@ -43,6 +43,7 @@ STEP_WORDS = {
     "Rollback": "rolling back",
     "CheckRollout": "verdict",
     "CheckRollback": "verdict on the rollback",
+    "Watch": "watch",
     "Notify": "outcome",
 }
 ROLLOUT_STATES = {"Update", "WaitForRollout", "CheckRollout", "JudgeRollout"}
@@ -130,7 +131,10 @@ class TargetStory(BaseModel):
             "Planned": "planned",
             "Lock": f"waiting for the lock: {self.waiting}" if self.waiting else "taking the lock",
             "Kind": "registering the task definition",
+            "Stagger": "waiting for its turn to register (a push that feeds many services)",
             "Register": "registering the task definition",
+            "Watch": "healthy; watched for a failing task",
+            "Woken": "a task failed while watched: checking",
             "Unlock": "finishing",
             "Notify": "finishing",
         }.get(self.state, self.state)
@@ -238,6 +242,11 @@ class _Reader:
             track.state = entered["name"]
             if entered["name"] != "Lock":
                 track.waiting = None
+            if entered["name"] == "Watch" and isinstance(payload, dict):
+                seconds = (event["timestamp"] - self.started_at).total_seconds()
+                left = (payload.get("rollout") or {}).get("watch_seconds")
+                text = f"healthy; any task that stops for a failure in the next {left} s rolls it back"
+                track.steps.append(Step(at=event["timestamp"], seconds=seconds, name="Watch", text=text))
         elif exited and track is not None and kind == "TaskStateExited":
             self._step(track, exited["name"], payload, event["timestamp"])
         elif kind == "LambdaFunctionFailed" and track is not None:
@@ -307,6 +316,12 @@ class _Reader:
                 track.probes.append(probe)
                 if probe.decided:
                     step(f"{probe.verdict}: {probe.reason}", ok=probe.verdict in ("HEALTHY", "SUPERSEDED"))
+        elif name == "Watch":
+            wake = output.get("wake")
+            if not wake:  # it timed out (the Catch keeps the input): the Check that follows confirms
+                step("watch over: no task failed")
+            else:
+                step(f"ended early: {wake['end']}" if "end" in wake else f"woken: {wake.get('reason')}", "end" in wake)
         elif name == "Notify":
             with contextlib.suppress(ValidationError):
                 track.result = TargetResult.model_validate(output)

@@ -31,6 +31,11 @@ def _describe(step: str, output: dict[str, Any]) -> str | None:
     if step in ("CheckRollout", "CheckRollback"):
         rollout = output.get("rollout" if step == "CheckRollout" else "rollback", {})
         return f"{rollout.get('verdict')}: {rollout.get('reason')}"
+    if step == "Watch":
+        wake = output.get("wake")
+        if not wake:  # it timed out (the Catch keeps the input): the Check that follows confirms
+            return "watch over: no task failed"
+        return f"ended early: {wake['end']}" if "end" in wake else f"woken: {wake.get('reason')}"
     if step == "Notify":
         return f"{output.get('outcome')}: {output.get('reason')}" + (" (alert sent)" if output.get("alerted") else "")
     return None
@@ -39,6 +44,14 @@ def _describe(step: str, output: dict[str, Any]) -> str | None:
 def timeline(history: list[dict[str, Any]]) -> list[Entry]:
     entries = []
     for event in history:
+        entered = event.get("stateEnteredEventDetails")
+        if event["type"] == "TaskStateEntered" and entered and entered["name"] == "Watch":
+            watched = json.loads(entered.get("input") or "{}")
+            left = watched.get("rollout", {}).get("watch_seconds")
+            service = watched.get("item", {}).get("target", {}).get("service", "")
+            words = f"watching for {left} s: a task that fails rolls it back"
+            entries.append(Entry(at=event["timestamp"], service=service, step="Watch", text=words))
+            continue
         details = event.get("stateExitedEventDetails")
         if event["type"] != "TaskStateExited" or not details:
             continue

@@ -129,7 +129,7 @@ def test_local_demo_draws_one_valid_svg_per_scenario(tmp_path):
 
     assert ran.returncode == 0, ran.stderr
     drawn = sorted(tmp_path.glob("*.svg"))
-    assert [p.stem for p in drawn] == ["alb-unhealthy", "crash-on-start", "healthy-deploy"]
+    assert [p.stem for p in drawn] == ["alb-unhealthy", "crash-on-start", "healthy-deploy", "late-crash"]
     for path in drawn:
         assert f"picture: {path}" in ran.stdout
         root = ET.parse(path).getroot()

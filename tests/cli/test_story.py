@@ -8,8 +8,9 @@ import pytest
 
 from pushdeploy_cli import picture
 from pushdeploy_cli.story import Story, Summary, read_story, summarize
+from pushdeploy_cli.timeline import timeline
 from pushdeploy_local.cloud import LocalCloud
-from pushdeploy_local.scenario import Healthy, parse_scenario
+from pushdeploy_local.scenario import Healthy, LateCrash, parse_scenario
 
 WORKER = "aiuteur-cluster/aiuteur-worker-service"
 API = "aiuteur-cluster/aiuteur-backend-service"
@@ -71,3 +72,28 @@ def test_the_picture_has_a_panel_per_service_and_draws_the_workers_tasks_as_runn
     api_new = next(g for g in panels[API].iter() if g.get("data-role") == "new")
     assert "task healthy" in {r.get("class") for r in api_new.iter()}
     assert all(c.get("data-verdict") for c in root.iter() if c.get("class") == "probe")
+
+
+def test_a_late_crash_reads_as_healthy_then_woken_and_rolled_back():
+    scenario = parse_scenario({"name": "late", "pushes": []})
+    with LocalCloud(scenario) as cloud:
+        cloud.push_image("aiuteur-backend", "v2", LateCrash(kind="late_crash", crash_after_seconds=120))
+        execution = cloud.start_execution({"repository": "aiuteur-backend", "tag": "v2"}, "late")
+        cloud.run_until_done(3600)
+        history = cloud.history(execution)
+
+    (target,) = read_story(execution, history).targets
+    watch = [(s.name, s.text) for s in target.steps if s.name == "Watch"]
+    assert watch[0][1].startswith("healthy; any task that stops for a failure in the next 300 s")
+    assert watch[1][1].startswith("woken: Essential container in task exited (exit code 1)")
+    assert target.result is not None and target.result.outcome == "rolled_back"
+    steps = [
+        (e.step, e.text.split(":")[0]) for e in timeline(history) if e.step in ("Watch", "CheckRollout", "Rollback")
+    ]
+    assert steps[-5:] == [
+        ("CheckRollout", "HEALTHY"),
+        ("Watch", "watching for 300 s"),
+        ("Watch", "woken"),
+        ("CheckRollout", "FAILED"),
+        ("Rollback", "UpdateService -> aiuteur-backend"),
+    ]
