@@ -27,15 +27,26 @@ class LockItem:
     watch_deployment: str | None = None
 
 
-def _conditional(call: object) -> bool:
-    """Run a conditional write; False when its condition did not hold."""
+def _update(
+    dynamodb: DynamoDBClient | None, table: str, service: str, update: str, condition: str, values: dict[str, str | int]
+) -> bool:
+    """One conditional UpdateItem of the service's item; False when its condition did not hold."""
+    dynamodb = dynamodb or client("dynamodb")
     try:
-        call()  # type: ignore[operator]
-        return True
+        dynamodb.update_item(
+            TableName=table,
+            Key={"service": {"S": service}},
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeValues={
+                key: {"N": str(value)} if isinstance(value, int) else {"S": value} for key, value in values.items()
+            },
+        )
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
+    return True
 
 
 @translate_throttling
@@ -55,15 +66,13 @@ def read(table: str, service: str, *, dynamodb: DynamoDBClient | None = None) ->
 @translate_throttling
 def note_push(table: str, service: str, execution: str, order: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
     """Record `execution` as the newest push for the service; False when a newer one is recorded already."""
-    dynamodb = dynamodb or client("dynamodb")
-    return _conditional(
-        lambda: dynamodb.update_item(
-            TableName=table,
-            Key={"service": {"S": service}},
-            UpdateExpression="SET newest = :me, newest_order = :order",
-            ConditionExpression="attribute_not_exists(newest_order) OR newest_order <= :order",
-            ExpressionAttributeValues={":me": {"S": execution}, ":order": {"S": order}},
-        )
+    return _update(
+        dynamodb,
+        table,
+        service,
+        "SET newest = :me, newest_order = :order",
+        "attribute_not_exists(newest_order) OR newest_order <= :order",
+        {":me": execution, ":order": order},
     )
 
 
@@ -72,36 +81,26 @@ def take(
     table: str, service: str, execution: str, now: int, expires_at: int, *, dynamodb: DynamoDBClient | None = None
 ) -> bool:
     """Become the holder: only the newest push may, and only when the lock is free, ours, or expired."""
-    dynamodb = dynamodb or client("dynamodb")
-    return _conditional(
-        lambda: dynamodb.update_item(
-            TableName=table,
-            Key={"service": {"S": service}},
-            UpdateExpression="SET holder = :me, acquired_at = :now, expires_at = :expires",
-            ConditionExpression=(
-                "newest = :me AND (attribute_not_exists(holder) OR holder = :me OR expires_at < :now)"
-            ),
-            ExpressionAttributeValues={
-                ":me": {"S": execution},
-                ":now": {"N": str(now)},
-                ":expires": {"N": str(expires_at)},
-            },
-        )
+    return _update(
+        dynamodb,
+        table,
+        service,
+        "SET holder = :me, acquired_at = :now, expires_at = :expires",
+        "newest = :me AND (attribute_not_exists(holder) OR holder = :me OR expires_at < :now)",
+        {":me": execution, ":now": now, ":expires": expires_at},
     )
 
 
 @translate_throttling
 def release(table: str, service: str, holder: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
     """Free the lock if `holder` has it; False when it did not (released already, or recovered by another)."""
-    dynamodb = dynamodb or client("dynamodb")
-    return _conditional(
-        lambda: dynamodb.update_item(
-            TableName=table,
-            Key={"service": {"S": service}},
-            UpdateExpression="REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment",
-            ConditionExpression="holder = :holder",
-            ExpressionAttributeValues={":holder": {"S": holder}},
-        )
+    return _update(
+        dynamodb,
+        table,
+        service,
+        "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment",
+        "holder = :holder",
+        {":holder": holder},
     )
 
 
@@ -110,32 +109,24 @@ def start_watch(
     table: str, service: str, holder: str, token: str, deployment: str, *, dynamodb: DynamoDBClient | None = None
 ) -> bool:
     """Record the holder's watch of `deployment` (its task token); False when `holder` does not hold the lock."""
-    dynamodb = dynamodb or client("dynamodb")
-    return _conditional(
-        lambda: dynamodb.update_item(
-            TableName=table,
-            Key={"service": {"S": service}},
-            UpdateExpression="SET watch_token = :token, watch_deployment = :deployment",
-            ConditionExpression="holder = :holder",
-            ExpressionAttributeValues={
-                ":holder": {"S": holder},
-                ":token": {"S": token},
-                ":deployment": {"S": deployment},
-            },
-        )
+    return _update(
+        dynamodb,
+        table,
+        service,
+        "SET watch_token = :token, watch_deployment = :deployment",
+        "holder = :holder",
+        {":holder": holder, ":token": token, ":deployment": deployment},
     )
 
 
 @translate_throttling
 def end_watch(table: str, service: str, token: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
     """Take the watch's token out of the item; False when someone else did first (it is handed back once)."""
-    dynamodb = dynamodb or client("dynamodb")
-    return _conditional(
-        lambda: dynamodb.update_item(
-            TableName=table,
-            Key={"service": {"S": service}},
-            UpdateExpression="REMOVE watch_token, watch_deployment",
-            ConditionExpression="watch_token = :token",
-            ExpressionAttributeValues={":token": {"S": token}},
-        )
+    return _update(
+        dynamodb,
+        table,
+        service,
+        "REMOVE watch_token, watch_deployment",
+        "watch_token = :token",
+        {":token": token},
     )
