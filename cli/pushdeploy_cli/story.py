@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, computed_field
 
 from pushdeploy.models import Rollout, StoppedTask, TargetEvidence
 from pushdeploy.outcome import TargetResult
+from pushdeploy_cli.timeline import watch_ended
 
 Outcome = Literal[
     "running",
@@ -317,11 +318,7 @@ class _Reader:
                 if probe.decided:
                     step(f"{probe.verdict}: {probe.reason}", ok=probe.verdict in ("HEALTHY", "SUPERSEDED"))
         elif name == "Watch":
-            wake = output.get("wake")
-            if not wake:  # it timed out (the Catch keeps the input): the Check that follows confirms
-                step("watch over: no task failed")
-            else:
-                step(f"ended early: {wake['end']}" if "end" in wake else f"woken: {wake.get('reason')}", "end" in wake)
+            step(*watch_ended(output))
         elif name == "Notify":
             with contextlib.suppress(ValidationError):
                 track.result = TargetResult.model_validate(output)

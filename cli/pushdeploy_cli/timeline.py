@@ -32,13 +32,20 @@ def _describe(step: str, output: dict[str, Any]) -> str | None:
         rollout = output.get("rollout" if step == "CheckRollout" else "rollback", {})
         return f"{rollout.get('verdict')}: {rollout.get('reason')}"
     if step == "Watch":
-        wake = output.get("wake")
-        if not wake:  # it timed out (the Catch keeps the input): the Check that follows confirms
-            return "watch over: no task failed"
-        return f"ended early: {wake['end']}" if "end" in wake else f"woken: {wake.get('reason')}"
+        return watch_ended(output)[0]
     if step == "Notify":
         return f"{output.get('outcome')}: {output.get('reason')}" + (" (alert sent)" if output.get("alerted") else "")
     return None
+
+
+def watch_ended(output: dict[str, Any]) -> tuple[str, bool]:
+    """What the Watch state's exit says, and whether it went well (False: a task of the deploy failed)."""
+    wake = output.get("wake")
+    if not wake:  # it timed out (the Catch keeps the input): the Check that follows confirms
+        return "watch over: no task failed", True
+    if "end" in wake:
+        return f"ended early: {wake['end']}", True
+    return f"woken: {wake.get('reason')}", False
 
 
 def timeline(history: list[dict[str, Any]]) -> list[Entry]:

@@ -249,9 +249,7 @@ class LocalCloud:
         self._routes = [
             _Route(
                 rule,
-                EventPattern.load(
-                    self._ecr_pattern_text if rule is self.template.ecr_rule else rule.bound_pattern(refs)
-                ),
+                self._ecr_pattern if rule is self.template.ecr_rule else EventPattern.load(rule.bound_pattern(refs)),
             )
             for rule in self.template.rules.values()
             if rule.enabled and rule.functions  # the local cloud delivers to Lambda targets only

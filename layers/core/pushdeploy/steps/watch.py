@@ -83,13 +83,17 @@ def wake(event: dict[str, Any], table: str) -> WakeOutput:
 
 def end_watch(table: str, service: str, token: str, reason: str) -> None:
     """End a watch early (the healthy verdict stands): the rollout goes on to Unlock."""
-    if dynamodb.end_watch(table, service, token):
-        stepfunctions.send_task_success(token, {"end": reason})
+    _give_back(table, service, token, {"end": reason})
 
 
 def _hand_back(table: str, service: str, token: str, task: TaskState) -> bool:
-    """Wake the watching execution's Check, once: whoever takes the token out of the item sends it."""
-    if not dynamodb.end_watch(table, service, token):
-        return False
-    logger.info("waking the watch", extra={"service": service, "task": task.task_arn})
-    return stepfunctions.send_task_success(token, {"woken_by": task.task_arn, "reason": task.as_stopped().summary})
+    """Wake the watching execution's Check."""
+    woke = _give_back(table, service, token, {"woken_by": task.task_arn, "reason": task.as_stopped().summary})
+    if woke:
+        logger.info("woke the watch", extra={"service": service, "task": task.task_arn})
+    return woke
+
+
+def _give_back(table: str, service: str, token: str, output: dict[str, str]) -> bool:
+    """Send the token back once: whoever takes it out of the lock item sends it."""
+    return dynamodb.end_watch(table, service, token) and stepfunctions.send_task_success(token, output)
