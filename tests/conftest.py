@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: the sample ECR events of ../shared/events and the repository's paths."""
+"""Fixtures shared by every test: the sample ECR events of tests/fixtures/events and the repository's paths."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_EVENTS = REPO.parent / "shared" / "events"
+EVENTS = REPO / "tests" / "fixtures" / "events"
 ASL = REPO / "statemachine" / "deploy.asl.json"
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A sample EventBridge event from ../shared/events (read-only, present in CI too)."""
-    return json.loads((SHARED_EVENTS / f"{name}.json").read_text())
+    """A sample EventBridge event from tests/fixtures/events (shapes of AWS's ECR event documentation)."""
+    return json.loads((EVENTS / f"{name}.json").read_text())
 
 
 @pytest.fixture

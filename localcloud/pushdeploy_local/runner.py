@@ -92,7 +92,7 @@ def _deliver(cloud: LocalCloud, record: PushRecord, event: dict[str, Any], times
 
 
 def ecr_event(cloud: LocalCloud, push: Push, digest: str, index: int) -> dict[str, Any]:
-    """An "ECR Image Action" event shaped like ../shared/events (aws-facts.md)."""
+    """An "ECR Image Action" event shaped like tests/fixtures/events (docs/aws-facts.md)."""
     detail: dict[str, Any] = {
         "result": push.result,
         "repository-name": push.repository_name,

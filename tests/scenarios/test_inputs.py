@@ -1,4 +1,4 @@
-"""What users and AWS really send: the sample events of ../shared/events, duplicates, and bad input."""
+"""What users and AWS really send: the sample events of tests/fixtures/events, duplicates, and bad input."""
 
 from __future__ import annotations
 

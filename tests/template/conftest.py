@@ -19,8 +19,6 @@ import pytest
 from cfn_flip import load_yaml
 
 REPO = Path(__file__).resolve().parents[2]
-# In CI the steering repo's shared/ is a sibling of the checkout; here it is /work/shared.
-SHARED = (REPO / ".." / "shared").resolve()
 TEMPLATE_PATH = REPO / "template.yaml"
 
 REGION = "us-east-1"
@@ -275,14 +273,6 @@ def sam_policy_templates(template: Template) -> dict[str, list[Any]]:
 @pytest.fixture(scope="session")
 def template() -> Template:
     return Template(json.loads(json.dumps(load_yaml(TEMPLATE_PATH.read_text()))))
-
-
-@pytest.fixture(scope="session")
-def shared_events() -> Path:
-    events = SHARED / "events"
-    if not events.is_dir():
-        pytest.skip(f"the sample events are not there: {events} (shared/ is a sibling of the checkout)")
-    return events
 
 
 @pytest.fixture(scope="session")

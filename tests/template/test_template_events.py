@@ -1,5 +1,5 @@
 """The EventBridge rules of template.yaml, matched with moto's implementation of EventBridge patterns
-against the sample events of shared/events."""
+against the sample events of tests/fixtures/events."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
-DEPLOYS = ["ecr-push-tagged.json", "ecr-push-semver.json", "ecr-push-multiarch-index.json"]
+DEPLOYS = ["ecr-push-tagged", "ecr-push-semver", "ecr-push-multiarch-index"]
 IGNORED = [
-    "ecr-push-untagged.json",
-    "ecr-push-failed.json",
-    "ecr-delete.json",
-    "ecr-push-other-repo.json",
-    "ecr-push-multiarch-amd64.json",
+    "ecr-push-untagged",
+    "ecr-push-failed",
+    "ecr-delete",
+    "ecr-push-other-repo",
+    "ecr-push-multiarch-amd64",
 ]
 
 
@@ -25,25 +25,18 @@ def pattern_of(template, rule: str) -> EventPattern:
     return EventPattern.load(json.dumps(resolved))
 
 
-def sample(shared_events, name: str) -> dict[str, Any]:
-    path = shared_events / name
-    if not path.is_file():
-        pytest.skip(f"sample event {name} is not in {shared_events}")
-    return json.loads(path.read_text())
-
-
 @pytest.mark.parametrize("name", DEPLOYS)
-def test_ecr_rule_matches_a_tagged_successful_push_to_a_watched_repository(template, shared_events, name):
-    assert pattern_of(template, "EcrPushRule").matches_event(sample(shared_events, name))
+def test_ecr_rule_matches_a_tagged_successful_push_to_a_watched_repository(template, event, name):
+    assert pattern_of(template, "EcrPushRule").matches_event(event(name))
 
 
 @pytest.mark.parametrize("name", IGNORED)
-def test_ecr_rule_ignores_what_must_not_deploy(template, shared_events, name):
-    assert not pattern_of(template, "EcrPushRule").matches_event(sample(shared_events, name))
+def test_ecr_rule_ignores_what_must_not_deploy(template, event, name):
+    assert not pattern_of(template, "EcrPushRule").matches_event(event(name))
 
 
-def test_ecr_rule_follows_the_watched_repositories(template, shared_events):
-    other = sample(shared_events, "ecr-push-other-repo.json")
+def test_ecr_rule_follows_the_watched_repositories(template, event):
+    other = event("ecr-push-other-repo")
     watching = template.with_parameters(WatchedRepositories="aiuteur-backend,aiuteur-frontend")
     assert pattern_of(watching, "EcrPushRule").matches_event(other)
 
