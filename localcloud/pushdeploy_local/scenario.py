@@ -188,6 +188,7 @@ class DeployerSettings(_Strict):
     bake_seconds: int = Field(default=0, ge=0, le=3600)
     watch_seconds: int = Field(default=300, ge=0, le=3600)
     failure_budget: int = Field(default=1, ge=1, le=100)
+    lock_wait_seconds: int = Field(default=9000, ge=60, le=10800)
 
     def policy(self) -> dict[str, int]:
         return {
@@ -195,6 +196,7 @@ class DeployerSettings(_Strict):
             "bake_seconds": self.bake_seconds,
             "watch_seconds": self.watch_seconds,
             "failure_budget": self.failure_budget,
+            "lock_wait_seconds": self.lock_wait_seconds,
         }
 
 

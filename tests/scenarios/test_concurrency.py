@@ -74,3 +74,21 @@ def test_a_newer_push_ends_the_watch_of_the_deploy_before_it():
     assert v3.verdict_at_seconds < 405 + 105  # v3 did not wait for the whole watch
     assert report.final.tag == "v3" and report.final.healthy
     assert report.alerts == []
+
+
+def test_a_push_that_waits_past_the_lock_wait_is_not_deployed_and_says_why():
+    # Given a slow rollout holding the service (its tasks start after 10 min) and a 3-minute lock wait,
+    slow = {"kind": "healthy", "start_seconds": 600}
+    report = run(
+        "lock-wait",
+        [{"at_seconds": 0, "tag": "v2", "behavior": slow}, {"at_seconds": 10, "tag": "v3"}],
+        deployer={"lock_wait_seconds": 180, "watch_seconds": 0},
+    )
+
+    # then the push behind it gives up 3 minutes after it was made, changes nothing and alerts.
+    v2, v3 = report.pushes
+    assert v2.outcome == "deployed"
+    assert v3.outcome == "failed" and "LockWaitExpired" in v3.reason and "lock_wait_seconds is 180" in v3.reason
+    assert 10 + 180 <= v3.finished_at_seconds < 10 + 180 + 30
+    assert report.api_calls["ecs:UpdateService"] == 1
+    assert [a.subject for a in report.alerts if "v3" in a.subject]

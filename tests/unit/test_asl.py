@@ -7,6 +7,7 @@ import json
 import pytest
 
 import pushdeploy.errors as errors
+from pushdeploy.models import LOCK_WAIT_MAX_SECONDS, HealthPolicy
 from pushdeploy.steps import plan
 from tests.conftest import ASL
 
@@ -81,3 +82,16 @@ def test_a_push_never_drains_the_register_task_definition_bucket(targets):
         assert registered <= 20 + second - plan.REGISTER_AT_ONCE, (second, registered)
     assert delays[: plan.REGISTER_AT_ONCE] == [0] * min(targets, plan.REGISTER_AT_ONCE)
     assert max(delays) == max(0, min(targets, plan.MAP_CONCURRENCY) - plan.REGISTER_AT_ONCE)
+
+
+def test_the_lock_wait_ends_at_the_lock_steps_deadline_not_after_randomly_spaced_retries():
+    # Jittered retries of 30 s average 15 s, so 300 of them promised 2.5 h and waited about 75 min.
+    states = dict(_states(json.loads(ASL.read_text())))
+    (busy,) = [retry for retry in states["Lock"]["Retry"] if retry["ErrorEquals"] == ["LockBusy"]]
+
+    assert "JitterStrategy" not in busy and busy["BackoffRate"] == 1.0
+    assert busy["IntervalSeconds"] * busy["MaxAttempts"] > LOCK_WAIT_MAX_SECONDS
+    assert HealthPolicy(lock_wait_seconds=LOCK_WAIT_MAX_SECONDS) and HealthPolicy().lock_wait_seconds == 9000
+    with pytest.raises(ValueError, match="lock_wait_seconds"):
+        HealthPolicy(lock_wait_seconds=LOCK_WAIT_MAX_SECONDS + 1)
+    assert states["Lock"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}]

@@ -21,5 +21,9 @@ class LockBusy(PushdeployError):
     """Another execution is deploying this service. Retryable: the ASL waits and tries again."""
 
 
+class LockWaitExpired(PushdeployError):
+    """The service stayed busy past the lock wait. Terminal: this push is not deployed, nothing was changed."""
+
+
 class StepFailed(PushdeployError):
     """An AWS call of a step failed for a reason a retry will not cure. Terminal: the ASL rolls back."""

@@ -62,6 +62,11 @@ def _unique_globs(tags: list[str]) -> list[str]:
     return tags
 
 
+# The longest a push may wait for a busy service: the ASL's LockBusy retries (every 30 s) outnumber it, so
+# the Lock step's deadline, not the retry count, ends a wait.
+LOCK_WAIT_MAX_SECONDS = 10800
+
+
 class HealthPolicy(Frozen):
     """How one target's rollout is judged; every field has a default that suits the Phase 4 service."""
 
@@ -71,6 +76,9 @@ class HealthPolicy(Frozen):
     # still rolls it back (pushdeploy.verdict, "watch"); 0 turns the watch off.
     watch_seconds: int = Field(300, ge=0, le=3600)
     failure_budget: int = Field(1, ge=1, le=100)
+    # How long a push waits for the service while another deployment holds it, counted from the push;
+    # then it is not deployed (LockWaitExpired). The default outlasts a rollout, its watch and its rollback.
+    lock_wait_seconds: int = Field(9000, ge=60, le=LOCK_WAIT_MAX_SECONDS)
     alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list, max_length=20)
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 from aws_lambda_powertools import Logger
 
 from pushdeploy.adapters import dynamodb, stepfunctions
-from pushdeploy.errors import LockBusy
+from pushdeploy.errors import LockBusy, LockWaitExpired
 from pushdeploy.models import Model, PlanItem
 from pushdeploy.steps import watch
 
@@ -62,6 +62,12 @@ def lock(request: LockInput, table: str) -> LockOutput:
         dynamodb.release(table, key, current.holder)
         if dynamodb.take(table, key, me, now, expires_at):
             return LockOutput(service=key, status="held", holder=me)
+    waited, limit = now - int(item.requested_at.timestamp()), item.target.policy.lock_wait_seconds
+    if waited >= limit:
+        raise LockWaitExpired(
+            f"{key} was still being deployed by {current.holder} after {waited} s "
+            f"(lock_wait_seconds is {limit}); this push was not deployed"
+        )
     raise LockBusy(f"{key} is being deployed by {current.holder}")
 
 
