@@ -106,3 +106,31 @@ def test_an_event_that_no_rule_matches_is_dropped_and_a_failed_target_is_recorde
             "InjectedCrash",
         )
         assert cloud.events_delivered == [delivery] and cloud.usage.invocations["WakeFunction"] == 1
+
+
+def test_a_tag_moved_back_to_the_image_it_named_before_deploys_that_image_again() -> None:
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        ecs = cloud.session.client("ecs")
+
+        def push_and_run(index: int, digest: str | None = None) -> str:
+            pushed = cloud.push_image("aiuteur-backend", "v2", Healthy(), digest)
+            cloud.deliver(ecr_event(cloud, Push(tag="v2"), pushed, index=index))
+            cloud.run_until_done(cloud.clock.now + 3600)
+            return pushed
+
+        def running_image() -> str:
+            service = ecs.describe_services(cluster=CLUSTER, services=["aiuteur-backend-service"])["services"][0]
+            definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+            return str(definition["containerDefinitions"][0]["image"])
+
+        # Given v2 pushed as image A, then moved to image B (both deployed),
+        a = push_and_run(1)
+        b = push_and_run(2)
+        assert running_image().endswith(b)
+        # when v2 is moved back to A (a new push of a known image: a new event),
+        push_and_run(3, digest=a)
+
+        # then a third execution deploys A, where the old name made it a "duplicate" of the first.
+        assert len(cloud.executions) == 3
+        assert [cloud.describe(e)["status"] for e in cloud.executions] == ["SUCCEEDED"] * 3
+        assert running_image().endswith(a)

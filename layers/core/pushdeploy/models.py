@@ -234,7 +234,12 @@ class Rollout(Frozen):
     watch_seconds: int = 0  # how long the watch still has to run (0: none, or over)
 
 
-def safe_execution_name(*parts: str) -> str:
-    """A Step Functions execution name (1-80 of [A-Za-z0-9-_]) from free text."""
-    name = re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(parts)).strip("-")
-    return name[:80] or "pushdeploy"
+EXECUTION_NAME_MAX = 80  # 1-80 characters of [A-Za-z0-9_-] (docs/aws-facts.md, "Execution names and history")
+
+
+def safe_execution_name(*parts: str, unique: str = "") -> str:
+    """A Step Functions execution name from free text; `unique` (what tells two executions apart) is never cut."""
+    unique = re.sub(r"[^A-Za-z0-9_-]+", "-", unique).strip("-")[:EXECUTION_NAME_MAX]
+    room = EXECUTION_NAME_MAX - (len(unique) + 1 if unique else 0)
+    text = re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(parts)).strip("-")[: max(room, 0)].rstrip("-")
+    return "-".join(p for p in (text, unique) if p) or "pushdeploy"

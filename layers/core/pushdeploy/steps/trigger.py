@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Literal
 
@@ -22,9 +23,15 @@ class TriggerOutput(Model):
 
 
 def execution_name(request: DeployRequest) -> str:
-    """Deterministic per push: repository, tag and digest (the CLI uses the same name for the same image)."""
+    """One name per push: repository and tag (cut to fit), then the digest and the event's id, never cut.
+
+    EventBridge redelivers an event with its id, so a duplicate delivery names the same execution and
+    starts nothing; a new push, even of an image and tag pushed before (a tag moved back), has a new id.
+    """
     digest = (request.digest or "").removeprefix("sha256:")[:16]
-    return safe_execution_name(request.repository or request.service or "", request.tag or "", digest)
+    event = hashlib.sha256(request.event_id.encode()).hexdigest()[:12] if request.event_id else ""
+    unique = f"{digest}-{event}" if event else digest
+    return safe_execution_name(request.repository or request.service or "", request.tag or "", unique=unique)
 
 
 def trigger(event: Any, state_machine: str) -> TriggerOutput:
