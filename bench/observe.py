@@ -124,17 +124,6 @@ class Timeline:
             reason = unhealthy[0]["TargetHealth"].get("Reason", "")
             self.evidence_at, self.evidence = now, f"target unhealthy: {reason}"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "evidence_at": self.evidence_at,
-            "evidence": self.evidence,
-            "rollback_at": self.rollback_at,
-            "rolled_back_by": self.rolled_back_by,
-            "new_completed_at": self.new_completed_at,
-            "new_failed_at": self.new_failed_at,
-            "restored_at": self.restored_at,
-        }
-
 
 class _TimedCounter(Counter[str]):
     """The cloud's per-operation call counter, which also logs each call's virtual time and function."""
@@ -161,10 +150,10 @@ class RecordingCloud(LocalCloud):
         self._watch = watch
         step = self.model.advance_to
 
-        def advance_to(instant: float) -> None:
-            step(instant)
+        def advance_to(t: float) -> None:  # the signature of the method it stands in for
+            step(t)
             if self.timeline is not None:
-                self.timeline.observe(self, instant)
+                self.timeline.observe(self, t)
 
         self.model.advance_to = advance_to  # type: ignore[method-assign]
 
