@@ -21,17 +21,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pushdeploy.adapters.ecs import task_state
+from pushdeploy.verdict import is_failing_stop
 from pushdeploy_local.cloud import EPOCH, LocalCloud
 from pushdeploy_local.scenario import Scenario
 
-# Why a task stopped, when it is the image's fault (ECS stop codes and reasons; verdict.py reads the same).
-FAILING_STOP_CODES = ("EssentialContainerExited", "TaskFailedToStart")
-FAILING_STOP_REASON = "failed ELB health checks"
 CIRCUIT_BREAKER_ROLLBACK = "ECS deployment circuit breaker"
 
 
 def seconds(moment: datetime | None) -> float | None:
     return None if moment is None else round((moment - EPOCH).total_seconds(), 3)
+
+
+def failing_stops(tasks: list[dict[str, Any]], now: float) -> list[tuple[float, str]]:
+    """(when, why) of each task (as DescribeTasks shows it) stopped for a failure, by the deployer's own rule:
+    the one its Check and Wake steps judge stops by.
+
+    A stop counts from the moment ECS decided it (stoppingAt): a task that failed its ELB health checks
+    drains for the deregistration delay before it is STOPPED.
+    """
+    return [
+        (seconds(t.get("stoppingAt") or t.get("stoppedAt")) or now, f"task stopped: {t.get('stoppedReason')}")
+        for t in tasks
+        if t.get("desiredStatus") == "STOPPED" and is_failing_stop(task_state(t))
+    ]
 
 
 @dataclass
@@ -92,14 +105,7 @@ class Timeline:
         tasks = []
         for start in range(0, len(arns), 100):
             tasks += ecs.describe_tasks(cluster=self.cluster, tasks=arns[start : start + 100])["tasks"]
-        # A stop counts from the moment ECS decided it (stoppingAt): a task that failed its ELB health
-        # checks drains for the deregistration delay before it is STOPPED.
-        stops = [
-            (seconds(t.get("stoppingAt") or t.get("stoppedAt")) or now, f"task stopped: {t.get('stoppedReason')}")
-            for t in tasks
-            if t.get("desiredStatus") == "STOPPED"
-            and (t.get("stopCode") in FAILING_STOP_CODES or FAILING_STOP_REASON in (t.get("stoppedReason") or ""))
-        ]
+        stops = failing_stops(tasks, now)
         if stops:
             self.evidence_at, self.evidence = min(stops)
         if self.target_group is None:

@@ -44,8 +44,10 @@ def section(rows: list[Row]) -> list[str]:
         "- **verdict**: when the system decided, and what it said. *(wrong)* marks a success reported for a bad "
         "image (after ECS's own rollback the service looks stable again, so the waiter and the poller report "
         "the deployment as successful) or a failure for a good one.",
-        "- **first failure evidence**: the first task of the new image that ECS stops for a failure "
-        "(`stoppingAt`), or the first of its targets `unhealthy`, whichever is first.",
+        "- **first failure evidence**: the first task of the new image that ECS stops for a failure, by the "
+        "deployer's own rule (`pushdeploy.verdict.is_failing_stop`, which Check and Wake judge by: an essential "
+        "container that exits 0 is no failure), from its `stoppingAt`; or the first of its targets `unhealthy`, "
+        "whichever is first.",
         "- **detect**: from the first failure evidence to the rollback's UpdateService: the system's own, or "
         "ECS's circuit-breaker rollback when that came first (marked *ECS*).",
         "- **restore**: when the previous task definition is the only deployment again, COMPLETED, with "
