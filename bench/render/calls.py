@@ -7,6 +7,7 @@ from bench.cases import SYSTEMS
 from bench.measurements import Fanout
 from bench.render.cells import SHORT, by_case, n, table
 from bench.rows import Row, find
+from pushdeploy.steps.plan import MAP_CONCURRENCY, REGISTER_AT_ONCE
 
 # The case whose calls are shown by operation.
 SAMPLE = "crash_on_start", 3
@@ -38,10 +39,12 @@ def _fanout(f: Fanout | None) -> list[str]:
         "",
         f"A healthy push to {f.services} services (desired 1 each): outcomes {outcomes}, verdicts from "
         f"{n(f.first_verdict_s)} s to {n(f.last_verdict_s)} s{_waves(f)}, execution finished at "
-        f"{n(f.finished_s)} s (the Map runs 10 services at a time), {f.transitions} transitions "
+        f"{n(f.finished_s)} s (the Map runs up to {MAP_CONCURRENCY} services at a time; Plan starts the first "
+        f"{REGISTER_AT_ONCE} together and each next one a second after the one before), {f.transitions} transitions "
         f"(${f.usd:.4f}), {f.api_calls} API calls. Each call's virtual time is replayed against the "
         "throttling token buckets of aws-facts.md (each row of its table as one bucket shared by its APIs; "
-        "the bucket starts full). On the virtual clock the ten parallel iterations call at the same instant, "
+        "the bucket starts full). On the virtual clock the iterations that start together (the first "
+        f"{REGISTER_AT_ONCE}, and those that take places freed at the same instant) call at the same instant, "
         "so this is the worst case of their alignment.",
         "",
     ]

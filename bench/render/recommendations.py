@@ -6,6 +6,7 @@ from bench.goals import MAX_CALLS_PER_PROBE, MAX_IMPORT_RATIO, decided_within_a_
 from bench.measurements import Artifacts, Fanout, Goal, Imports, Measurements
 from bench.render.cells import n
 from bench.rows import Conclusion, Row, pushdeploy_rows
+from pushdeploy.steps.plan import MAP_CONCURRENCY, REGISTER_AT_ONCE
 from pushdeploy.verdict import POLL_SECONDS
 
 
@@ -81,14 +82,12 @@ def _calls(rows: list[Row], fanout: Fanout | None) -> list[str]:
         out.append(
             f"- **The 50-service push overdraws {bucket.bucket}** ({bucket.calls} calls, "
             f"{bucket.peak_per_second} within one second at {n(bucket.busiest_second_at)} s against a burst "
-            f"of {bucket.burst}; {bucket.throttled} calls over). In that second: {callers}. Plan reads every "
-            "target at once, one service per DescribeServices and one DescribeTaskDefinition each, before the Map "
-            "(10 at a time) even starts. DescribeServices takes 10 services per call, and Register reads the task "
-            "definition anyway: batch Plan's DescribeServices by 10 and leave the task definition (the "
-            "container check and the already-running check) to Register, which runs 10 at a time. The burst "
-            "at 0 s then falls to about 5 + 20 DescribeServices and 20 DescribeTaskDefinition. Plan's Throttled "
-            "retry (2 s, then 4 s, jittered) would probably get through today, but it re-reads all 50 targets "
-            "each time, and ECS's buckets are shared with every other client of the account (aws-facts.md)."
+            f"of {bucket.burst}; {bucket.throttled} calls over). In that second: {callers}. Plan already reads "
+            "the targets ten to a DescribeServices call and leaves each task definition to Register, and the Map "
+            f"runs up to {MAP_CONCURRENCY} targets at once, the first {REGISTER_AT_ONCE} starting together and each "
+            "next one a second after the one before (`steps.plan.start_delay`): spread or batch the calls of the "
+            "callers above, or widen that stagger. Every step retries Throttled (2 s, then 4 s, jittered), but "
+            "ECS's buckets are shared with every other client of the account (aws-facts.md)."
         )
     return out
 

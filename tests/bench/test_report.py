@@ -485,3 +485,23 @@ def test_fan_out_verdicts_that_come_in_waves_are_told_with_the_watch_that_spaces
         "verdicts from 105 s to 1725 s (10 at 105 s, 10 at 510 s, 10 at 915 s, 10 at 1320 s, 10 at 1725 s: a service "
         "keeps its place in the Map through its 300 s watch after the verdict"
     ) in text
+
+
+def test_a_throttled_fan_out_is_told_with_the_map_as_plan_runs_it():
+    # Given the 50-service push overdrawing the RegisterTaskDefinition bucket
+    bucket = {
+        **MEASUREMENTS["fanout"]["limits"]["buckets"][0],
+        "peak_per_second": 25,
+        "fewest_tokens_left": 0.0,
+        "throttled": 5,
+    }
+    limits = {**MEASUREMENTS["fanout"]["limits"], "buckets": [bucket], "below_every_limit": False}
+    fanout = {**MEASUREMENTS["fanout"], "limits": limits}
+
+    text = render.render(rows(), with_goals(rows(), fanout=fanout))
+
+    # Then the recommendation and the fan-out's account say what the state machine and Plan do today
+    assert "- **The 50-service push overdraws ECS RegisterTaskDefinition** (50 calls, 25 within one second" in text
+    assert "the Map runs up to 40 targets at once, the first 10 starting together and each next one a second" in text
+    assert "(the Map runs up to 40 services at a time; Plan starts the first 10 together" in text
+    assert "10 at a time" not in text and "ten parallel iterations" not in text
