@@ -231,13 +231,13 @@ def run_circuit_breaker(case: Case) -> Row:
     if verdict_at is not None:
         outcome = Conclusion.FAILURE if verdict_at == timeline.new_failed_at else Conclusion.SUCCESS
     return Row(
-        **_figures(
+        **_baseline_figures(
             case,
             "circuit_breaker",
-            timeline,
+            cloud,
+            tool,
             verdict_at=verdict_at,
             outcome=outcome,
-            calls=Counter(c.operation for c in tool.calls),
             calls_per_probe=None,
             busy_until=0.0,
         )
@@ -260,15 +260,14 @@ def run_waiter(case: Case) -> PollingRow:
         probes = len(tool.calls) - started
         if outcome != Conclusion.SUCCESS:
             tool.update(previous)
-    timeline = _timeline(cloud)
     return PollingRow(
-        **_figures(
+        **_baseline_figures(
             case,
             "waiter",
-            timeline,
+            cloud,
+            tool,
             verdict_at=verdict_at,
             outcome=outcome,
-            calls=Counter(c.operation for c in tool.calls),
             calls_per_probe=1.0 if probes else None,
             busy_until=verdict_at,
         ),
@@ -290,15 +289,14 @@ def run_poll_1s(case: Case) -> PollingRow:
             probes += rollback_probes
             polling_calls += len(tool.calls) - started
         busy_until = tool.now
-    timeline = _timeline(cloud)
     return PollingRow(
-        **_figures(
+        **_baseline_figures(
             case,
             "poll_1s",
-            timeline,
+            cloud,
+            tool,
             verdict_at=verdict_at,
             outcome=POLL_1S_CONCLUSIONS[ended],
-            calls=Counter(c.operation for c in tool.calls),
             calls_per_probe=round(polling_calls / probes, 2) if probes else None,
             busy_until=busy_until,
         ),
@@ -343,6 +341,31 @@ def _running_of_service_definition(tool: Tool, service: dict[str, Any]) -> int:
 def _timeline(cloud: RecordingCloud) -> Timeline:
     assert cloud.timeline is not None
     return cloud.timeline
+
+
+def _baseline_figures(
+    case: Case,
+    system: System,
+    cloud: RecordingCloud,
+    tool: Tool,
+    *,
+    verdict_at: float | None,
+    outcome: Conclusion | None,
+    calls_per_probe: float | None,
+    busy_until: float | None,
+) -> dict[str, Any]:
+    """A baseline's `_figures`: its own calls, and what the timeline saw."""
+    calls = Counter(c.operation for c in tool.calls)
+    return _figures(
+        case,
+        system,
+        _timeline(cloud),
+        verdict_at=verdict_at,
+        outcome=outcome,
+        calls=calls,
+        calls_per_probe=calls_per_probe,
+        busy_until=busy_until,
+    )
 
 
 def _figures(
