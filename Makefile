@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/core/pushdeploy localcloud/pushdeploy_local cli/pushdeploy_cli
+	$(BIN)/mypy layers/core/pushdeploy localcloud/pushdeploy_local cli/pushdeploy_cli bench
 
 template-checks: $(STAMP)
 	bash scripts/check-template.sh

@@ -10,7 +10,6 @@ docs/benchmarks.md and its plot. Not part of `make test`.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import subprocess
@@ -18,11 +17,12 @@ import sys
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from bench import footprint, goals, plot, render, systems
 from bench.cases import BEHAVIOURS, SYSTEMS, WATCH_CASES, WATCH_OFF, all_cases
 from bench.fanout import fanout
+from bench.measurements import Fanout, Measurements, Source
+from bench.rows import PushdeployRow, Row, dump_rows, load_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -38,55 +38,63 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true", help="only rewrite docs/benchmarks.md and the plot")
     args = parser.parse_args(argv)
     if args.render:
-        write_docs(json.loads(RESULTS.read_text()), json.loads(MEASUREMENTS.read_text()))
+        write_docs(load_rows(RESULTS.read_text()), Measurements.model_validate_json(MEASUREMENTS.read_text()))
         return 0
 
     started = time.monotonic()
     tree = source_tree()
     rows, watch_off, fan = run_all(args.jobs)
-    RESULTS.write_text(json.dumps(rows, indent=1) + "\n")
-    measurements: dict[str, Any] = {"source": tree, "jobs": args.jobs, "fanout": fan, "watch_off": watch_off}
+    RESULTS.write_text(dump_rows(rows))
+    imports = artifacts = None
     if not args.skip_imports:
         say("cold import times")
         load_before = os.getloadavg()[0]
-        measurements["imports"] = footprint.import_times()
+        imports = footprint.import_times()
         # import times are wall-clock: a busy machine inflates them (both sides of the ratio, not alike)
-        measurements["imports"]["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        imports.load_average_1min = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     if not args.skip_build:
         say("sam build artifact sizes")
-        measurements["artifacts"] = footprint.artifact_sizes()
-    measurements["wall_seconds"] = round(time.monotonic() - started)
-    measurements["goals"] = goals.judge(rows, measurements)
-    MEASUREMENTS.write_text(json.dumps(measurements, indent=1) + "\n")
+        artifacts = footprint.artifact_sizes()
+    measurements = Measurements(
+        source=tree,
+        jobs=args.jobs,
+        fanout=fan,
+        watch_off=watch_off,
+        imports=imports,
+        artifacts=artifacts,
+        wall_seconds=round(time.monotonic() - started),
+    )
+    measurements.goals = goals.judge(rows, measurements)
+    MEASUREMENTS.write_text(measurements.dump())
     write_docs(rows, measurements)
-    for goal in measurements["goals"]:
-        say(f"{'met' if goal['met'] else 'MISSED'}: {goal['goal']}: {goal['detail']}")
-    say(f"done in {measurements['wall_seconds']} s: {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)}")
+    for goal in measurements.goals:
+        say(f"{'met' if goal.met else 'MISSED'}: {goal.goal}: {goal.detail}")
+    say(f"done in {measurements.wall_seconds} s: {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)}")
     return 0
 
 
-def run_all(jobs: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+def run_all(jobs: int) -> tuple[list[Row], list[PushdeployRow], Fanout]:
     """Every (system, case) run, pushdeploy's runs with the watch off and the fan-out, `jobs` at a time in
     fresh processes (moto and the virtual clock are process-wide, so runs never share one)."""
     cases = all_cases()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
-        fan: Future[dict[str, Any]] = pool.submit(fanout)
+        fan: Future[Fanout] = pool.submit(fanout)
         runs = {(s, c): pool.submit(systems.run, s, c) for c in cases for s in SYSTEMS}
-        unwatched = [pool.submit(systems.run, "pushdeploy", c, WATCH_OFF) for c in WATCH_CASES]
+        unwatched = [pool.submit(systems.run_pushdeploy, c, WATCH_OFF) for c in WATCH_CASES]
         for done, ((system, case), future) in enumerate(runs.items(), start=1):
             future.result()
             say(f"[{done}/{len(runs)}] {case.scenario} x{case.desired_count} {system}")
         order = {name: i for i, name in enumerate(BEHAVIOURS)}
         rows = sorted(
             (f.result() for f in runs.values()),
-            key=lambda r: (order[r["scenario"]], r["desired_count"], SYSTEMS.index(r["system"])),
+            key=lambda r: (order[r.scenario], r.desired_count, SYSTEMS.index(r.system)),
         )
         say("pushdeploy with the watch off, and the 50-service push")
         return rows, [f.result() for f in unwatched], fan.result()
 
 
-def source_tree() -> dict[str, Any]:
+def source_tree() -> Source:
     """The commit measured, and the files that differed from it (the bench measures the working tree)."""
 
     def git(*args: str) -> str:
@@ -95,10 +103,10 @@ def source_tree() -> dict[str, Any]:
 
     ours = ("bench/", "docs/benchmarks", "tests/bench/")
     changed = [line[3:] for line in git("status", "--porcelain").splitlines() if not line[3:].startswith(ours)]
-    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": changed}
+    return Source(commit=git("rev-parse", "--short", "HEAD"), uncommitted=changed)
 
 
-def write_docs(rows: list[dict[str, Any]], measurements: dict[str, Any]) -> None:
+def write_docs(rows: list[Row], measurements: Measurements) -> None:
     (DOC.parent / render.PLOT).write_text(plot.restore_svg(rows))
     DOC.write_text(render.render(rows, measurements))
 

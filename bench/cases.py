@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bench.rows import System
 from pushdeploy_local.scenario import (
     DeployerSettings,
     ExtraService,
@@ -25,7 +26,7 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
     "late_crash": {"kind": "late_crash"},
 }
 DESIRED_COUNTS = (1, 3, 10)
-SYSTEMS = ("pushdeploy", "circuit_breaker", "waiter", "poll_1s")
+SYSTEMS: tuple[System, ...] = ("pushdeploy", "circuit_breaker", "waiter", "poll_1s")
 # Virtual seconds every run is watched after the push: long enough for the waiter's 10-minute cap plus
 # a rollback (aws-facts.md). A restore that has not happened by then is reported as null ("never").
 HORIZON_SECONDS = 1200.0

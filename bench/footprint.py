@@ -15,8 +15,17 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from bench.measurements import (
+    Artifact,
+    Artifacts,
+    ArtifactsError,
+    HandlerImport,
+    ImportBaselines,
+    Imports,
+    ImportSummary,
+    LibrariesImport,
+)
 from pushdeploy_local.template import REPO_ROOT, Template
 
 REPEATS = 7
@@ -112,19 +121,19 @@ def _package(name: str) -> str:
     return "stdlib" if top in sys.stdlib_module_names or top.startswith("_sysconfigdata") else top
 
 
-def _summary(samples: list[ColdStart], boto3_ms: float) -> dict[str, Any]:
+def _summary(samples: list[ColdStart], boto3_ms: float) -> ImportSummary:
     """The median import over the samples, as a ratio to boto3's, and each package's median own import time
     (largest first; under 0.1 ms left out) with how many of its modules were imported."""
     median_ms = statistics.median(s.import_us for s in samples) / 1000
     packages = {package for s in samples for package in s.self_us_by_package}
     own = {p: statistics.median(s.self_us_by_package.get(p, 0) for s in samples) / 1000 for p in packages}
     largest = [p for p, ms in sorted(own.items(), key=lambda item: -item[1]) if ms >= 0.1]
-    return {
-        "median_ms": round(median_ms, 1),
-        "ratio_to_boto3": round(median_ms / boto3_ms, 2),
-        "import_ms_by_package": {p: round(own[p], 1) for p in largest},
-        "modules_by_package": {p: max(s.modules_by_package.get(p, 0) for s in samples) for p in largest},
-    }
+    return ImportSummary(
+        median_ms=round(median_ms, 1),
+        ratio_to_boto3=round(median_ms / boto3_ms, 2),
+        import_ms_by_package={p: round(own[p], 1) for p in largest},
+        modules_by_package={p: max(s.modules_by_package.get(p, 0) for s in samples) for p in largest},
+    )
 
 
 def _lambda_environment(function_name: str, memory_mb: int, layer: Path) -> dict[str, str]:
@@ -180,7 +189,7 @@ def _cold_start(module: str, cwd: Path, env: dict[str, str], build_models: bool 
     return measured
 
 
-def import_times(repeats: int = REPEATS) -> dict[str, Any]:
+def import_times(repeats: int = REPEATS) -> Imports:
     """Median cold import of each handler with its layer and its environment, and what building its deferred
     models adds; of `import boto3` alone in the same interpreter with the same layer, and of the LIBRARIES.
 
@@ -214,29 +223,31 @@ def import_times(repeats: int = REPEATS) -> dict[str, Any]:
     for name in functions:
         runs_of = samples[name]
         built_ms = statistics.median(s.import_us + s.build_us for s in runs_of) / 1000
-        handlers[name] = _summary(runs_of, boto3_ms) | {
-            "deferred_build_ms": round(statistics.median(s.build_us for s in runs_of) / 1000, 1),
-            "models_built": max(s.built for s in runs_of),
-            "ratio_with_models_built": round(built_ms / boto3_ms, 2),
-        }
+        handlers[name] = HandlerImport(
+            **_summary(runs_of, boto3_ms).model_dump(),
+            deferred_build_ms=round(statistics.median(s.build_us for s in runs_of) / 1000, 1),
+            models_built=max(s.built for s in runs_of),
+            ratio_with_models_built=round(built_ms / boto3_ms, 2),
+        )
     version = subprocess.run(
         [str(PYTHON312 / "python3.12"), "-c", "import platform; print(platform.python_version())"],
         capture_output=True,
         text=True,
         check=True,
     )
-    return {
-        "repeats": repeats,
-        "python": version.stdout.strip(),
-        "interpreter": str(PYTHON312 / "python3.12"),
-        "layer_requirements": layer_requirements(),
-        "boto3_median_ms": round(boto3_ms, 1),
-        "baselines": {
-            "boto3": _summary(samples["boto3"], boto3_ms),
-            "libraries": _summary(samples["libraries"], boto3_ms) | {"imports": LIBRARIES.strip().splitlines()},
-        },
-        "handlers": handlers,
-    }
+    libraries_alone = _summary(samples["libraries"], boto3_ms).model_dump()
+    return Imports(
+        repeats=repeats,
+        python=version.stdout.strip(),
+        interpreter=str(PYTHON312 / "python3.12"),
+        layer_requirements=layer_requirements(),
+        boto3_median_ms=round(boto3_ms, 1),
+        baselines=ImportBaselines(
+            boto3=_summary(samples["boto3"], boto3_ms),
+            libraries=LibrariesImport(**libraries_alone, imports=LIBRARIES.strip().splitlines()),
+        ),
+        handlers=handlers,
+    )
 
 
 def sam_cli() -> str | None:
@@ -254,12 +265,12 @@ def sam_cli() -> str | None:
     return path if path and Path(path).exists() else None
 
 
-def artifact_sizes() -> dict[str, Any]:
+def artifact_sizes() -> Artifacts | ArtifactsError:
     """`sam build` (Python 3.12 on PATH, as make build does) into a build directory of the bench's own,
     then each artifact's size on disk and as a deflated zip (what Lambda receives)."""
     sam = sam_cli()
     if sam is None:
-        return {"error": "SAM CLI not available (bash scripts/check-template.sh --sam-path failed)"}
+        return ArtifactsError(error="SAM CLI not available (bash scripts/check-template.sh --sam-path failed)")
     build, cache = SAM_BUILD_DIR / "build", SAM_BUILD_DIR / "cache"
     shutil.rmtree(build, ignore_errors=True)
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -267,18 +278,18 @@ def artifact_sizes() -> dict[str, Any]:
     command = [sam, "build", "--template", "template.yaml", "--build-dir", str(build), "--cache-dir", str(cache)]
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
-        return {"error": f"sam build failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}"}
+        return ArtifactsError(error=f"sam build failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
     artifacts = {}
     for path in sorted(p for p in build.iterdir() if p.is_dir()):
         files = [f for f in path.rglob("*") if f.is_file()]
-        artifacts[path.name] = {
-            "files": len(files),
-            "bytes": sum(f.stat().st_size for f in files),
-            "zipped_bytes": _zipped_size(path, files),
-            "bytecode_files": sum(f.suffix == ".pyc" for f in files),
-            "largest_packages": _largest(path) if path.name.endswith("Layer") else {},
-        }
-    return {"build_dir": str(build), "artifacts": artifacts}
+        artifacts[path.name] = Artifact(
+            files=len(files),
+            bytes=sum(f.stat().st_size for f in files),
+            zipped_bytes=_zipped_size(path, files),
+            bytecode_files=sum(f.suffix == ".pyc" for f in files),
+            largest_packages=_largest(path) if path.name.endswith("Layer") else {},
+        )
+    return Artifacts(build_dir=str(build), artifacts=artifacts)
 
 
 def _zipped_size(root: Path, files: list[Path]) -> int:

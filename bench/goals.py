@@ -2,55 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bench.cases import DESIRED_COUNTS, HORIZON_SECONDS
+from bench.measurements import Fanout, Goal, Imports, Measurements
+from bench.rows import Conclusion, PushdeployRow, Row, find, find_off, find_pushdeploy, pushdeploy_rows
 from pushdeploy.verdict import POLL_SECONDS
 
 MAX_TRANSITIONS = 40
 MAX_CALLS_PER_PROBE = 3
 MAX_IMPORT_RATIO = 1.5
 RESTORE_SPEEDUP = 3
+# A watched failure's run with the watch off: (outcome, verdict_s, restore_s).
+_Unwatched = tuple[Conclusion | None, float | None, float | None]
 
 
 def _s(seconds: float | None) -> str:
     return "never" if seconds is None else f"{seconds:g} s"
 
 
-def _find(rows: list[dict[str, Any]], system: str, scenario: str, count: int) -> dict[str, Any]:
-    return next(r for r in rows if (r["system"], r["scenario"], r["desired_count"]) == (system, scenario, count))
-
-
-def find_off(watch_off: list[dict[str, Any]], scenario: str, count: int) -> dict[str, Any] | None:
-    """pushdeploy's run of this case with its watch off, if measured."""
-    return next((r for r in watch_off if (r["scenario"], r["desired_count"]) == (scenario, count)), None)
-
-
-def judge(rows: list[dict[str, Any]], measurements: dict[str, Any]) -> list[dict[str, Any]]:
-    watch_off = measurements.get("watch_off") or []
+def judge(rows: list[Row], measurements: Measurements) -> list[Goal]:
+    watch_off = measurements.watch_off
     return [
         _verdict_within_a_poll(rows, watch_off),
         _restore_sooner_than_circuit_breaker(rows),
         _healthy_deploy(rows, watch_off),
-        _api_calls(rows, measurements.get("fanout")),
-        _imports(measurements.get("imports")),
+        _api_calls(rows, measurements.fanout),
+        _imports(measurements.imports),
     ]
 
 
-def _verdict_within_a_poll(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]) -> dict[str, Any]:
+def decided_within_a_poll(row: Row) -> bool:
+    """A failing run (one with failure evidence) that pushdeploy failed within a poll of that evidence."""
+    gap = row.verdict_after_evidence_s
+    return row.outcome == Conclusion.FAILURE and gap is not None and 0 <= gap <= POLL_SECONDS
+
+
+def _verdict_within_a_poll(rows: list[Row], watch_off: list[PushdeployRow]) -> Goal:
     cases, gaps, misses = 0, [], []
-    for row in rows:
-        if row["system"] != "pushdeploy" or row["evidence_s"] is None:
+    for row in pushdeploy_rows(rows):
+        if row.evidence_s is None:
             continue
-        gap = row["verdict_after_evidence_s"]
-        ok = row["outcome"] == "failure" and gap is not None and 0 <= gap <= POLL_SECONDS
+        gap = row.verdict_after_evidence_s
         cases += 1
-        if ok:
+        if gap is not None and decided_within_a_poll(row):
             gaps.append(gap)
         else:
             misses.append(
-                f"{row['scenario']} x{row['desired_count']}: verdict `{row['outcome']}` at {_s(row['verdict_s'])}, "
-                f"first evidence at {row['evidence_s']:g} s ({row['evidence']})"
+                f"{row.scenario} x{row.desired_count}: verdict `{row.outcome}` at {_s(row.verdict_s)}, "
+                f"first evidence at {row.evidence_s:g} s ({row.evidence})"
             )
     worst = max(gaps, default=None)
     detail = (
@@ -59,27 +57,27 @@ def _verdict_within_a_poll(rows: list[dict[str, Any]], watch_off: list[dict[str,
         if worst is not None
         else "no failing run"
     )
-    return {
-        "goal": f"A verdict within one poll interval ({POLL_SECONDS} s) of the first failure evidence",
-        "met": not misses,
-        "detail": detail + _caught_by_watch(rows, watch_off),
-        "misses": misses,
-    }
+    return Goal(
+        goal=f"A verdict within one poll interval ({POLL_SECONDS} s) of the first failure evidence",
+        met=not misses,
+        detail=detail + _caught_by_watch(rows, watch_off),
+        misses=misses,
+    )
 
 
-def _caught_by_watch(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]) -> str:
+def _caught_by_watch(rows: list[Row], watch_off: list[PushdeployRow]) -> str:
     """The failures decided after a healthy verdict, while watched (Watch had been invoked before the verdict)."""
-    caught: dict[tuple[Any, ...], list[int]] = {}
-    for row in rows:
-        watched_from = row.get("watch_from_s")
-        if row["system"] != "pushdeploy" or row["outcome"] != "failure" or watched_from is None:
+    caught: dict[tuple[str, float, float, float | None, _Unwatched | None], list[int]] = {}
+    for row in pushdeploy_rows(rows):
+        watched_from = row.watch_from_s
+        if row.outcome != Conclusion.FAILURE or watched_from is None:
             continue
-        if row["verdict_s"] is None or row["verdict_s"] <= watched_from:
+        if row.verdict_s is None or row.verdict_s <= watched_from:
             continue
-        off = find_off(watch_off, row["scenario"], row["desired_count"])
-        unwatched = None if off is None else (off["outcome"], off["verdict_s"], off["restore_s"])
-        key = (row["scenario"], watched_from, row["verdict_s"], row["verdict_after_evidence_s"], unwatched)
-        caught.setdefault(key, []).append(row["desired_count"])
+        off = find_off(watch_off, row.scenario, row.desired_count)
+        unwatched = None if off is None else (off.outcome, off.verdict_s, off.restore_s)
+        key = (row.scenario, watched_from, row.verdict_s, row.verdict_after_evidence_s, unwatched)
+        caught.setdefault(key, []).append(row.desired_count)
     parts = []
     for (scenario, watched_from, verdict, gap, unwatched), counts in caught.items():
         text = (
@@ -96,11 +94,11 @@ def _caught_by_watch(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]
     return f". Decided by the watch after a healthy verdict: {'; '.join(parts)}" if parts else ""
 
 
-def _restore_sooner_than_circuit_breaker(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _restore_sooner_than_circuit_breaker(rows: list[Row]) -> Goal:
     parts, misses = [], []
     for count in DESIRED_COUNTS:
-        ours = _find(rows, "pushdeploy", "crash_on_start", count)["restore_s"]
-        theirs = _find(rows, "circuit_breaker", "crash_on_start", count)["restore_s"]
+        ours = find(rows, "crash_on_start", count, "pushdeploy").restore_s
+        theirs = find(rows, "crash_on_start", count, "circuit_breaker").restore_s
         if ours is None:
             misses.append(f"x{count}: pushdeploy did not restore within {HORIZON_SECONDS:g} s")
             continue
@@ -111,49 +109,52 @@ def _restore_sooner_than_circuit_breaker(rows: list[dict[str, Any]]) -> dict[str
         parts.append(f"x{count}: {ours:g} s vs {theirs:g} s ({speedup:.1f}x)")
         if speedup < RESTORE_SPEEDUP:
             misses.append(f"x{count}: only {speedup:.1f}x")
-    return {
-        "goal": f"Crash on start, desired 1 to 10: previous version healthy again >= {RESTORE_SPEEDUP}x sooner than "
+    return Goal(
+        goal=f"Crash on start, desired 1 to 10: previous version healthy again >= {RESTORE_SPEEDUP}x sooner than "
         "with the circuit breaker alone",
-        "met": not misses,
-        "detail": "; ".join(parts),
-        "misses": misses,
-    }
+        met=not misses,
+        detail="; ".join(parts),
+        misses=misses,
+    )
 
 
-def _healthy_deploy(rows: list[dict[str, Any]], watch_off: list[dict[str, Any]]) -> dict[str, Any]:
-    row = _find(rows, "pushdeploy", "healthy", 1)
+def _healthy_deploy(rows: list[Row], watch_off: list[PushdeployRow]) -> Goal:
+    row = find_pushdeploy(rows, "healthy", 1)
     misses = []
-    if row["transitions"] is None or row["transitions"] > MAX_TRANSITIONS:
-        misses.append(f"{row['transitions']} state transitions")
-    completed, verdict = row["completed_s"], row["verdict_s"]
+    if row.transitions is None or row.transitions > MAX_TRANSITIONS:
+        misses.append(f"{row.transitions} state transitions")
+    completed, verdict = row.completed_s, row.verdict_s
     late = None if completed is None or verdict is None else verdict - completed
-    if row["outcome"] != "success" or late is None or not 0 <= late <= POLL_SECONDS:
-        misses.append(f"verdict `{row['outcome']}` at {verdict} s, model complete at {completed} s")
-    transitions = f"{row['transitions']} transitions"
+    if row.outcome != Conclusion.SUCCESS or late is None or not 0 <= late <= POLL_SECONDS:
+        misses.append(f"verdict `{row.outcome}` at {verdict} s, model complete at {completed} s")
+    transitions = f"{row.transitions} transitions"
     off = find_off(watch_off, "healthy", 1)
-    if off is not None and off["transitions"] is not None and row["transitions"] is not None:
+    if off is not None and off.transitions is not None and row.transitions is not None:
         transitions += (
-            f" ({row['transitions'] - off['transitions']} of them the watch after the verdict: "
-            f"{off['transitions']} with the watch off)"
+            f" ({row.transitions - off.transitions} of them the watch after the verdict: "
+            f"{off.transitions} with the watch off)"
         )
-    watch = (row.get("policy") or {}).get("watch_seconds")
+    watch = row.policy.watch_seconds
     ends = ""
-    if watch and row.get("client_busy_s") is not None:
-        ends = f"; the {watch} s watch then keeps the execution running until {row['client_busy_s']:g} s"
-    return {
-        "goal": f"A healthy deploy of the Phase 4 service: at most {MAX_TRANSITIONS} state transitions, verdict at "
+    if watch and row.client_busy_s is not None:
+        ends = f"; the {watch} s watch then keeps the execution running until {row.client_busy_s:g} s"
+    detail = "no verdict"
+    if completed is not None and verdict is not None and late is not None:
+        detail = (
+            f"{transitions}; deployment complete and healthy at {completed:g} s, "
+            f"verdict at {verdict:g} s ({late:g} s later, poll {POLL_SECONDS} s){ends}"
+        )
+    return Goal(
+        goal=f"A healthy deploy of the Phase 4 service: at most {MAX_TRANSITIONS} state transitions, verdict at "
         "most one poll after the model reports the deployment complete and every target healthy",
-        "met": not misses,
-        "detail": f"{transitions}; deployment complete and healthy at {completed:g} s, "
-        f"verdict at {verdict:g} s ({late:g} s later, poll {POLL_SECONDS} s){ends}"
-        if late is not None
-        else "no verdict",
-        "misses": misses,
-    }
+        met=not misses,
+        detail=detail,
+        misses=misses,
+    )
 
 
-def _api_calls(rows: list[dict[str, Any]], fanout: dict[str, Any] | None) -> dict[str, Any]:
-    per_probe = [r["api_calls_per_probe"] for r in rows if r["system"] == "pushdeploy" and r["api_calls_per_probe"]]
+def _api_calls(rows: list[Row], fanout: Fanout | None) -> Goal:
+    per_probe = [r.api_calls_per_probe for r in pushdeploy_rows(rows) if r.api_calls_per_probe]
     misses = []
     worst = max(per_probe, default=None)
     if worst is None or worst > MAX_CALLS_PER_PROBE:
@@ -162,37 +163,37 @@ def _api_calls(rows: list[dict[str, Any]], fanout: dict[str, Any] | None) -> dic
     if fanout is None:
         misses.append("the 50-service push was not measured")
     else:
-        limits = fanout["limits"]
-        tightest = min(limits["buckets"], key=lambda b: b["fewest_tokens_left"] / b["burst"])
+        limits = fanout.limits
+        tightest = min(limits.buckets, key=lambda b: b.fewest_tokens_left / b.burst)
         detail += (
-            f"; 50-service push: {'no call throttled' if limits['below_every_limit'] else 'THROTTLED'}, tightest "
-            f"bucket {tightest['bucket']} (peak {tightest['peak_per_second']}/s, {tightest['fewest_tokens_left']:g} "
-            f"of {tightest['burst']} tokens left at worst)"
+            f"; 50-service push: {'no call throttled' if limits.below_every_limit else 'THROTTLED'}, tightest "
+            f"bucket {tightest.bucket} (peak {tightest.peak_per_second}/s, {tightest.fewest_tokens_left:g} "
+            f"of {tightest.burst} tokens left at worst)"
         )
-        if not limits["below_every_limit"]:
+        if not limits.below_every_limit:
             misses.append("the 50-service push is throttled")
-    return {
-        "goal": f"At most {MAX_CALLS_PER_PROBE} API calls per probe; the 50-service push below every limit",
-        "met": not misses,
-        "detail": detail,
-        "misses": misses,
-    }
+    return Goal(
+        goal=f"At most {MAX_CALLS_PER_PROBE} API calls per probe; the 50-service push below every limit",
+        met=not misses,
+        detail=detail,
+        misses=misses,
+    )
 
 
-def _imports(imports: dict[str, Any] | None) -> dict[str, Any]:
+def _imports(imports: Imports | None) -> Goal:
     """Judged on the import alone, as the issue states it; the deferred model build is shown beside it."""
     goal = f"Each handler's cold import at most {MAX_IMPORT_RATIO}x `import boto3` alone"
     if not imports:
-        return {"goal": goal, "met": None, "detail": "not measured", "misses": []}
-    handlers = imports["handlers"]
-    ratios = {name: h["ratio_to_boto3"] for name, h in handlers.items()}
-    built = [h["ratio_with_models_built"] for h in handlers.values()]
+        return Goal(goal=goal, met=None, detail="not measured", misses=[])
+    handlers = imports.handlers
+    ratios = {name: h.ratio_to_boto3 for name, h in handlers.items()}
+    built = [h.ratio_with_models_built for h in handlers.values()]
     misses = [f"{name}: {ratio:g}x" for name, ratio in ratios.items() if ratio > MAX_IMPORT_RATIO]
-    return {
-        "goal": goal,
-        "met": not misses,
-        "detail": f"{min(ratios.values()):g}x to {max(ratios.values()):g}x (boto3 alone "
-        f"{imports['boto3_median_ms']:g} ms, with the layer); {min(built):g}x to {max(built):g}x with every "
+    return Goal(
+        goal=goal,
+        met=not misses,
+        detail=f"{min(ratios.values()):g}x to {max(ratios.values()):g}x (boto3 alone "
+        f"{imports.boto3_median_ms:g} ms, with the layer); {min(built):g}x to {max(built):g}x with every "
         "model the handler imports built (an upper bound of what the first invocation adds)",
-        "misses": misses,
-    }
+        misses=misses,
+    )

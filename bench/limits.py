@@ -9,9 +9,10 @@ can only overstate the load on it.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
+from bench.measurements import BucketLoad, Limits
 from bench.observe import Call
 
 
@@ -20,7 +21,7 @@ class Bucket:
     name: str
     operations: tuple[str, ...]  # service:Operation; a trailing "*" is a prefix
     burst: int
-    per_second: float
+    per_second: int  # sustained
 
     def covers(self, operation: str) -> bool:
         return any(operation.startswith(o[:-1]) if o.endswith("*") else operation == o for o in self.operations)
@@ -72,38 +73,32 @@ def busiest_second(times: list[float]) -> tuple[float, int]:
     return best
 
 
-def against_limits(calls: list[Call]) -> dict[str, Any]:
+def against_limits(calls: list[Call]) -> Limits:
     """Every bucket's load from these calls, and the calls aws-facts.md lists no limit for."""
-    rows = []
+    loads = []
     for bucket in BUCKETS:
         times = [c.at for c in calls if bucket.covers(c.operation)]
         fewest, throttled = token_bucket(times, bucket.burst, bucket.per_second)
         start, _ = busiest_second(times) if times else (0.0, 0)
         in_peak = [c for c in calls if bucket.covers(c.operation) and start <= c.at < start + 1]
-        by_function: dict[str, int] = {}
-        for call in in_peak:
-            key = f"{call.function or 'client'} {call.operation}"
-            by_function[key] = by_function.get(key, 0) + 1
-        rows.append(
-            {
-                "bucket": bucket.name,
-                "calls": len(times),
-                "peak_per_second": peak_per_second(times) if times else 0,
-                "burst": bucket.burst,
-                "sustained_per_second": bucket.per_second,
-                "fewest_tokens_left": round(fewest, 1),
-                "throttled": throttled,
-                "busiest_second_at": start,
-                "busiest_second_by_caller": dict(sorted(by_function.items(), key=lambda item: -item[1])),
-            }
+        by_caller = Counter(f"{call.function or 'client'} {call.operation}" for call in in_peak)
+        loads.append(
+            BucketLoad(
+                bucket=bucket.name,
+                calls=len(times),
+                peak_per_second=peak_per_second(times) if times else 0,
+                burst=bucket.burst,
+                sustained_per_second=bucket.per_second,
+                fewest_tokens_left=round(fewest, 1),
+                throttled=throttled,
+                busiest_second_at=start,
+                busiest_second_by_caller=dict(sorted(by_caller.items(), key=lambda item: -item[1])),
+            )
         )
-    unlisted: dict[str, int] = {}
-    for call in calls:
-        if not any(b.covers(call.operation) for b in BUCKETS):
-            unlisted[call.operation] = unlisted.get(call.operation, 0) + 1
-    return {
-        "buckets": rows,
-        "below_every_limit": all(r["throttled"] == 0 for r in rows),
-        "peak_per_second_all": peak_per_second([c.at for c in calls]) if calls else 0,
-        "no_limit_listed": dict(sorted(unlisted.items())),
-    }
+    unlisted = Counter(call.operation for call in calls if not any(b.covers(call.operation) for b in BUCKETS))
+    return Limits(
+        buckets=loads,
+        below_every_limit=all(load.throttled == 0 for load in loads),
+        peak_per_second_all=peak_per_second([c.at for c in calls]) if calls else 0,
+        no_limit_listed=dict(sorted(unlisted.items())),
+    )

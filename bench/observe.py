@@ -21,17 +21,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pushdeploy.adapters.ecs import task_state
+from pushdeploy.verdict import is_failing_stop
 from pushdeploy_local.cloud import EPOCH, LocalCloud
 from pushdeploy_local.scenario import Scenario
 
-# Why a task stopped, when it is the image's fault (ECS stop codes and reasons; verdict.py reads the same).
-FAILING_STOP_CODES = ("EssentialContainerExited", "TaskFailedToStart")
-FAILING_STOP_REASON = "failed ELB health checks"
 CIRCUIT_BREAKER_ROLLBACK = "ECS deployment circuit breaker"
 
 
 def seconds(moment: datetime | None) -> float | None:
     return None if moment is None else round((moment - EPOCH).total_seconds(), 3)
+
+
+def failing_stops(tasks: list[dict[str, Any]], now: float) -> list[tuple[float, str]]:
+    """(when, why) of each task (as DescribeTasks shows it) stopped for a failure, by the deployer's own rule:
+    the one its Check and Wake steps judge stops by.
+
+    A stop counts from the moment ECS decided it (stoppingAt): a task that failed its ELB health checks
+    drains for the deregistration delay before it is STOPPED.
+    """
+    return [
+        (seconds(t.get("stoppingAt") or t.get("stoppedAt")) or now, f"task stopped: {t.get('stoppedReason')}")
+        for t in tasks
+        if t.get("desiredStatus") == "STOPPED" and is_failing_stop(task_state(t))
+    ]
 
 
 @dataclass
@@ -92,14 +105,7 @@ class Timeline:
         tasks = []
         for start in range(0, len(arns), 100):
             tasks += ecs.describe_tasks(cluster=self.cluster, tasks=arns[start : start + 100])["tasks"]
-        # A stop counts from the moment ECS decided it (stoppingAt): a task that failed its ELB health
-        # checks drains for the deregistration delay before it is STOPPED.
-        stops = [
-            (seconds(t.get("stoppingAt") or t.get("stoppedAt")) or now, f"task stopped: {t.get('stoppedReason')}")
-            for t in tasks
-            if t.get("desiredStatus") == "STOPPED"
-            and (t.get("stopCode") in FAILING_STOP_CODES or FAILING_STOP_REASON in (t.get("stoppedReason") or ""))
-        ]
+        stops = failing_stops(tasks, now)
         if stops:
             self.evidence_at, self.evidence = min(stops)
         if self.target_group is None:
@@ -123,17 +129,6 @@ class Timeline:
         if unhealthy and (self.evidence_at is None or now < self.evidence_at):
             reason = unhealthy[0]["TargetHealth"].get("Reason", "")
             self.evidence_at, self.evidence = now, f"target unhealthy: {reason}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "evidence_at": self.evidence_at,
-            "evidence": self.evidence,
-            "rollback_at": self.rollback_at,
-            "rolled_back_by": self.rolled_back_by,
-            "new_completed_at": self.new_completed_at,
-            "new_failed_at": self.new_failed_at,
-            "restored_at": self.restored_at,
-        }
 
 
 class _TimedCounter(Counter[str]):
@@ -161,10 +156,10 @@ class RecordingCloud(LocalCloud):
         self._watch = watch
         step = self.model.advance_to
 
-        def advance_to(instant: float) -> None:
-            step(instant)
+        def advance_to(t: float) -> None:  # the signature of the method it stands in for
+            step(t)
             if self.timeline is not None:
-                self.timeline.observe(self, instant)
+                self.timeline.observe(self, t)
 
         self.model.advance_to = advance_to  # type: ignore[method-assign]
 

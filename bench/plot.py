@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
 from xml.sax.saxutils import escape
 
 from bench.cases import BEHAVIOURS, DESIRED_COUNTS, HORIZON_SECONDS, SYSTEMS
+from bench.rows import Row, find
 
 COLOURS = {"pushdeploy": "#1f77b4", "circuit_breaker": "#d62728", "waiter": "#ff7f0e", "poll_1s": "#2ca02c"}
 LABELS = {
@@ -20,7 +20,7 @@ STEP = 200  # seconds between grid lines
 LEGEND_X = (0, 110, 270, 440, 660)  # the four systems, then "never"
 
 
-def restore_svg(rows: list[dict[str, Any]]) -> str:
+def restore_svg(rows: list[Row]) -> str:
     scenarios = [s for s in BEHAVIOURS if s != "healthy"]
     groups = [(s, n) for s in scenarios for n in DESIRED_COUNTS]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -54,17 +54,16 @@ def restore_svg(rows: list[dict[str, Any]]) -> str:
     for g, (scenario, count) in enumerate(groups):
         x0 = LEFT + g * group_w + 5
         for b, system in enumerate(SYSTEMS):
-            row = next(r for r in rows if (r["scenario"], r["desired_count"], r["system"]) == (scenario, count, system))
-            restore = row["restore_s"]
-            x = x0 + b * bar_w
+            restore = find(rows, scenario, count, system).restore_s
+            bar_x = x0 + b * bar_w
             if restore is None:
                 out.append(
-                    f'<rect x="{x:.1f}" y="{y(HORIZON_SECONDS):.1f}" width="{bar_w - 1:.1f}" '
+                    f'<rect x="{bar_x:.1f}" y="{y(HORIZON_SECONDS):.1f}" width="{bar_w - 1:.1f}" '
                     f'height="{plot_h:.1f}" fill="url(#never)" stroke="{COLOURS[system]}"/>'
                 )
             else:
                 out.append(
-                    f'<rect x="{x:.1f}" y="{y(restore):.1f}" width="{bar_w - 1:.1f}" '
+                    f'<rect x="{bar_x:.1f}" y="{y(restore):.1f}" width="{bar_w - 1:.1f}" '
                     f'height="{TOP + plot_h - y(restore):.1f}" fill="{COLOURS[system]}">'
                     f"<title>{escape(f'{scenario} x{count}, {LABELS[system]}: {restore:g} s')}</title></rect>"
                 )

@@ -24,7 +24,7 @@ import logging
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 from unittest import mock
 
 import boto3
@@ -32,18 +32,39 @@ from botocore.exceptions import WaiterError
 
 from bench.cases import HORIZON_SECONDS, Case
 from bench.observe import Call, RecordingCloud, Timeline
+from bench.rows import Conclusion, Policy, PollingRow, PushdeployRow, Row, System
 from pushdeploy import taskdef
+from pushdeploy.outcome import Outcome
 from pushdeploy.verdict import POLL_SECONDS
 from pushdeploy_local import runner
 from pushdeploy_local.cloud import REGION
 from pushdeploy_local.report import Report
+from pushdeploy_local.scenario import Scenario
 
 # fabfuel/ecs-deploy's defaults (cli.py: --timeout 300, --sleep-time 1; rollback_task_definition waits 600 s).
 POLL_1S_TIMEOUT = 300
 POLL_1S_ROLLBACK_TIMEOUT = 600
 POLL_1S_SLEEP = 1
+# How the 1 s poller's wait ends, and what it then concludes.
+PollEnd = Literal["success", "deployment_failed", "placement_error", "timeout"]
+POLL_1S_CONCLUSIONS: dict[PollEnd, Conclusion] = {
+    "success": Conclusion.SUCCESS,
+    "deployment_failed": Conclusion.FAILURE,
+    "placement_error": Conclusion.FAILURE,
+    "timeout": Conclusion.TIMEOUT,
+}
 # The template's functions (logical ids) whose invocations a pushdeploy row times.
 WAKE, WATCH, UNLOCK = "WakeFunction", "WatchFunction", "UnlockFunction"
+# What pushdeploy's outcome for the bench's one push and one service says, in the terms every system is
+# compared in. A single push is never superseded, nor a rollback asked for by hand.
+CONCLUSIONS = {
+    Outcome.DEPLOYED: Conclusion.SUCCESS,
+    Outcome.ROLLED_BACK: Conclusion.FAILURE,
+    Outcome.ROLLBACK_FAILED: Conclusion.FAILURE,
+    Outcome.FAILED: Conclusion.FAILURE,
+}
+# The baselines' probe interval (the waiter's: botocore's waiters-2.json).
+POLL_INTERVALS: dict[System, int] = {"pushdeploy": POLL_SECONDS, "waiter": 15, "poll_1s": POLL_1S_SLEEP}
 
 
 @contextlib.contextmanager
@@ -57,31 +78,33 @@ def quiet() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
-def run(system: str, case: Case, deployer: dict[str, Any] | None = None) -> dict[str, Any]:
+def run(system: System, case: Case, deployer: dict[str, Any] | None = None) -> Row:
     """One system on one case. `deployer` overrides pushdeploy's policy (the scenario's `deployer`
     settings, e.g. {"watch_seconds": 0}); the baselines have none."""
-    runners: dict[str, Callable[[Case], dict[str, Any]]] = {
+    runners: dict[str, Callable[[Case], Row]] = {
         "circuit_breaker": run_circuit_breaker,
         "waiter": run_waiter,
         "poll_1s": run_poll_1s,
     }
-    if deployer and system != "pushdeploy":
+    if system == "pushdeploy":
+        return run_pushdeploy(case, deployer)
+    if deployer:
         raise ValueError(f"{system} has no deployer policy to override")
     with quiet():
-        return run_pushdeploy(case, deployer) if system == "pushdeploy" else runners[system](case)
+        return runners[system](case)
 
 
 # ---------------------------------------------------------------------------------------------- pushdeploy
 
 
-def run_pushdeploy(case: Case, deployer: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_pushdeploy(case: Case, deployer: dict[str, Any] | None = None) -> PushdeployRow:
     scenario = case.build(**(deployer or {}))
-    report, cloud = pushdeploy_report(scenario)
+    with quiet():
+        report, cloud = pushdeploy_report(scenario)
     assert cloud.timeline is not None
     (push,) = report.pushes
     checks = [c for c in cloud.calls if c.function == "CheckFunction"]
     probes = cloud.usage.invocations.get("CheckFunction", 0)
-    outcome = {"deployed": "success", "rolled_back": "failure", "rollback_failed": "failure"}.get(push.outcome)
 
     def invoked(function: str) -> list[float]:
         return [at for at, name in cloud.invoked if name == function]
@@ -89,43 +112,41 @@ def run_pushdeploy(case: Case, deployer: dict[str, Any] | None = None) -> dict[s
     # The report is taken after the whole HORIZON_SECONDS watched, so its usage holds every invocation until
     # then: Wake's too, which EventBridge makes for every stopped task, during the execution or after it.
     assert sum(cloud.usage.invocations.values()) == report.cost.lambda_invocations == len(cloud.invoked)
-    return _row(
-        case,
-        "pushdeploy",
-        cloud.timeline,
-        verdict_at=push.verdict_at_seconds,
-        outcome=outcome or push.outcome,
-        calls=Counter(report.api_calls),
-        calls_per_probe=round(len(checks) / probes, 2) if probes else None,
-        busy_until=push.finished_at_seconds,
-        cost={
-            "transitions": report.cost.state_transitions,
-            "lambda_invocations": report.cost.lambda_invocations,
-            "lambda_gb_seconds": round(report.cost.lambda_gb_seconds, 3),
-            "usd_per_1000": round(report.cost.usd * 1000, 3),
-        },
-        extra={
-            "reason": push.reason,
-            "policy": scenario.deployer.policy(),
-            "check_invocations": probes,
-            "calls_per_probe_by_operation": {
-                op: round(n / probes, 2) for op, n in sorted(Counter(c.operation for c in checks).items())
-            }
-            if probes
-            else {},
-            "lambda_invocations_by_function": dict(sorted(cloud.usage.invocations.items())),
-            "wake_at_s": invoked(WAKE),
-            "watch_from_s": min(invoked(WATCH), default=None),
-            "lock_released_s": max(invoked(UNLOCK), default=None),
-        },
+    return PushdeployRow(
+        **_figures(
+            case,
+            "pushdeploy",
+            cloud.timeline,
+            verdict_at=push.verdict_at_seconds,
+            outcome=CONCLUSIONS[Outcome(push.outcome)],
+            calls=Counter(report.api_calls),
+            calls_per_probe=round(len(checks) / probes, 2) if probes else None,
+            busy_until=push.finished_at_seconds,
+            transitions=report.cost.state_transitions,
+            lambda_invocations=report.cost.lambda_invocations,
+            lambda_gb_seconds=round(report.cost.lambda_gb_seconds, 3),
+            usd_per_1000=round(report.cost.usd * 1000, 3),
+        ),
+        reason=push.reason,
+        policy=Policy(**scenario.deployer.policy()),
+        check_invocations=probes,
+        calls_per_probe_by_operation={
+            op: round(n / probes, 2) for op, n in sorted(Counter(c.operation for c in checks).items())
+        }
+        if probes
+        else {},
+        lambda_invocations_by_function=dict(sorted(cloud.usage.invocations.items())),
+        wake_at_s=invoked(WAKE),
+        watch_from_s=min(invoked(WATCH), default=None),
+        lock_released_s=max(invoked(UNLOCK), default=None),
     )
 
 
-def pushdeploy_report(scenario: Any, *, watch: bool = True) -> tuple[Report, RecordingCloud]:
+def pushdeploy_report(scenario: Scenario, *, watch: bool = True) -> tuple[Report, RecordingCloud]:
     """`runner.run`, unchanged, on a RecordingCloud that keeps watching until HORIZON_SECONDS."""
     made: list[RecordingCloud] = []
 
-    def cloud(scenario: Any) -> RecordingCloud:
+    def cloud(scenario: Scenario) -> RecordingCloud:
         made.append(RecordingCloud(scenario, observe_until=HORIZON_SECONDS if watch else None, watch=watch))
         return made[-1]
 
@@ -199,27 +220,31 @@ def baseline(case: Case) -> Iterator[tuple[RecordingCloud, Tool, str]]:
         cloud.run_until(max(HORIZON_SECONDS, cloud.clock.now))
 
 
-def run_circuit_breaker(case: Case) -> dict[str, Any]:
+def run_circuit_breaker(case: Case) -> Row:
     with baseline(case) as (cloud, tool, digest):
         tool.deploy(digest)
     timeline = _timeline(cloud)
     # ECS's own verdict: the rollout state of the new deployment (FAILED or COMPLETED), if ever.
     decided = [t for t in (timeline.new_failed_at, timeline.new_completed_at) if t is not None]
     verdict_at = min(decided) if decided else None
-    outcome = None if verdict_at is None else ("failure" if verdict_at == timeline.new_failed_at else "success")
-    return _row(
-        case,
-        "circuit_breaker",
-        timeline,
-        verdict_at=verdict_at,
-        outcome=outcome,
-        calls=Counter(c.operation for c in tool.calls),
-        calls_per_probe=None,
-        busy_until=0.0,
+    outcome = None
+    if verdict_at is not None:
+        outcome = Conclusion.FAILURE if verdict_at == timeline.new_failed_at else Conclusion.SUCCESS
+    return Row(
+        **_baseline_figures(
+            case,
+            "circuit_breaker",
+            cloud,
+            tool,
+            verdict_at=verdict_at,
+            outcome=outcome,
+            calls_per_probe=None,
+            busy_until=0.0,
+        )
     )
 
 
-def run_waiter(case: Case) -> dict[str, Any]:
+def run_waiter(case: Case) -> PollingRow:
     with baseline(case) as (cloud, tool, digest):
         _, previous = tool.deploy(digest)
         started = len(tool.calls)
@@ -228,57 +253,59 @@ def run_waiter(case: Case) -> dict[str, Any]:
         try:
             with mock.patch("botocore.waiter.time", types.SimpleNamespace(sleep=tool.sleep)):
                 waiter.wait(cluster=tool.cluster, services=[tool.service])
-            outcome = "success"
+            outcome = Conclusion.SUCCESS
         except WaiterError as exc:
-            outcome = "timeout" if "Max attempts exceeded" in str(exc) else "failure"
+            outcome = Conclusion.TIMEOUT if "Max attempts exceeded" in str(exc) else Conclusion.FAILURE
         verdict_at = tool.now
         probes = len(tool.calls) - started
-        if outcome != "success":
+        if outcome != Conclusion.SUCCESS:
             tool.update(previous)
-    timeline = _timeline(cloud)
-    return _row(
-        case,
-        "waiter",
-        timeline,
-        verdict_at=verdict_at,
-        outcome=outcome,
-        calls=Counter(c.operation for c in tool.calls),
-        calls_per_probe=1.0 if probes else None,
-        busy_until=verdict_at,
-        extra={"probes": probes},
+    return PollingRow(
+        **_baseline_figures(
+            case,
+            "waiter",
+            cloud,
+            tool,
+            verdict_at=verdict_at,
+            outcome=outcome,
+            calls_per_probe=1.0 if probes else None,
+            busy_until=verdict_at,
+        ),
+        probes=probes,
     )
 
 
-def run_poll_1s(case: Case) -> dict[str, Any]:
+def run_poll_1s(case: Case) -> PollingRow:
     with baseline(case) as (cloud, tool, digest):
         _, previous = tool.deploy(digest)
         started = len(tool.calls)
-        outcome, probes = _poll_until_deployed(tool, POLL_1S_TIMEOUT)
+        ended, probes = _poll_until_deployed(tool, POLL_1S_TIMEOUT)
         verdict_at = tool.now
         polling_calls = len(tool.calls) - started
-        if outcome in ("timeout", "placement_error"):  # what fabfuel's --rollback acts on
+        if ended in ("timeout", "placement_error"):  # what fabfuel's --rollback acts on
             tool.update(previous)
             started = len(tool.calls)
             _, rollback_probes = _poll_until_deployed(tool, POLL_1S_ROLLBACK_TIMEOUT)
             probes += rollback_probes
             polling_calls += len(tool.calls) - started
         busy_until = tool.now
-    timeline = _timeline(cloud)
-    return _row(
-        case,
-        "poll_1s",
-        timeline,
-        verdict_at=verdict_at,
-        outcome={"deployment_failed": "failure", "placement_error": "failure"}.get(outcome, outcome),
-        calls=Counter(c.operation for c in tool.calls),
-        calls_per_probe=round(polling_calls / probes, 2) if probes else None,
-        busy_until=busy_until,
-        extra={"probes": probes},
+    return PollingRow(
+        **_baseline_figures(
+            case,
+            "poll_1s",
+            cloud,
+            tool,
+            verdict_at=verdict_at,
+            outcome=POLL_1S_CONCLUSIONS[ended],
+            calls_per_probe=round(polling_calls / probes, 2) if probes else None,
+            busy_until=busy_until,
+        ),
+        probes=probes,
     )
 
 
-def _poll_until_deployed(tool: Tool, timeout: float) -> tuple[str, int]:
-    """fabfuel/ecs-deploy's wait_for_finish and is_deployed, on the virtual clock. Returns (outcome, probes)."""
+def _poll_until_deployed(tool: Tool, timeout: float) -> tuple[PollEnd, int]:
+    """fabfuel/ecs-deploy's wait_for_finish and is_deployed, on the virtual clock. Returns (how it ended, probes)."""
     deadline = tool.now + timeout
     tool.describe()  # it reads the service once before the loop
     probes = 0
@@ -316,24 +343,51 @@ def _timeline(cloud: RecordingCloud) -> Timeline:
     return cloud.timeline
 
 
-def _row(
+def _baseline_figures(
     case: Case,
-    system: str,
+    system: System,
+    cloud: RecordingCloud,
+    tool: Tool,
+    *,
+    verdict_at: float | None,
+    outcome: Conclusion | None,
+    calls_per_probe: float | None,
+    busy_until: float | None,
+) -> dict[str, Any]:
+    """A baseline's `_figures`: its own calls, and what the timeline saw."""
+    calls = Counter(c.operation for c in tool.calls)
+    return _figures(
+        case,
+        system,
+        _timeline(cloud),
+        verdict_at=verdict_at,
+        outcome=outcome,
+        calls=calls,
+        calls_per_probe=calls_per_probe,
+        busy_until=busy_until,
+    )
+
+
+def _figures(
+    case: Case,
+    system: System,
     timeline: Timeline,
     *,
     verdict_at: float | None,
-    outcome: str | None,
+    outcome: Conclusion | None,
     calls: Counter[str],
     calls_per_probe: float | None,
     busy_until: float | None,
-    cost: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
+    transitions: int | None = None,
+    lambda_invocations: int | None = None,
+    lambda_gb_seconds: float | None = None,
+    usd_per_1000: float | None = None,
 ) -> dict[str, Any]:
-    """One row of results.json (issue 7's keys first). Times are virtual seconds since the push (0 s)."""
+    """The fields of `Row`, every system's, from what it did and what the timeline saw. The AWS cost figures
+    are pushdeploy's only: the baselines run outside AWS."""
     evidence, rollback, restored = timeline.evidence_at, timeline.rollback_at, timeline.restored_at
     detect = rollback - evidence if evidence is not None and rollback is not None and rollback >= evidence else None
-    cost = cost or {"transitions": None, "lambda_invocations": None, "lambda_gb_seconds": None, "usd_per_1000": None}
-    correct = None if outcome is None else (outcome == "success") == (not case.bad)
+    correct = None if outcome is None else (outcome == Conclusion.SUCCESS) == (not case.bad)
     return {
         "scenario": case.scenario,
         "desired_count": case.desired_count,
@@ -341,12 +395,11 @@ def _row(
         "verdict_s": verdict_at,
         "detect_s": detect,
         "restore_s": restored if case.bad else None,
-        "transitions": cost["transitions"],
-        "lambda_invocations": cost["lambda_invocations"],
-        "usd_per_1000": cost["usd_per_1000"],
+        "transitions": transitions,
+        "lambda_invocations": lambda_invocations,
+        "usd_per_1000": usd_per_1000,
         "api_calls": sum(calls.values()),
         "api_calls_per_probe": calls_per_probe,
-        # more than the issue asks, to explain the figures above
         "outcome": outcome,
         "verdict_correct": correct,
         "verdict_after_evidence_s": None if evidence is None or verdict_at is None else verdict_at - evidence,
@@ -357,8 +410,7 @@ def _row(
         "completed_s": timeline.new_completed_at,
         "ecs_failed_s": timeline.new_failed_at,
         "client_busy_s": busy_until,
-        "lambda_gb_seconds": cost["lambda_gb_seconds"],
+        "lambda_gb_seconds": lambda_gb_seconds,
         "api_calls_by_operation": dict(sorted(calls.items())),
-        "poll_seconds": {"pushdeploy": POLL_SECONDS, "waiter": 15, "poll_1s": POLL_1S_SLEEP}.get(system),
-        **(extra or {}),
+        "poll_seconds": POLL_INTERVALS.get(system),
     }

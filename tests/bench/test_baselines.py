@@ -10,10 +10,10 @@ def test_the_circuit_breaker_alone_rolls_a_pull_error_back_by_itself():
     row = systems.run("circuit_breaker", Case("pull_error", 10))
 
     # ten tasks fail to pull at 20 s: the threshold (5) is reached at once and ECS rolls back
-    assert row["evidence_s"] == 20.0
-    assert (row["rollback_s"], row["rolled_back_by"], row["outcome"]) == (20.0, "ecs", "failure")
-    assert row["restore_s"] is not None and row["restore_s"] > row["rollback_s"]
-    assert row["api_calls_by_operation"] == {
+    assert row.evidence_s == 20.0
+    assert (row.rollback_s, row.rolled_back_by, row.outcome) == (20.0, "ecs", "failure")
+    assert row.restore_s is not None and row.restore_s > row.rollback_s
+    assert row.api_calls_by_operation == {
         "ecs:DescribeServices": 1,
         "ecs:DescribeTaskDefinition": 1,
         "ecs:RegisterTaskDefinition": 1,
@@ -24,7 +24,7 @@ def test_the_circuit_breaker_alone_rolls_a_pull_error_back_by_itself():
 def test_the_waiter_polls_every_15_s_until_one_deployment_runs_its_desired_count():
     row = systems.run("waiter", Case("healthy", 1))
 
-    assert row["outcome"] == "success" and row["verdict_correct"] is True
-    assert row["verdict_s"] % 15 == 0 and row["verdict_s"] >= row["completed_s"]
-    assert row["api_calls_by_operation"]["ecs:DescribeServices"] == 1 + row["probes"]
-    assert row["restore_s"] is None and row["detect_s"] is None
+    assert row.outcome == "success" and row.verdict_correct is True
+    assert row.verdict_s % 15 == 0 and row.verdict_s >= row.completed_s
+    assert row.api_calls_by_operation["ecs:DescribeServices"] == 1 + row.probes
+    assert row.restore_s is None and row.detect_s is None

@@ -30,9 +30,9 @@ def test_calls_are_charged_to_the_bucket_of_their_row_and_unlisted_ones_are_name
 
     found = against_limits(calls)
 
-    rows = {row["bucket"]: row for row in found["buckets"]}
-    assert rows["ECS DescribeTasks, ListTasks"]["calls"] == 2
-    assert rows["ELBv2 Describe* (DescribeTargetHealth)"]["throttled"] == 1
-    assert found["below_every_limit"] is False
-    assert found["no_limit_listed"] == {"dynamodb:PutItem": 1}
-    assert len(found["buckets"]) == len(BUCKETS)
+    loads = {load.bucket: load for load in found.buckets}
+    assert loads["ECS DescribeTasks, ListTasks"].calls == 2
+    assert loads["ELBv2 Describe* (DescribeTargetHealth)"].throttled == 1
+    assert found.below_every_limit is False
+    assert found.no_limit_listed == {"dynamodb:PutItem": 1}
+    assert len(found.buckets) == len(BUCKETS)

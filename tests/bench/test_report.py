@@ -6,13 +6,16 @@ from typing import Any
 
 from bench import goals, plot, render
 from bench.cases import DESIRED_COUNTS, SYSTEMS, all_cases
+from bench.measurements import Artifacts, Measurements
+from bench.render import caveats
+from bench.rows import ROWS, PushdeployRow, Row
 
 POLICY = {"deadline_seconds": 1800, "bake_seconds": 0, "watch_seconds": 300, "failure_budget": 1}
 STEPS = {"TriggerFunction": 1, "PlanFunction": 1, "LockFunction": 1, "RegisterFunction": 1, "UpdateFunction": 1}
 DONE = {"UnlockFunction": 1, "NotifyFunction": 1}
 
 
-def rows(**changes: Any) -> list[dict[str, Any]]:
+def rows(**changes: Any) -> list[Row]:
     """Every system on every case, pushdeploy's as measured with its watch: a bad image fails at 45 s, the
     late crash is failed by the watch when its first task stops at 150 s, a healthy deploy is watched to 405 s."""
     made = []
@@ -44,11 +47,23 @@ def rows(**changes: Any) -> list[dict[str, Any]]:
                     "client_busy_s": 150.0,
                     "lambda_gb_seconds": 0.1 if system == "pushdeploy" else None,
                     "api_calls_by_operation": {"ecs:DescribeServices": 60},
+                    "poll_seconds": {"pushdeploy": 15, "waiter": 15, "poll_1s": 1}.get(system),
+                    **({"probes": 4} if system in ("waiter", "poll_1s") else {}),
                     **(watched(case.scenario) if system == "pushdeploy" else {}),
                     **changes,
                 }
             )
-    return made
+    return ROWS.validate_python(made)
+
+
+def changed(made: list[Row], scenario: str, **changes: Any) -> list[Row]:
+    """The rows, with pushdeploy's runs of `scenario` changed."""
+    return [
+        PushdeployRow.model_validate({**r.model_dump(), **changes})
+        if (r.system, r.scenario) == ("pushdeploy", scenario)
+        else r
+        for r in made
+    ]
 
 
 def watched(scenario: str) -> dict[str, Any]:
@@ -107,11 +122,21 @@ def _common(scenario: str, count: int) -> dict[str, Any]:
         "desired_count": count,
         "system": "pushdeploy",
         "verdict_s": 105.0,
+        "detect_s": None,
         "outcome": "success",
         "verdict_correct": True,
         "evidence_s": None,
+        "evidence": "",
         "verdict_after_evidence_s": None,
         "restore_s": None,
+        "rollback_s": None,
+        "rolled_back_by": None,
+        "completed_s": 100.0,
+        "ecs_failed_s": None,
+        "api_calls": 50,
+        "api_calls_per_probe": 3.0,
+        "api_calls_by_operation": {"ecs:DescribeServices": 50},
+        "poll_seconds": 15,
         "watch_from_s": None,
     }
 
@@ -130,6 +155,8 @@ def _pushdeploy(
         "lock_released_s": ends,
         "policy": POLICY,
         "reason": "the rollout is healthy",
+        "check_invocations": by_function["CheckFunction"],
+        "calls_per_probe_by_operation": {"ecs:DescribeServices": 1.0, "ecs:ListTasks": 1.0},
         "watch_from_s": None,
     }
 
@@ -179,13 +206,17 @@ MEASUREMENTS: dict[str, Any] = {
     "imports": imports(),
     "fanout": {
         "services": 50,
+        "watch_seconds": 0,
         "outcomes": {"deployed": 50},
         "first_verdict_s": 105.0,
         "last_verdict_s": 530.0,
+        "verdicts_by_second": {"105": 10, "530": 40},
         "finished_s": 530.0,
         "transitions": 1350,
+        "lambda_invocations": 700,
         "usd": 0.034,
         "api_calls": 2000,
+        "api_calls_by_operation": {"ecs:RegisterTaskDefinition": 50},
         "limits": {
             "buckets": [
                 {
@@ -196,36 +227,50 @@ MEASUREMENTS: dict[str, Any] = {
                     "sustained_per_second": 1,
                     "fewest_tokens_left": 10.0,
                     "throttled": 0,
+                    "busiest_second_at": 105.0,
+                    "busiest_second_by_caller": {"RegisterFunction ecs:RegisterTaskDefinition": 10},
                 }
             ],
             "below_every_limit": True,
+            "peak_per_second_all": 30,
             "no_limit_listed": {},
         },
     },
 }
 
 
-def test_every_goal_is_met_by_rows_that_meet_them():
-    judged = goals.judge(rows(), MEASUREMENTS)
+def measured(**changes: Any) -> Measurements:
+    """The measurements above, with these parts changed; the goals not judged yet."""
+    return Measurements.model_validate({**MEASUREMENTS, **changes})
 
-    assert [g["met"] for g in judged] == [True] * 5, [g for g in judged if not g["met"]]
+
+def with_goals(made: list[Row], **changes: Any) -> Measurements:
+    """The measurements above, with these parts changed, and the goals judged on `made`."""
+    measurements = measured(**changes)
+    measurements.goals = goals.judge(made, measurements)
+    return measurements
+
+
+def test_every_goal_is_met_by_rows_that_meet_them():
+    judged = goals.judge(rows(), measured())
+
+    assert [g.met for g in judged] == [True] * 5, [g for g in judged if not g.met]
 
 
 def test_a_success_reported_before_the_evidence_misses_the_first_goal():
-    late = rows()
-    for row in late:
-        if row["scenario"] == "late_crash" and row["system"] == "pushdeploy":
-            row.update(outcome="success", verdict_s=105.0, evidence_s=150.0, verdict_after_evidence_s=-45.0)
+    late = changed(
+        rows(), "late_crash", outcome="success", verdict_s=105.0, evidence_s=150.0, verdict_after_evidence_s=-45.0
+    )
 
-    first = goals.judge(late, MEASUREMENTS)[0]
+    first = goals.judge(late, measured())[0]
 
-    assert first["met"] is False
-    assert len(first["misses"]) == len(DESIRED_COUNTS)
+    assert first.met is False
+    assert len(first.misses) == len(DESIRED_COUNTS)
 
 
 def test_the_document_has_a_table_per_figure_and_the_plot_a_bar_per_run():
     made = rows()
-    measurements = {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)}
+    measurements = with_goals(made)
 
     text = render.render(made, measurements)
     svg = plot.restore_svg(made)
@@ -239,28 +284,22 @@ def test_the_document_has_a_table_per_figure_and_the_plot_a_bar_per_run():
 
 
 def test_the_import_goal_is_judged_on_the_import_alone_and_reports_the_models_built_beside_it():
-    measurements = {**MEASUREMENTS, "imports": imports(check_ms=145.0, build_ms=20.0)}
+    judged = goals.judge(rows(), measured(imports=imports(check_ms=145.0, build_ms=20.0)))[-1]
 
-    judged = goals.judge(rows(), measurements)[-1]
-
-    assert judged["met"] is True
-    assert "1.45x to 1.45x" in judged["detail"]
-    assert "1.65x to 1.65x with every model" in judged["detail"]
+    assert judged.met is True
+    assert "1.45x to 1.45x" in judged.detail
+    assert "1.65x to 1.65x with every model" in judged.detail
 
 
 def test_a_handler_over_the_ratio_misses_the_import_goal():
-    measurements = {**MEASUREMENTS, "imports": imports(check_ms=180.0)}
+    judged = goals.judge(rows(), measured(imports=imports(check_ms=180.0)))[-1]
 
-    judged = goals.judge(rows(), measurements)[-1]
-
-    assert judged["met"] is False
-    assert judged["misses"] == ["CheckFunction: 1.8x"]
+    assert judged.met is False
+    assert judged.misses == ["CheckFunction: 1.8x"]
 
 
 def test_the_cold_imports_table_shows_the_baselines_and_the_deferred_build():
-    measurements = {**MEASUREMENTS, "goals": goals.judge(rows(), MEASUREMENTS)}
-
-    text = render.render(rows(), measurements)
+    text = render.render(rows(), with_goals(rows()))
 
     assert "| `import boto3` alone | 100 | 1x | — | — | stdlib 60, urllib3 18, botocore 22 |" in text
     assert "| the libraries alone | 120 | 1.2x |" in text
@@ -268,21 +307,18 @@ def test_the_cold_imports_table_shows_the_baselines_and_the_deferred_build():
     assert "`pydantic==2.13.4`, `boto3==1.44.8`" in text
 
 
-def late_crash_missed() -> list[dict[str, Any]]:
+def late_crash_missed() -> list[Row]:
     """Rows where the late crash is called healthy: one goal missed, so the recommendations are written."""
-    late = rows()
-    for row in late:
-        if row["scenario"] == "late_crash" and row["system"] == "pushdeploy":
-            row.update(outcome="success", verdict_s=105.0, evidence_s=150.0, verdict_after_evidence_s=-45.0)
-    return late
+    return changed(
+        rows(), "late_crash", outcome="success", verdict_s=105.0, evidence_s=150.0, verdict_after_evidence_s=-45.0
+    )
 
 
 def test_a_missed_import_goal_is_told_by_how_much_and_what_the_handler_adds_beyond_the_libraries():
     # Given Check at 1.8x with boto3 at 100 ms: 30 ms over the goal's 150, the libraries alone taking 120
     made = late_crash_missed()
-    measured = {**MEASUREMENTS, "imports": imports(check_ms=180.0)}
 
-    text = render.render(made, {**measured, "goals": goals.judge(made, measured)})
+    text = render.render(made, with_goals(made, imports=imports(check_ms=180.0)))
 
     # Then the recommendation says by how much, what is left for pushdeploy, and which packages grew
     assert "- **Lighter imports (1.8x to 1.8x `import boto3`, 2x to 2x with every model built; goal 1.5x).**" in text
@@ -298,60 +334,50 @@ def test_a_missed_import_goal_is_told_by_how_much_and_what_the_handler_adds_beyo
 
 def test_libraries_already_over_the_goal_are_named_as_the_floor():
     made = late_crash_missed()
-    measured = {**MEASUREMENTS, "imports": imports(check_ms=180.0, libraries_ms=160.0)}
-
-    text = render.render(made, {**measured, "goals": goals.judge(made, measured)})
+    text = render.render(made, with_goals(made, imports=imports(check_ms=180.0, libraries_ms=160.0)))
 
     assert "already over the goal: no change to pushdeploy's own code can meet it" in text
 
 
 def test_a_met_import_goal_says_what_was_changed_instead_of_recommending_it():
     made = late_crash_missed()
-    measured = {**MEASUREMENTS, "imports": imports(check_ms=140.0)}
-
-    text = render.render(made, {**measured, "goals": goals.judge(made, measured)})
+    text = render.render(made, with_goals(made, imports=imports(check_ms=140.0)))
 
     assert "- **Cold imports: goal met (1.4x to 1.4x `import boto3`, 1.6x to 1.6x with every model built" in text
     assert "Lighter imports" not in text
 
 
 def test_an_import_measurement_taken_again_on_its_own_says_on_which_commit():
-    measured = {
-        **MEASUREMENTS,
-        "source": {"commit": "5015b3e", "uncommitted": []},
-        "imports": {**imports(), "source": {"commit": "a57cf40", "uncommitted": ["bench/footprint.py"]}},
-    }
+    source = {"commit": "5015b3e", "uncommitted": []}
+    remeasured = {**imports(), "source": {"commit": "a57cf40", "uncommitted": ["bench/footprint.py"]}}
 
-    text = render.render(rows(), {**measured, "goals": goals.judge(rows(), measured)})
+    text = render.render(rows(), with_goals(rows(), source=source, imports=remeasured))
 
     assert "Measured again on its own, on commit a57cf40, with 1 files changed but not committed." in text
 
 
 def test_a_late_crash_failed_while_watched_meets_the_first_goal_and_says_how():
-    judged = goals.judge(rows(), MEASUREMENTS)[0]
+    judged = goals.judge(rows(), measured())[0]
 
-    assert judged["met"] is True
+    assert judged.met is True
     assert (
         "Decided by the watch after a healthy verdict: late_crash x1, x3, x10: judged healthy at 105 s, failed while "
         "watched at 150 s (0 s after the first evidence); with the watch off, `success` at 105 s and the previous "
         "version not back within 1200 s"
-    ) in judged["detail"]
+    ) in judged.detail
 
 
 def test_a_failure_decided_before_any_watch_is_not_credited_to_the_watch():
-    made = rows()
-    for row in made:
-        if row["system"] == "pushdeploy" and row["scenario"] == "late_crash":
-            row.update(watch_from_s=None)
+    made = changed(rows(), "late_crash", watch_from_s=None)
 
-    assert "Decided by the watch" not in goals.judge(made, MEASUREMENTS)[0]["detail"]
+    assert "Decided by the watch" not in goals.judge(made, measured())[0].detail
 
 
 def test_the_healthy_goal_counts_the_watch_in_its_transitions_and_says_how_long_the_execution_runs():
-    judged = goals.judge(rows(), MEASUREMENTS)[2]
+    judged = goals.judge(rows(), measured())[2]
 
-    assert judged["met"] is True
-    assert judged["detail"] == (
+    assert judged.met is True
+    assert judged.detail == (
         "36 transitions (3 of them the watch after the verdict: 33 with the watch off); deployment complete and "
         "healthy at 100 s, verdict at 105 s (5 s later, poll 15 s); the 300 s watch then keeps the execution "
         "running until 405 s"
@@ -359,16 +385,13 @@ def test_the_healthy_goal_counts_the_watch_in_its_transitions_and_says_how_long_
 
 
 def test_a_watch_over_the_transition_budget_misses_the_healthy_goal():
-    made = rows()
-    for row in made:
-        if row["system"] == "pushdeploy" and row["scenario"] == "healthy":
-            row.update(transitions=42)
+    made = changed(rows(), "healthy", transitions=42)
 
-    judged = goals.judge(made, MEASUREMENTS)[2]
+    judged = goals.judge(made, measured())[2]
 
-    assert judged["met"] is False
-    assert judged["misses"] == ["42 state transitions"]
-    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+    assert judged.met is False
+    assert judged.misses == ["42 state transitions"]
+    text = render.render(made, with_goals(made))
     assert "- **A healthy deploy of the Phase 4 service: at most 40 state transitions" in text
     assert ": missed** (42 state transitions). 42 transitions (9 of them the watch" in text
 
@@ -376,7 +399,7 @@ def test_a_watch_over_the_transition_budget_misses_the_healthy_goal():
 def test_the_watch_table_sets_each_case_beside_its_run_with_the_watch_off():
     made = rows()
 
-    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+    text = render.render(made, with_goals(made))
 
     assert "## What the watch costs and catches" in text
     assert "| late_crash | 1 | 300 | failure | 150 | 220 | 53 | 24 (2) | $1.332 | 225 |" in text
@@ -389,7 +412,7 @@ def test_the_watch_table_sets_each_case_beside_its_run_with_the_watch_off():
 def test_the_watch_sentences_are_computed_from_the_runs():
     made = rows()
 
-    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+    text = render.render(made, with_goals(made))
 
     assert (
         "**What it catches.** The late crash (x1, x3, x10): with the watch, its first task stops at 150 s and the "
@@ -410,15 +433,19 @@ def test_the_watch_sentences_are_computed_from_the_runs():
 
 def test_a_late_crash_the_watch_misses_is_said_so_and_recommended_on_from_the_figures():
     # Given a late crash whose first task stops at 450 s, after the 300 s watch ended at 405 s
-    made = rows()
-    for row in made:
-        if row["system"] == "pushdeploy" and row["scenario"] == "late_crash":
-            row.update(
-                outcome="success", verdict_s=105.0, evidence_s=450.0, verdict_after_evidence_s=-345.0, restore_s=None
-            )
-            row.update(client_busy_s=405.0, verdict_correct=False)
+    made = changed(
+        rows(),
+        "late_crash",
+        outcome="success",
+        verdict_s=105.0,
+        evidence_s=450.0,
+        verdict_after_evidence_s=-345.0,
+        restore_s=None,
+        client_busy_s=405.0,
+        verdict_correct=False,
+    )
 
-    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+    text = render.render(made, with_goals(made))
 
     assert "**What it misses.** The late crash (x1, x3, x10): with the watch the verdict is `success` at 105 s" in text
     assert "**What it catches.**" not in text
@@ -431,7 +458,7 @@ def test_a_late_crash_the_watch_misses_is_said_so_and_recommended_on_from_the_fi
 def test_the_cost_table_counts_wake_among_the_invocations():
     made = rows()
 
-    text = render.render(made, {**MEASUREMENTS, "goals": goals.judge(made, MEASUREMENTS)})
+    text = render.render(made, with_goals(made))
 
     header = "| scenario | desired | outcome | transitions | Lambda invocations | of them Wake | GB-s | $ / 1,000 |"
     assert header in text
@@ -441,22 +468,40 @@ def test_the_cost_table_counts_wake_among_the_invocations():
 
 def test_the_layer_bytecode_note_follows_the_built_artifact():
     artifact = {"files": 10, "bytes": 10, "zipped_bytes": 5, "largest_packages": {}}
-    built = {"artifacts": {"CoreLayer": {**artifact, "bytecode_files": 2400}}}
-    bare = {"artifacts": {"CoreLayer": {**artifact, "bytecode_files": 0}}}
+    built = Artifacts(build_dir="build", artifacts={"CoreLayer": {**artifact, "bytecode_files": 2400}})
+    bare = Artifacts(build_dir="build", artifacts={"CoreLayer": {**artifact, "bytecode_files": 0}})
 
-    assert "carries its bytecode (2400 `.pyc` files" in render._layer_bytecode(built)
-    assert "carries no bytecode" in render._layer_bytecode(bare)
-    assert "was not measured" in render._layer_bytecode(None)
+    assert "carries its bytecode (2400 `.pyc` files" in caveats.layer_bytecode(built)
+    assert "carries no bytecode" in caveats.layer_bytecode(bare)
+    assert "was not measured" in caveats.layer_bytecode(None)
 
 
 def test_fan_out_verdicts_that_come_in_waves_are_told_with_the_watch_that_spaces_them():
     waves = {"105": 10, "510": 10, "915": 10, "1320": 10, "1725": 10}
     fanout = {**MEASUREMENTS["fanout"], "watch_seconds": 300, "verdicts_by_second": waves, "last_verdict_s": 1725.0}
-    measured = {**MEASUREMENTS, "fanout": fanout}
-
-    text = render.render(rows(), {**measured, "goals": goals.judge(rows(), measured)})
+    text = render.render(rows(), with_goals(rows(), fanout=fanout))
 
     assert (
         "verdicts from 105 s to 1725 s (10 at 105 s, 10 at 510 s, 10 at 915 s, 10 at 1320 s, 10 at 1725 s: a service "
         "keeps its place in the Map through its 300 s watch after the verdict"
     ) in text
+
+
+def test_a_throttled_fan_out_is_told_with_the_map_as_plan_runs_it():
+    # Given the 50-service push overdrawing the RegisterTaskDefinition bucket
+    bucket = {
+        **MEASUREMENTS["fanout"]["limits"]["buckets"][0],
+        "peak_per_second": 25,
+        "fewest_tokens_left": 0.0,
+        "throttled": 5,
+    }
+    limits = {**MEASUREMENTS["fanout"]["limits"], "buckets": [bucket], "below_every_limit": False}
+    fanout = {**MEASUREMENTS["fanout"], "limits": limits}
+
+    text = render.render(rows(), with_goals(rows(), fanout=fanout))
+
+    # Then the recommendation and the fan-out's account say what the state machine and Plan do today
+    assert "- **The 50-service push overdraws ECS RegisterTaskDefinition** (50 calls, 25 within one second" in text
+    assert "the Map runs up to 40 targets at once, the first 10 starting together and each next one a second" in text
+    assert "(the Map runs up to 40 services at a time; Plan starts the first 10 together" in text
+    assert "10 at a time" not in text and "ten parallel iterations" not in text

@@ -12,29 +12,29 @@ from pushdeploy.verdict import POLL_SECONDS
 def test_the_watch_rolls_the_late_crash_back_within_a_poll_of_its_first_stopped_task():
     row = systems.run("pushdeploy", Case("late_crash", 1))
 
-    assert row["policy"]["watch_seconds"] == 300
-    assert row["outcome"] == "failure" and row["evidence"].startswith("task stopped")
-    assert row["watch_from_s"] is not None and row["watch_from_s"] < row["evidence_s"]
-    assert 0 <= row["verdict_after_evidence_s"] <= POLL_SECONDS
-    assert row["restore_s"] is not None
+    assert row.policy.watch_seconds == 300
+    assert row.outcome == "failure" and row.evidence.startswith("task stopped")
+    assert row.watch_from_s is not None and row.watch_from_s < row.evidence_s
+    assert 0 <= row.verdict_after_evidence_s <= POLL_SECONDS
+    assert row.restore_s is not None
     # Wake ran for the crashed task (and the old task the rollout replaced), and is billed with the rest
-    assert row["evidence_s"] in row["wake_at_s"]
-    by_function = row["lambda_invocations_by_function"]
-    assert by_function["WakeFunction"] == len(row["wake_at_s"]) and by_function["WatchFunction"] == 1
-    assert row["lambda_invocations"] == sum(by_function.values())
+    assert row.evidence_s in row.wake_at_s
+    by_function = row.lambda_invocations_by_function
+    assert by_function["WakeFunction"] == len(row.wake_at_s) and by_function["WatchFunction"] == 1
+    assert row.lambda_invocations == sum(by_function.values())
 
 
 def test_without_the_watch_the_late_crash_is_called_healthy_and_its_crash_loop_keeps_invoking_wake():
     row = systems.run("pushdeploy", Case("late_crash", 1), WATCH_OFF)
 
-    assert row["policy"]["watch_seconds"] == 0
-    assert (row["outcome"], row["verdict_correct"], row["restore_s"]) == ("success", False, None)
-    assert "WatchFunction" not in row["lambda_invocations_by_function"]
+    assert row.policy.watch_seconds == 0
+    assert (row.outcome, row.verdict_correct, row.restore_s) == ("success", False, None)
+    assert "WatchFunction" not in row.lambda_invocations_by_function
     # every stopped task of the account invokes Wake, long after the execution ended: those count too
-    after = [at for at in row["wake_at_s"] if at > row["client_busy_s"]]
+    after = [at for at in row.wake_at_s if at > row.client_busy_s]
     assert len(after) >= 2
-    assert row["lambda_invocations_by_function"]["WakeFunction"] == len(row["wake_at_s"])
-    assert row["lambda_invocations"] == sum(row["lambda_invocations_by_function"].values())
+    assert row.lambda_invocations_by_function["WakeFunction"] == len(row.wake_at_s)
+    assert row.lambda_invocations == sum(row.lambda_invocations_by_function.values())
 
 
 def test_only_pushdeploy_has_a_policy_to_override():

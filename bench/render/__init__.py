@@ -1,0 +1,39 @@
+"""docs/benchmarks.md, written from bench/results.json and bench/measurements.json: one module per section."""
+
+from __future__ import annotations
+
+from bench.measurements import Measurements
+from bench.render import (
+    artifacts,
+    calls,
+    caveats,
+    cost,
+    imports,
+    method,
+    overview,
+    recommendations,
+    timings,
+    watch,
+)
+from bench.render.cells import PLOT
+from bench.rows import Row
+
+__all__ = ["PLOT", "render"]
+
+
+def render(rows: list[Row], m: Measurements) -> str:
+    out = [
+        *overview.section(m),
+        *method.section(rows),
+        *timings.restore(rows),
+        *timings.verdict(rows),
+        *timings.detect(rows),
+        *cost.section(rows, m.watch_off),
+        *watch.section(rows, m.watch_off),
+        *calls.section(rows, m.fanout),
+        *imports.section(m.imports, m.source),
+        *artifacts.section(m.artifacts, m.source),
+        *recommendations.section(rows, m),
+        *caveats.section(m),
+    ]
+    return "\n".join(out)

@@ -1,0 +1,43 @@
+"""The committed results, measurements and document: the typed rows keep results.json's contract, and the
+document is what the renderer makes of the measurements (edit bench/render/, then `python -m bench --render`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import plot, render
+from bench.measurements import Measurements
+from bench.rows import PollingRow, PushdeployRow, Row, dump_rows, load_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results.json"
+MEASUREMENTS = ROOT / "bench" / "measurements.json"
+
+
+def test_results_json_reads_into_each_systems_row_and_writes_back_byte_for_byte():
+    text = RESULTS.read_text()
+
+    rows = load_rows(text)
+
+    assert dump_rows(rows) == text
+    kinds = {row.system: type(row) for row in rows}
+    assert kinds == {
+        "pushdeploy": PushdeployRow,
+        "circuit_breaker": Row,
+        "waiter": PollingRow,
+        "poll_1s": PollingRow,
+    }
+
+
+def test_measurements_json_reads_and_writes_back_byte_for_byte():
+    text = MEASUREMENTS.read_text()
+
+    assert Measurements.model_validate_json(text).dump() == text
+
+
+def test_the_committed_document_and_plot_are_rendered_from_the_committed_measurements():
+    rows = load_rows(RESULTS.read_text())
+    measurements = Measurements.model_validate_json(MEASUREMENTS.read_text())
+
+    assert render.render(rows, measurements) == (ROOT / "docs" / "benchmarks.md").read_text()
+    assert plot.restore_svg(rows) == (ROOT / "docs" / render.PLOT).read_text()
