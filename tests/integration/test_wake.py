@@ -56,7 +56,7 @@ def handed_back(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, An
             BillingMode="PAY_PER_REQUEST",
         )
         assert dynamodb.note_push(TABLE, SERVICE, HOLDER, "2026-11-20T09:05:00+00:00|v2")
-        assert dynamodb.take(TABLE, SERVICE, HOLDER, now=0, expires_at=10**10)
+        assert dynamodb.take(TABLE, SERVICE, HOLDER, now=0, expires_at=10**10, running=f"{SERVICE}:1")
         yield sent
     aws.client.cache_clear()
 

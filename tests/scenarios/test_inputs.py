@@ -52,7 +52,7 @@ def test_a_manual_deployment_from_the_console_deploys_the_tag():
         ({"service": "aiuteur-backend-service", "tag": "v9"}, "tag 'v9' is not in ECR repository 'aiuteur-backend'"),
         ({"repository": "aiuteur-backend", "tag": "v1", "colour": "red"}, "colour"),
         ({"service": "aiuteur-backend-service"}, "'tag' or a 'digest'"),
-        ({"action": "rollback", "service": "aiuteur-backend-service"}, "no earlier revision"),
+        ({"action": "rollback", "service": "aiuteur-backend-service"}, "no version of aiuteur-backend other than"),
     ],
 )
 def test_invalid_console_input_is_rejected_naming_the_problem_and_changes_nothing(payload, named):

@@ -87,3 +87,22 @@ def test_the_report_costs_the_run():
     expected = cost.state_transitions * 0.000025 + cost.lambda_invocations * 0.0000002
     assert cost.usd >= expected
     assert cost.lambda_gb_seconds > 0
+
+
+def test_a_rollback_without_to_returns_to_the_last_version_verified_healthy_never_to_one_rolled_back():
+    # Given bad v2 rolled back to v1, then good v3 deployed and watched,
+    report = run(
+        "rollback-to-last-good",
+        [
+            {"at_seconds": 0, "tag": "v2", "behavior": {"kind": "crash"}},
+            {"at_seconds": 400, "tag": "v3"},
+            # when the operator asks for a rollback without naming where to (after v3's watch),
+            {"at_seconds": 900, "input": {"action": "rollback", "service": "aiuteur-backend-service"}},
+        ],
+    )
+
+    # then the service goes back to v1, the last verified version before v3, not to v2 (revision N-1).
+    v2, v3, rollback = report.pushes
+    assert (v2.outcome, v3.outcome, rollback.outcome) == ("rolled_back", "deployed", "reverted")
+    assert report.final.tag == "v1" and report.final.healthy
+    assert report.final.task_definition.endswith(":1")

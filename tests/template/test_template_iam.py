@@ -55,9 +55,10 @@ FUNCTION_ACTIONS = {
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
         "ecs:ListTaskDefinitions",
+        "dynamodb:GetItem",  # the task definitions last verified healthy, for a rollback without `to`
     },
     "LockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:DescribeExecution", "states:SendTaskSuccess"},
-    "UnlockFunction": {"dynamodb:UpdateItem"},
+    "UnlockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
     "RegisterFunction": {
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",

@@ -28,6 +28,7 @@ class TriggerSettings(Settings):
 
 class PlanSettings(Settings):
     targets_parameter: str = Field(alias="TARGETS_PARAMETER", min_length=1)
+    lock_table: str = Field(alias="LOCK_TABLE", min_length=3)  # what each service last ran healthy
 
 
 class LockSettings(Settings):

@@ -1,14 +1,15 @@
 """Amazon DynamoDB: the per-service lock, one item per service.
 
 The item holds the `holder` (the execution deploying the service now), the `newest` push seen for
-the service (its execution and its order key) and, while the holder watches a healthy deploy, the
-watch's task token and deployment. Every change is one conditional write.
+the service (its execution and its order key), the task definitions last verified healthy on it
+(`good`, newest first: what a rollback without a destination returns to) and, while the holder
+watches a healthy deploy, the watch's task token and deployment. Every change is one conditional write.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -25,10 +26,16 @@ class LockItem:
     expires_at: int | None
     watch_token: str | None = None
     watch_deployment: str | None = None
+    good: tuple[str, ...] = ()  # task definitions verified healthy on the service, newest first
 
 
 def _update(
-    dynamodb: DynamoDBClient | None, table: str, service: str, update: str, condition: str, values: dict[str, str | int]
+    dynamodb: DynamoDBClient | None,
+    table: str,
+    service: str,
+    update: str,
+    condition: str,
+    values: dict[str, str | int | list[str]],
 ) -> bool:
     """One conditional UpdateItem of the service's item; False when its condition did not hold."""
     dynamodb = dynamodb or client("dynamodb")
@@ -38,15 +45,21 @@ def _update(
             Key={"service": {"S": service}},
             UpdateExpression=update,
             ConditionExpression=condition,
-            ExpressionAttributeValues={
-                key: {"N": str(value)} if isinstance(value, int) else {"S": value} for key, value in values.items()
-            },
+            ExpressionAttributeValues={key: _attribute(value) for key, value in values.items()},
         )
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
+
+
+def _attribute(value: str | int | list[str]) -> dict[str, Any]:
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, list):
+        return {"L": [{"S": v} for v in value]}
+    return {"S": value}
 
 
 @translate_throttling
@@ -60,6 +73,7 @@ def read(table: str, service: str, *, dynamodb: DynamoDBClient | None = None) ->
         expires_at=int(expires) if expires else None,
         watch_token=item.get("watch_token", {}).get("S"),
         watch_deployment=item.get("watch_deployment", {}).get("S"),
+        good=tuple(v["S"] for v in item.get("good", {}).get("L", [])),
     )
 
 
@@ -78,30 +92,41 @@ def note_push(table: str, service: str, execution: str, order: str, *, dynamodb:
 
 @translate_throttling
 def take(
-    table: str, service: str, execution: str, now: int, expires_at: int, *, dynamodb: DynamoDBClient | None = None
+    table: str,
+    service: str,
+    execution: str,
+    now: int,
+    expires_at: int,
+    running: str,
+    *,
+    dynamodb: DynamoDBClient | None = None,
 ) -> bool:
-    """Become the holder: only the newest push may, and only when the lock is free, ours, or expired."""
+    """Become the holder: only the newest push may, and only when the lock is free, ours, or expired.
+
+    The first holder ever also seeds `good` with what the service `running` before pushdeploy changed it.
+    """
     return _update(
         dynamodb,
         table,
         service,
-        "SET holder = :me, acquired_at = :now, expires_at = :expires",
+        "SET holder = :me, acquired_at = :now, expires_at = :expires, good = if_not_exists(good, :seed)",
         "newest = :me AND (attribute_not_exists(holder) OR holder = :me OR expires_at < :now)",
-        {":me": execution, ":now": now, ":expires": expires_at},
+        {":me": execution, ":now": now, ":expires": expires_at, ":seed": [running]},
     )
 
 
 @translate_throttling
-def release(table: str, service: str, holder: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
-    """Free the lock if `holder` has it; False when it did not (released already, or recovered by another)."""
-    return _update(
-        dynamodb,
-        table,
-        service,
-        "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment",
-        "holder = :holder",
-        {":holder": holder},
-    )
+def release(
+    table: str, service: str, holder: str, good: list[str] | None = None, *, dynamodb: DynamoDBClient | None = None
+) -> bool:
+    """Free the lock if `holder` has it, recording `good` when given; False when it did not hold it (released
+    already, or recovered by another)."""
+    values: dict[str, str | int | list[str]] = {":holder": holder}
+    update = "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment"
+    if good is not None:
+        update = f"SET good = :good {update}"
+        values[":good"] = good
+    return _update(dynamodb, table, service, update, "holder = :holder", values)
 
 
 @translate_throttling

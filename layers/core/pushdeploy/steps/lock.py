@@ -49,7 +49,7 @@ def lock(request: LockInput, table: str) -> LockOutput:
         return _superseded(key, dynamodb.read(table, key).newest)
     now = int(datetime.now(UTC).timestamp())
     expires_at = now + 2 * item.target.policy.deadline_seconds + LOCK_GRACE_SECONDS
-    if dynamodb.take(table, key, me, now, expires_at):
+    if dynamodb.take(table, key, me, now, expires_at, item.task_definition):
         return LockOutput(service=key, status="held", holder=me)
     current = dynamodb.read(table, key)
     if current.newest != me:
@@ -60,7 +60,7 @@ def lock(request: LockInput, table: str) -> LockOutput:
     if current.holder and stepfunctions.execution_status(current.holder) != "RUNNING":
         logger.warning("recovering the lock of an execution that has ended", extra={"holder": current.holder})
         dynamodb.release(table, key, current.holder)
-        if dynamodb.take(table, key, me, now, expires_at):
+        if dynamodb.take(table, key, me, now, expires_at, item.task_definition):
             return LockOutput(service=key, status="held", holder=me)
     waited, limit = now - int(item.requested_at.timestamp()), item.target.policy.lock_wait_seconds
     if waited >= limit:
@@ -75,13 +75,3 @@ def _superseded(service: str, newer: str | None) -> LockOutput:
     reason = f"a newer push ({(newer or 'unknown').rsplit(':', 1)[-1]}) deploys {service} instead"
     logger.info("superseded", extra={"service": service, "newer": newer})
     return LockOutput(service=service, status="superseded", holder=newer or "", reason=reason)
-
-
-class UnlockOutput(Model):
-    service: str
-    released: bool
-
-
-def unlock(request: LockInput, table: str) -> UnlockOutput:
-    key = request.item.target.key
-    return UnlockOutput(service=key, released=dynamodb.release(table, key, request.execution))

@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 from pydantic import Field
 
 from pushdeploy import taskdef
-from pushdeploy.adapters import ecr, ecs, ssm
+from pushdeploy.adapters import dynamodb, ecr, ecs, ssm
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Model, PlanItem, Target, TargetsConfig
 from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
@@ -33,7 +33,7 @@ class PlanOutput(Model):
     items: list[PlanItem] = Field(default_factory=list)
 
 
-def plan(payload: Any, targets_parameter: str, account: str, region: str) -> PlanOutput:
+def plan(payload: Any, targets_parameter: str, lock_table: str, account: str, region: str) -> PlanOutput:
     """`account` and `region` are the deployer's own: it deploys images of its own registry only."""
     request = parse_request(payload)
     if isinstance(request, Ignored):
@@ -49,7 +49,7 @@ def plan(payload: Any, targets_parameter: str, account: str, region: str) -> Pla
         )
     config = ssm.load_targets(targets_parameter)
     if isinstance(request, RollbackRequest):
-        return _plan_rollback(request, config)
+        return _plan_rollback(request, config, lock_table)
     return _plan_deploy(request, config)
 
 
@@ -122,11 +122,12 @@ def _targets_of_service(config: TargetsConfig, service: str, cluster: str | None
     return found
 
 
-def _plan_rollback(request: RollbackRequest, config: TargetsConfig) -> PlanOutput:
+def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: str) -> PlanOutput:
     target = _targets_of_service(config, request.service, request.cluster)[0]
     service = ecs.describe_service(target.cluster, target.service)
     current_arn = service["taskDefinition"]
-    to = _rollback_destination(request.to, current_arn)
+    good = dynamodb.read(lock_table, target.key).good if request.to is None else ()
+    to = rollback_destination(request.to, current_arn, good)
     destination = ecs.describe_task_definition(to)
     family = current_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
     if destination.get("family") != family:
@@ -145,10 +146,16 @@ def _plan_rollback(request: RollbackRequest, config: TargetsConfig) -> PlanOutpu
     return PlanOutput(action="rollback", reason=f"roll {target.key} back to {item.rollback_to}", items=[item])
 
 
-def _rollback_destination(to: str | None, current_arn: str) -> str:
-    family, revision = current_arn.rsplit("/", 1)[-1].rsplit(":", 1)
-    if to is None:
-        if int(revision) <= 1:
-            raise InvalidRequest(f"{family}:{revision} has no earlier revision to roll back to")
-        return f"{family}:{int(revision) - 1}"
-    return f"{family}:{to}" if to.isdigit() else to
+def rollback_destination(to: str | None, current_arn: str, good: tuple[str, ...]) -> str:
+    """`to` as a task definition (a revision of the service's family, or as given); without `to`, the newest
+    task definition verified healthy on the service that it does not run now (pushdeploy.steps.unlock)."""
+    family = current_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    if to is not None:
+        return f"{family}:{to}" if to.isdigit() else to
+    earlier = [arn for arn in good if arn != current_arn]
+    if not earlier:
+        raise InvalidRequest(
+            f"no version of {family} other than the one running now was verified healthy by pushdeploy; "
+            "name the revision to roll back to with 'to'"
+        )
+    return earlier[0]
