@@ -33,12 +33,17 @@ class Record(BaseModel):
 
 
 class Policy(Record):
-    """The targets' policy pushdeploy ran with (`DeployerSettings.policy()`)."""
+    """The parts of the targets' policy (`DeployerSettings.policy()`) that shape a one-push run: the lock
+    wait does not (no push waits for another here)."""
 
     deadline_seconds: int
     bake_seconds: int
     watch_seconds: int
     failure_budget: int
+
+    @classmethod
+    def of(cls, policy: dict[str, int]) -> Policy:
+        return cls(**{name: policy[name] for name in cls.model_fields})
 
 
 class Row(Record):

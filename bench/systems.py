@@ -128,7 +128,7 @@ def run_pushdeploy(case: Case, deployer: dict[str, Any] | None = None) -> Pushde
             usd_per_1000=round(report.cost.usd * 1000, 3),
         ),
         reason=push.reason,
-        policy=Policy(**scenario.deployer.policy()),
+        policy=Policy.of(scenario.deployer.policy()),
         check_invocations=probes,
         calls_per_probe_by_operation={
             op: round(n / probes, 2) for op, n in sorted(Counter(c.operation for c in checks).items())
