@@ -87,7 +87,7 @@ def render(rows: list[dict[str, Any]], m: dict[str, Any]) -> str:
     out += [
         "## How it is measured",
         "",
-        "Every run is one fresh local cloud (moto, the ECS/ALB model of `localcloud/pushdeploy_local/ecs_model.py`, "
+        "Every run is one fresh local cloud (moto, the ECS/ALB model of `localcloud/pushdeploy_local/ecs/`, "
         f"the virtual clock) holding the {SPEC}, with the deployment circuit breaker and its rollback on "
         "(the template's setting). At 0 s a new image `v2` is pushed; it behaves as the scenario says "
         "(scenarios.md defaults: `crash_on_start` exits 1 five seconds after RUNNING; `alb_unhealthy` answers "

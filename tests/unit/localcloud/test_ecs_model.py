@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 from moto.elbv2.models import FakeTargetGroup
 
-from pushdeploy_local.ecs_model import DEFAULT_EPOCH, EcsModel
+from pushdeploy_local.ecs import DEFAULT_EPOCH, EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, target_health
 from pushdeploy_local.scenario import (
     Behavior,
