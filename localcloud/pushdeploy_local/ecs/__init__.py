@@ -9,10 +9,11 @@ but `healthy`. This model is the behaviour behind that surface, in five modules:
 - `state`: its data: services, deployments, tasks, targets, in virtual seconds.
 - `behaviour`: `EcsModel`, the rules that advance the state on the virtual clock (tasks start, register,
   pass or fail health checks, crash, are replaced, drain; deployments complete; the circuit breaker
-  counts and rolls back). It imports no moto: it tells a `World` what changed.
+  counts and rolls back). It reads and writes no moto object: it tells a `World` what changed.
 - `moto_view`: `MotoView`, that World for the local cloud, the only module that reads or writes moto's
   objects (ECS tasks, deployments and services, target groups, target health for the hooks of
-  `moto_hooks.ecs_deployments` and `moto_hooks.target_health`). A moto upgrade touches it alone.
+  `moto_hooks.ecs_deployments` and `moto_hooks.target_health`). A moto upgrade touches it, and the
+  hooks only where the methods they patch change.
 - `events`: the "ECS Task State Change" events and their way to EventBridge (`Outbox`).
 
 Where the next pieces of the model go:

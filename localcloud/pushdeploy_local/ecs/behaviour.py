@@ -2,8 +2,9 @@
 
 Tasks start, register in their target group, pass or fail its health checks, crash, are replaced and
 drain; deployments progress and complete; the circuit breaker counts failures and rolls back. The rules
-change the model's state (`state`) and tell a `World` what changed; the world the local cloud runs is
-moto (`moto_view.MotoView`), a test may give another. Nothing here imports moto.
+change the model's state (`state`) and tell a `World` what changed: moto's backends for the local cloud
+(`moto_view.MotoView`, the default, imported only then), or a test's in-memory one. Nothing here reads or
+writes a moto object.
 
 Sources of the rules are named where they are applied: aws-facts.md (with its AWS URLs), scenarios.md,
 or "modelling choice" where AWS publishes no number and the value only has to be plausible.

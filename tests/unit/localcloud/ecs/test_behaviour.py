@@ -123,6 +123,18 @@ def deploy(model: EcsModel, world: FakeWorld) -> Deployment:
     return world.deployments[0]
 
 
+def steady_on(task_definition: str) -> ServiceState:
+    """One task, RUNNING and healthy, of a COMPLETED deployment of `task_definition`."""
+    return ServiceState(
+        task_definition=task_definition,
+        desired_count=1,
+        running_count=1,
+        healthy=True,
+        settled=True,
+        rollout_state=COMPLETED,
+    )
+
+
 def test_the_rules_import_no_moto() -> None:
     code = (
         "import sys, pushdeploy_local.ecs.behaviour; "
@@ -161,14 +173,7 @@ def test_a_healthy_rollout_changes_at_each_instant_of_the_task_and_target_lifecy
         f"(service {SERVICE}) has reached a steady state.",
         f"(service {SERVICE}) deployment {deployment.id} deployment completed.",
     ]
-    assert model.service_state(CLUSTER, SERVICE) == ServiceState(
-        task_definition="aiuteur-backend:2",
-        desired_count=1,
-        running_count=1,
-        healthy=True,
-        settled=True,
-        rollout_state=COMPLETED,
-    )
+    assert model.service_state(CLUSTER, SERVICE) == steady_on("aiuteur-backend:2")
 
 
 def test_every_status_change_emits_one_event_and_the_adopted_tasks_none() -> None:
@@ -256,14 +261,7 @@ def test_pull_errors_trip_the_breaker_at_three_and_ecs_rolls_back_to_the_last_co
 
     model.advance_to(190)  # the rollback's task is healthy at 160, the old one drained by 190
     assert world.deployments == [rollback] and rollback.rollout_state == COMPLETED
-    assert model.service_state(CLUSTER, SERVICE) == ServiceState(
-        task_definition="aiuteur-backend:1",
-        desired_count=1,
-        running_count=1,
-        healthy=True,
-        settled=True,
-        rollout_state=COMPLETED,
-    )
+    assert model.service_state(CLUSTER, SERVICE) == steady_on("aiuteur-backend:1")
 
 
 def test_the_breaker_threshold_is_half_the_desired_count_between_3_and_200() -> None:
@@ -283,11 +281,4 @@ def test_update_service_with_a_new_desired_count_scales_the_deployment() -> None
     world.desired = 1
     model.on_update_service(CLUSTER, SERVICE)
     assert sorted(task.status for task in world.tasks.values()) == [RUNNING, STOPPED, STOPPED]
-    assert model.service_state(CLUSTER, SERVICE) == ServiceState(
-        task_definition="aiuteur-backend:1",
-        desired_count=1,
-        running_count=1,
-        healthy=True,
-        settled=True,
-        rollout_state=COMPLETED,
-    )
+    assert model.service_state(CLUSTER, SERVICE) == steady_on("aiuteur-backend:1")
