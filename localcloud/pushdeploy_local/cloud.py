@@ -33,7 +33,7 @@ from moto.events.models import EventPattern
 from pushdeploy.adapters import aws
 from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
-from pushdeploy_local.ecs_model import EcsModel
+from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, target_health
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from pushdeploy_local.ecs_model import EcsModel
+from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.scenario import Scenario
 
 LOCK_TABLE = "pushdeploy-locks"

@@ -3,7 +3,8 @@
 moto's `EC2ContainerServiceBackend.update_service` only overwrites the service's taskDefinition (and
 sets runningCount to desiredCount); it never creates a second deployment, so a deployer watching
 DescribeServices would see its "new" deployment complete at once. This hook calls moto's original and
-then the model's `on_update_service`, which creates the new PRIMARY deployment and starts its tasks.
+then the model's `on_update_service`, which creates the new PRIMARY deployment and starts its tasks;
+which service was updated, it reads through `pushdeploy_local.ecs.moto_view`.
 
 On a moto upgrade, check that `update_service(self, service_properties: dict)` still has that
 signature, still takes snake_case keys (`cluster`, `service`, `force_new_deployment`) and still returns
@@ -19,8 +20,10 @@ from unittest import mock
 
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 
+from pushdeploy_local.ecs import moto_view
+
 if TYPE_CHECKING:
-    from pushdeploy_local.ecs_model import EcsModel
+    from pushdeploy_local.ecs import EcsModel
 
 
 @contextlib.contextmanager
@@ -32,8 +35,9 @@ def install(model: EcsModel) -> Iterator[None]:
         # moto pops keys out of the dict it is given; read the flag first.
         force_new_deployment = bool(service_properties.get("force_new_deployment"))
         service = original(backend, service_properties)
-        if (backend.account_id, backend.region_name) == (model.account_id, model.region):
-            model.on_update_service(service.cluster_name, service.name, force_new_deployment=force_new_deployment)
+        updated = moto_view.updated_service(backend, service)
+        if (updated.account_id, updated.region) == (model.account_id, model.region):
+            model.on_update_service(updated.cluster, updated.service, force_new_deployment=force_new_deployment)
         return service
 
     with mock.patch.object(EC2ContainerServiceBackend, "update_service", update_service):

@@ -1,4 +1,10 @@
-"""The ECS/ALB behaviour model, observed the way the deployer observes it: through boto3 calls to moto."""
+"""The ECS/ALB model observed the way the deployer observes it: through boto3 calls to moto.
+
+The behaviour (`ecs.behaviour`) and its picture in moto (`ecs.moto_view`, and the two hooks that read
+moto through it) together: every DescribeServices, DescribeTasks and DescribeTargetHealth answer, and
+the task state-change events, checked against the rules. The rules alone, without moto, are in
+test_behaviour.py.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ import pytest
 from moto import mock_aws
 from moto.elbv2.models import FakeTargetGroup
 
-from pushdeploy_local.ecs_model import DEFAULT_EPOCH, EcsModel
+from pushdeploy_local.ecs import DEFAULT_EPOCH, EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, target_health
 from pushdeploy_local.scenario import (
     Behavior,

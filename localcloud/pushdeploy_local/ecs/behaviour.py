@@ -1,0 +1,671 @@
+"""The rules of ECS services on Fargate and their ALB target groups, applied on a virtual clock.
+
+Tasks start, register in their target group, pass or fail its health checks, crash, are replaced and
+drain; deployments progress and complete; the circuit breaker counts failures and rolls back. The rules
+change the model's state (`state`) and tell a `World` what changed: moto's backends for the local cloud
+(`moto_view.MotoView`, the default, imported only then), or a test's in-memory one. Nothing here reads or
+writes a moto object.
+
+Sources of the rules are named where they are applied: aws-facts.md (with its AWS URLs), scenarios.md,
+or "modelling choice" where AWS publishes no number and the value only has to be plausible.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pushdeploy_local.ecs.events import Outbox, task_state_change
+from pushdeploy_local.ecs.facts import (
+    CIRCUIT_BREAKER_MAX,
+    CIRCUIT_BREAKER_MIN,
+    CIRCUIT_BREAKER_REASON,
+    COMPLETED,
+    DEACTIVATING,
+    DEFAULT_EPOCH,
+    ESSENTIAL_CONTAINER_EXITED,
+    FAILED,
+    HEALTHY,
+    IN_PROGRESS,
+    PENDING,
+    PROVISIONING,
+    PROVISIONING_SECONDS,
+    REGISTRATION_SECONDS,
+    REPLACEMENT_DELAY_SECONDS,
+    RESPONSE_CODE_MISMATCH,
+    RUNNING,
+    SERVICE_SCHEDULER_INITIATED,
+    STOPPED,
+    TASK_FAILED_TO_START,
+    TargetHealth,
+)
+from pushdeploy_local.ecs.state import (
+    AdoptedService,
+    Deployment,
+    Ids,
+    LaunchedTask,
+    Service,
+    ServiceState,
+    Target,
+    Task,
+    image_digest,
+    instant,
+    normalise_digest,
+)
+from pushdeploy_local.scenario import Behavior, Crash, Healthy, LateCrash, PullError, ServiceSpec, Unhealthy
+
+if TYPE_CHECKING:
+    from pushdeploy_local.ecs.moto_view import MotoView
+
+
+class World(Protocol):
+    """Where the model's services live and are observed (moto for the local cloud: `moto_view.MotoView`)."""
+
+    def adopt_service(
+        self, cluster: str, service: str, spec: ServiceSpec, target_group_arn: str | None
+    ) -> AdoptedService: ...
+    def task_definition(self, svc: Service) -> str: ...
+    def desired_count(self, svc: Service) -> int: ...
+    def write_service(self, svc: Service) -> None: ...
+    def service_event(self, svc: Service, *, event_id: str, at: float, message: str) -> None: ...
+    def launch_task(self, svc: Service, deployment: Deployment, ids: Ids) -> LaunchedTask: ...
+    def write_task(self, task: Task) -> None: ...
+    def describe_task(self, task: Task) -> dict[str, Any]: ...
+    def target_group_port(self, target_group_arn: str) -> int: ...
+    def register_target(self, target: Target) -> None: ...
+    def deregister_target(self, target: Target) -> None: ...
+
+
+class EcsModel:
+    """The ECS/ALB behaviour model of one account and region. Thread-safe (one RLock).
+
+    Time is virtual: seconds (float) since the scenario started. The model never reads the wall clock;
+    it moves only when `advance_to` is called, and `next_change_at` says when something will next happen
+    on its own, so a discrete-event clock can jump straight there.
+    """
+
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        *,
+        epoch: datetime = DEFAULT_EPOCH,
+        seed: int = 0,
+        world: World | None = None,
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.epoch = epoch
+        self._world = world if world is not None else _moto_view(account_id, region, epoch)
+        self._now = 0.0
+        self._lock = threading.RLock()
+        # Deployment and event ids come from seeded generators so that a scenario replays identically.
+        self._ids = Ids(seed)
+        self._services: dict[tuple[str, str], Service] = {}
+        self._behaviors: dict[str, Behavior] = {}
+        self._targets: dict[tuple[str, str], Target] = {}
+        self._outbox = Outbox()
+
+    # ------------------------------------------------------------------ public interface
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+    def add_service(
+        self,
+        *,
+        cluster: str,
+        service: str,
+        container: str,
+        spec: ServiceSpec,
+        target_group_arn: str | None,
+    ) -> None:
+        """Adopt a service already created in the API: its tasks are RUNNING and healthy now (steady state).
+
+        Call `set_behavior` for the initial image first: the adopted tasks take their behaviour now.
+        """
+        with self._lock:
+            adopted = self._world.adopt_service(cluster, service, spec, target_group_arn)
+            deployment = Deployment(
+                id=adopted.deployment_id or self._ids.deployment_id(),
+                task_definition=adopted.task_definition,
+                created_at=self._now,
+                updated_at=self._now,
+                rollout_state=COMPLETED,
+            )
+            deployment.rollout_state_reason = f"ECS deployment {deployment.id} completed."
+            svc = Service(
+                cluster=adopted.cluster,
+                name=adopted.name,
+                container=container,
+                spec=spec,
+                target_group_arn=target_group_arn,
+                container_port=adopted.container_port,
+                desired_count=adopted.desired_count,
+                deployments=[deployment],
+                last_completed=deployment,
+            )
+            self._services[(svc.cluster, svc.name)] = svc
+            emitted = self._outbox.mark()
+            tasks = [self._new_task(svc, deployment) for _ in range(svc.desired_count)]
+            for task in tasks:
+                self._adopt_running(svc, task)
+            # The adopted tasks were running before the scenario began: their events are long gone.
+            self._outbox.discard_since(emitted)
+            if tasks:
+                self._event(svc, self._started_message(tasks))
+                if svc.target_group_arn:
+                    self._event(svc, f"registered {len(tasks)} targets in (target-group {svc.target_group_arn})")
+            self._event(svc, "has reached a steady state.")
+            self._world.write_service(svc)
+
+    def set_behavior(self, digest: str, behavior: Behavior) -> None:
+        """How tasks whose essential container image is `...@<digest>` behave (unknown digests: healthy)."""
+        with self._lock:
+            self._behaviors[normalise_digest(digest)] = behavior
+
+    def on_update_service(self, cluster: str, service: str, *, force_new_deployment: bool = False) -> None:
+        """React to UpdateService: a new task definition (or a forced deployment) makes a new PRIMARY.
+
+        An UpdateService that does not change the task definition creates nothing, as on ECS.
+        """
+        with self._lock:
+            svc = self._services.get((cluster.split("/")[-1], service.split("/")[-1]))
+            if svc is None:
+                return
+            svc.desired_count = self._world.desired_count(svc)
+            task_definition = self._world.task_definition(svc)
+            if task_definition != svc.primary.task_definition or force_new_deployment:
+                self._start_deployment(svc, task_definition)
+            self._world.write_service(svc)  # undoes moto's runningCount = desiredCount shortcut
+            self._settle_instant()
+
+    def advance_to(self, t: float) -> None:
+        """Step every service to virtual instant `t`, stopping at each instant where something happens."""
+        with self._lock:
+            if t < self._now:
+                raise ValueError(f"virtual time cannot go back from {self._now} to {t}")
+            while (instant := self._next_timer_after(self._now)) is not None and instant <= t:
+                self._now = instant
+                self._settle_instant()
+            self._now = t
+            self._settle_instant()
+
+    def drain_events(self) -> list[dict[str, Any]]:
+        """The "ECS Task State Change" events emitted since the last drain, oldest first."""
+        with self._lock:
+            return self._outbox.drain()
+
+    def next_change_at(self) -> float | None:
+        """The earliest instant after now when the state will change on its own (None: never)."""
+        with self._lock:
+            return self._next_timer_after(self._now)
+
+    def target_health(self, target_group_arn: str, target_id: str) -> TargetHealth | None:
+        """(State, Reason, Description) of a target the model knows, else None."""
+        with self._lock:
+            target = self._targets.get((target_group_arn, target_id))
+            return None if target is None else target.health(self._now)
+
+    def service_state(self, cluster: str, service: str) -> ServiceState:
+        with self._lock:
+            svc = self._services[(cluster.split("/")[-1], service.split("/")[-1])]
+            running = [task for task in svc.tasks if task.alive and task.status == RUNNING]
+            return ServiceState(
+                task_definition=svc.primary.task_definition,
+                desired_count=svc.desired_count,
+                running_count=len(running),
+                healthy=len(running) == svc.desired_count and all(self._passes(svc, t) for t in running),
+                settled=self._service_settled(svc),
+                rollout_state=svc.primary.rollout_state,
+            )
+
+    def settled(self) -> bool:
+        """No deployment IN_PROGRESS, no task starting or draining, no target checking or draining."""
+        with self._lock:
+            return all(self._service_settled(svc) for svc in self._services.values())
+
+    # ------------------------------------------------------------------ the clock
+
+    def _next_timer_after(self, now: float) -> float | None:
+        timers = [instant for svc in self._services.values() for instant in self._service_timers(svc)]
+        later = [instant for instant in timers if instant > now]
+        return min(later) if later else None
+
+    def _service_timers(self, svc: Service) -> list[float]:
+        timers: list[float] = []
+        for task in svc.tasks:
+            timers += task.timers()
+            if task.target is not None:
+                timers += task.target.timers()
+            if self._failing_health_checks(task):
+                assert task.started_at is not None
+                timers.append(task.started_at + svc.spec.grace_period_seconds)
+        if self._tasks_to_launch(svc) > 0:
+            timers.append(svc.primary.launch_not_before)
+        return timers
+
+    def _settle_instant(self) -> None:
+        """Apply everything due at `now`, repeatedly, until one pass changes nothing."""
+        for _ in range(10_000):
+            changed = False
+            for svc in self._services.values():
+                changed |= self._step_service(svc)
+            if not changed:
+                return
+        raise RuntimeError(f"the ECS model does not settle at t={self._now}")
+
+    def _step_service(self, svc: Service) -> bool:
+        changed = False
+        for task in list(svc.tasks):
+            changed |= self._step_task(svc, task)
+        changed |= self._stop_unhealthy_tasks(svc)
+        changed |= self._trip_circuit_breaker(svc)
+        changed |= self._launch_tasks(svc)
+        changed |= self._scale_down_older_deployments(svc)
+        changed |= self._complete_deployment(svc)
+        if changed:
+            svc.tasks = [task for task in svc.tasks if not task.finished]
+            self._world.write_service(svc)
+        return changed
+
+    # ------------------------------------------------------------------ tasks
+
+    def _step_task(self, svc: Service, task: Task) -> bool:
+        now = self._now
+        changed = False
+        if task.alive and task.status == PROVISIONING and now >= task.pending_at:
+            task.status = PENDING
+            changed = True
+        if task.alive and task.status == PENDING and now >= task.ready_at:
+            if isinstance(task.behavior, PullError):
+                self._fail_to_start(svc, task)
+            else:
+                self._start_running(svc, task)
+            changed = True
+        if task.alive and task.status == RUNNING and task.crash_at is not None and now >= task.crash_at:
+            self._container_exited(svc, task)
+            changed = True
+        target = task.target
+        if target is not None and target.draining and now >= (target.drain_ends_at or 0.0):
+            self._finish_draining(task, target)
+            changed = True
+        if changed:
+            self._write_task(task)
+        return changed
+
+    def _new_task(self, svc: Service, deployment: Deployment) -> Task:
+        launched = self._world.launch_task(svc, deployment, self._ids)
+        behavior = self._behaviors.get(image_digest(launched.image) or "", Healthy())
+        task = Task(
+            arn=launched.arn,
+            short_id=launched.short_id,
+            deployment_id=deployment.id,
+            behavior=behavior,
+            container=launched.container,
+            image=launched.image,
+            ip=launched.ip,
+            created_at=self._now,
+            pending_at=self._now + min(PROVISIONING_SECONDS, behavior.start_seconds / 2),
+            ready_at=self._now + behavior.start_seconds,
+        )
+        svc.tasks.append(task)
+        self._write_task(task)
+        return task
+
+    def _adopt_running(self, svc: Service, task: Task) -> None:
+        """A task of the service as it was before the scenario: RUNNING and, with a load balancer, healthy."""
+        task.pending_at = task.ready_at = self._now
+        task.status = RUNNING
+        task.started_at = self._now
+        task.crash_at = self._crash_instant(task)
+        if svc.target_group_arn and task.ip:
+            self._register_target(svc, task, first_check_at=self._now, verdict_at=self._now)
+        self._write_task(task)
+
+    def _start_running(self, svc: Service, task: Task) -> None:
+        task.status = RUNNING
+        task.started_at = self._now
+        task.crash_at = self._crash_instant(task)
+        # ECS registers a task's IP in the target group once the task is RUNNING (scenarios.md); the
+        # first check follows registration, healthy/unhealthy after `threshold` consecutive results,
+        # one check every interval (aws-facts.md: the Phase 4 guide's 30 s / 2 / 3).
+        if svc.target_group_arn and task.ip:
+            check = svc.spec.health_check
+            passes = not isinstance(task.behavior, Unhealthy)
+            threshold = check.healthy_threshold if passes else check.unhealthy_threshold
+            first_check_at = self._now + REGISTRATION_SECONDS
+            self._register_target(
+                svc,
+                task,
+                first_check_at=first_check_at,
+                verdict_at=first_check_at + (threshold - 1) * check.interval_seconds,
+            )
+            self._event(svc, f"registered 1 targets in (target-group {svc.target_group_arn})")
+
+    def _crash_instant(self, task: Task) -> float | None:
+        if isinstance(task.behavior, Crash | LateCrash):
+            return self._now + task.behavior.crash_after_seconds
+        return None
+
+    def _fail_to_start(self, svc: Service, task: Task) -> None:
+        """pull_error: the image cannot be pulled; the task never reaches RUNNING (scenarios.md)."""
+        reason = (
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+            f"failed to resolve ref {task.image}: not found"
+        )
+        task.container_reason = reason
+        self._stop_now(task, reason=reason, stop_code=TASK_FAILED_TO_START, exit_code=None)
+        # Stage 1 of the circuit breaker counts tasks that never reach RUNNING (aws-facts.md).
+        self._count_failure(svc, task)
+        self._task_lost(svc, task)
+
+    def _container_exited(self, svc: Service, task: Task) -> None:
+        """crash / late_crash: the essential container exits; the task stops at once, its target drains."""
+        assert isinstance(task.behavior, Crash | LateCrash)
+        self._stop_now(
+            task,
+            reason="Essential container in task exited",
+            stop_code=ESSENTIAL_CONTAINER_EXITED,
+            exit_code=task.behavior.exit_code,
+        )
+        if task.target is not None and not task.target.draining and not task.target.deregistered:
+            self._deregister(svc, task.target)
+        # Not counted by the circuit breaker: the task reached RUNNING and then exited, the known gap
+        # of containers-roadmap #1206 (aws-facts.md).
+        self._task_lost(svc, task)
+
+    def _request_stop(self, svc: Service, task: Task, *, reason: str) -> None:
+        """The scheduler stops a task: deregister (drain) first, then stop when draining ends.
+
+        A RUNNING task behind a load balancer is DEACTIVATING while its target drains for the
+        deregistration delay (task lifecycle docs; scenarios.md); other tasks stop at once.
+        """
+        task.desired_status = STOPPED
+        task.stopping_at = self._now
+        task.stopped_reason = reason
+        task.stop_code = SERVICE_SCHEDULER_INITIATED
+        target = task.target
+        if task.status == RUNNING and target is not None and not target.deregistered:
+            task.status = DEACTIVATING
+            if not target.draining:
+                self._deregister(svc, target)
+                self._event(svc, "has begun draining connections on 1 tasks.")
+        else:
+            self._stop_now(task, reason=reason, stop_code=SERVICE_SCHEDULER_INITIATED, exit_code=0)
+        self._event(svc, f"has stopped 1 running tasks: (task {task.short_id}).")
+        self._write_task(task)
+
+    def _finish_draining(self, task: Task, target: Target) -> None:
+        self._world.deregister_target(target)
+        target.deregistered = True
+        if task.status == DEACTIVATING:
+            assert task.stopped_reason is not None and task.stop_code is not None
+            # The container got SIGTERM and exited cleanly (modelling choice: exit code 0).
+            self._stop_now(task, reason=task.stopped_reason, stop_code=task.stop_code, exit_code=0)
+
+    def _stop_now(self, task: Task, *, reason: str, stop_code: str, exit_code: int | None) -> None:
+        was_running = task.status in (RUNNING, DEACTIVATING)
+        task.desired_status = STOPPED
+        task.status = STOPPED
+        task.stopping_at = task.stopping_at if task.stopping_at is not None else self._now
+        task.stopped_at = self._now
+        task.stopped_reason = reason
+        task.stop_code = stop_code
+        # A container that never ran has no exit code.
+        task.exit_code = exit_code if was_running else None
+        self._write_task(task)
+
+    def _task_lost(self, svc: Service, task: Task) -> None:
+        """A task stopped on its own: the scheduler replaces it on its next pass (REPLACEMENT_DELAY)."""
+        deployment = self._deployment(svc, task.deployment_id)
+        if deployment is not None:
+            deployment.launch_not_before = self._now + REPLACEMENT_DELAY_SECONDS
+            deployment.updated_at = self._now
+
+    def _count_failure(self, svc: Service, task: Task) -> None:
+        deployment = self._deployment(svc, task.deployment_id)
+        if deployment is not None:
+            deployment.failed_tasks += 1
+
+    def _write_task(self, task: Task) -> None:
+        """Show the task's state; a new (lastStatus, desiredStatus) also emits its state-change event."""
+        changed = (task.status, task.desired_status) != task.reported
+        if changed:
+            task.reported = (task.status, task.desired_status)
+            task.version += 1
+        self._world.write_task(task)
+        if changed:
+            at = instant(self.epoch, self._now)
+            detail = self._world.describe_task(task)
+            self._outbox.post(
+                task_state_change(
+                    detail=detail,
+                    task_arn=task.arn,
+                    account_id=self.account_id,
+                    region=self.region,
+                    at=at,
+                    event_id=self._ids.event_id(),
+                )
+            )
+
+    # ------------------------------------------------------------------ targets
+
+    def _register_target(self, svc: Service, task: Task, *, first_check_at: float, verdict_at: float) -> None:
+        assert svc.target_group_arn is not None and task.ip is not None
+        port = svc.container_port or self._world.target_group_port(svc.target_group_arn)
+        target = Target(
+            target_group_arn=svc.target_group_arn,
+            ip=task.ip,
+            port=port,
+            first_check_at=first_check_at,
+            verdict_at=verdict_at,
+            passes=not isinstance(task.behavior, Unhealthy),
+        )
+        task.target = target
+        self._targets[(target.target_group_arn, target.ip)] = target
+        self._world.register_target(target)
+
+    def _deregister(self, svc: Service, target: Target) -> None:
+        # A deregistered target drains for the deregistration delay, then is gone (aws-facts.md; our
+        # template sets 30 s). It stays in the target group while draining, as on the ALB.
+        target.drain_ends_at = self._now + svc.spec.deregistration_delay_seconds
+        self._event(svc, f"deregistered 1 targets in (target-group {target.target_group_arn})")
+
+    @staticmethod
+    def _failing_health_checks(task: Task) -> bool:
+        """A serving task whose target fails its checks: ECS will stop it once the grace period is over."""
+        target = task.target
+        return (
+            task.alive
+            and task.status == RUNNING
+            and target is not None
+            and not target.passes
+            and target.drain_ends_at is None
+        )
+
+    def _passes(self, svc: Service, task: Task) -> bool:
+        """Healthy: the target is `healthy`, or, for a service without a load balancer, the task RUNNING."""
+        if not task.alive or task.status != RUNNING:
+            return False
+        if svc.target_group_arn is None:
+            return True
+        return task.target is not None and task.target.health(self._now) == HEALTHY
+
+    # ------------------------------------------------------------------ the service scheduler
+
+    def _stop_unhealthy_tasks(self, svc: Service) -> bool:
+        """ECS stops a task whose target is `unhealthy` once the grace period has passed (scenarios.md)."""
+        changed = False
+        for task in svc.tasks:
+            target = task.target
+            if not (task.alive and task.status == RUNNING and target is not None):
+                continue
+            if target.health(self._now) != RESPONSE_CODE_MISMATCH:
+                continue
+            assert task.started_at is not None
+            if self._now < task.started_at + svc.spec.grace_period_seconds:
+                continue
+            self._event(
+                svc,
+                f"(task {task.short_id}) (port {target.port}) is unhealthy in (target-group "
+                f"{target.target_group_arn}) due to (reason {RESPONSE_CODE_MISMATCH[2]}).",
+            )
+            self._request_stop(
+                svc, task, reason=f"Task failed ELB health checks in (target-group {target.target_group_arn})"
+            )
+            # Stage 2 of the circuit breaker counts ELB health-check failures (aws-facts.md).
+            self._count_failure(svc, task)
+            self._task_lost(svc, task)
+            changed = True
+        return changed
+
+    def _trip_circuit_breaker(self, svc: Service) -> bool:
+        """At the threshold the deployment FAILS; with rollback, the last COMPLETED one comes back.
+
+        aws-facts.md, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+        """
+        deployment = svc.primary
+        breaker = svc.spec.circuit_breaker
+        if not breaker.enable or deployment.rollout_state != IN_PROGRESS:
+            return False
+        if deployment.failed_tasks < circuit_breaker_threshold(svc.desired_count):
+            return False
+        deployment.rollout_state = FAILED
+        deployment.rollout_state_reason = CIRCUIT_BREAKER_REASON
+        deployment.updated_at = self._now
+        self._event(svc, f"deployment {deployment.id} deployment failed: tasks failed to start.")
+        target = svc.last_completed
+        if breaker.rollback and target is not None and target.task_definition != deployment.task_definition:
+            rollback = self._start_deployment(svc, target.task_definition)
+            rollback.rollout_state_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}."
+            svc.last_completed = None
+            self._event(svc, f"rolling back to deployment {target.id}.")
+        # Otherwise the deployment stalls: FAILED stays PRIMARY and launches nothing more (aws-facts.md).
+        return True
+
+    def _tasks_to_launch(self, svc: Service) -> int:
+        deployment = svc.primary
+        if deployment.rollout_state == FAILED:
+            # "a service deployment will transition to a failed state and stop launching new tasks"
+            # (APIDeploymentCircuitBreaker).
+            return 0
+        alive = sum(1 for task in svc.tasks_of(deployment) if task.alive)
+        return svc.desired_count - alive
+
+    def _launch_tasks(self, svc: Service) -> bool:
+        """The PRIMARY deployment runs desiredCount tasks (maximumPercent 200 lets them start beside the
+        old ones); a stopped one is replaced after REPLACEMENT_DELAY_SECONDS, so a crashing image
+        crashes again and again (scenarios.md)."""
+        deployment = svc.primary
+        missing = self._tasks_to_launch(svc)
+        if missing > 0 and self._now >= deployment.launch_not_before:
+            tasks = [self._new_task(svc, deployment) for _ in range(missing)]
+            self._event(svc, self._started_message(tasks))
+            deployment.updated_at = self._now
+            return True
+        if missing < 0 and not self._older_tasks(svc):
+            surplus = sorted(
+                (task for task in svc.tasks_of(deployment) if task.alive),
+                key=lambda task: (self._passes(svc, task), -task.created_at),
+            )[:-missing]
+            for task in surplus:
+                self._request_stop(svc, task, reason=f"Scaling activity initiated by (deployment {deployment.id})")
+            deployment.updated_at = self._now
+            return True
+        return False
+
+    def _scale_down_older_deployments(self, svc: Service) -> bool:
+        """Rolling update with minimumHealthyPercent 100: an old task is stopped only when a new task is
+        healthy in its place (RUNNING for a service without a load balancer) (scenarios.md)."""
+        older = self._older_tasks(svc)
+        healthy_new = sum(1 for task in svc.tasks_of(svc.primary) if self._passes(svc, task))
+        surplus = healthy_new + len(older) - svc.desired_count
+        if surplus <= 0:
+            return False
+        # Tasks that are not serving go first, then the oldest deployment's.
+        order = {deployment.id: age for age, deployment in enumerate(reversed(svc.deployments))}
+        victims = sorted(older, key=lambda task: (self._passes(svc, task), order[task.deployment_id], task.created_at))
+        for task in victims[:surplus]:
+            self._request_stop(svc, task, reason=f"Scaling activity initiated by (deployment {task.deployment_id})")
+            deployment = self._deployment(svc, task.deployment_id)
+            if deployment is not None:
+                deployment.updated_at = self._now
+        return True
+
+    def _complete_deployment(self, svc: Service) -> bool:
+        """COMPLETED when the PRIMARY runs desiredCount healthy tasks and no older deployment has a task
+        left; the older deployments then leave service.deployments (scenarios.md)."""
+        deployment = svc.primary
+        if deployment.rollout_state != IN_PROGRESS:
+            return False
+        alive = [task for task in svc.tasks_of(deployment) if task.alive]
+        if len(alive) != svc.desired_count or not all(self._passes(svc, task) for task in alive):
+            return False
+        leftovers = [task for task in svc.tasks if task.deployment_id != deployment.id and task.status != STOPPED]
+        if leftovers:
+            return False
+        deployment.rollout_state = COMPLETED
+        deployment.rollout_state_reason = f"ECS deployment {deployment.id} completed."
+        deployment.updated_at = self._now
+        svc.deployments = [deployment]
+        svc.last_completed = deployment
+        self._event(svc, f"deployment {deployment.id} deployment completed.")
+        self._event(svc, "has reached a steady state.")
+        return True
+
+    def _start_deployment(self, svc: Service, task_definition: str) -> Deployment:
+        deployment = Deployment(
+            id=self._ids.deployment_id(),
+            task_definition=task_definition,
+            created_at=self._now,
+            updated_at=self._now,
+            launch_not_before=self._now,
+        )
+        svc.deployments.insert(0, deployment)
+        return deployment
+
+    def _older_tasks(self, svc: Service) -> list[Task]:
+        return [task for task in svc.tasks if task.alive and task.deployment_id != svc.primary.id]
+
+    def _deployment(self, svc: Service, deployment_id: str) -> Deployment | None:
+        return next((d for d in svc.deployments if d.id == deployment_id), None)
+
+    def _service_settled(self, svc: Service) -> bool:
+        if any(deployment.rollout_state == IN_PROGRESS for deployment in svc.deployments):
+            return False
+        if self._tasks_to_launch(svc) > 0:
+            return False
+        for task in svc.tasks:
+            if task.alive and task.starting:
+                return False
+            if task.status == DEACTIVATING:
+                return False
+            target = task.target
+            if target is not None and (target.draining or target.health(self._now)[0] == "initial"):
+                return False
+        return True
+
+    def _event(self, svc: Service, text: str) -> None:
+        """A service event as ECS writes it (DescribeServices shows the newest first)."""
+        self._world.service_event(svc, event_id=self._ids.uuid(), at=self._now, message=f"(service {svc.name}) {text}")
+
+    @staticmethod
+    def _started_message(tasks: list[Task]) -> str:
+        ids = " ".join(f"(task {task.short_id})" for task in tasks)
+        return f"has started {len(tasks)} tasks: {ids}."
+
+
+def circuit_breaker_threshold(desired_count: int) -> int:
+    """Failed tasks that trip the circuit breaker (CIRCUIT_BREAKER_MIN/MAX, aws-facts.md)."""
+    return min(CIRCUIT_BREAKER_MAX, max(CIRCUIT_BREAKER_MIN, math.ceil(0.5 * desired_count)))
+
+
+def _moto_view(account_id: str, region: str, epoch: datetime) -> MotoView:
+    # Imported here so that this module, and a model on another World, never load moto.
+    from pushdeploy_local.ecs.moto_view import MotoView
+
+    return MotoView(account_id, region, epoch)

@@ -1,0 +1,76 @@
+"""The numbers and names the ECS/ALB model follows, each with its source.
+
+A source is aws-facts.md (with its AWS URLs), scenarios.md, an AWS page named here, or "modelling choice"
+where AWS publishes no number and the value only has to be plausible.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+# Instant 0 when the caller gives no epoch (the local cloud's clock passes its own).
+DEFAULT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+# Modelling choice: Fargate spends a few seconds in PROVISIONING (ENI attach) before PENDING (image pull);
+# AWS publishes no number. Capped at half of a behaviour's start_seconds so PENDING always comes first.
+PROVISIONING_SECONDS = 5.0
+# Modelling choice: a new target shows `initial` / Elb.RegistrationInProgress for a while before the
+# first health check (then Elb.InitialHealthChecking). Reasons: aws-facts.md,
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html
+REGISTRATION_SECONDS = 10.0
+# Modelling choice: the ECS service scheduler launches a replacement for a stopped task on its next
+# pass, observed at roughly 10-20 s; repeated start failures are throttled further by AWS
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-throttle-logic.html), not modelled.
+REPLACEMENT_DELAY_SECONDS = 15.0
+# DescribeServices returns the service's most recent events; ECS keeps 100.
+MAX_SERVICE_EVENTS = 100
+FARGATE_PLATFORM_VERSION = "1.4.0"
+
+# Circuit breaker threshold = 0.5 x desiredCount clamped to [3, 200] (aws-facts.md,
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentCircuitBreaker.html).
+CIRCUIT_BREAKER_MIN = 3
+CIRCUIT_BREAKER_MAX = 200
+
+# Target health states, reasons and descriptions as the ALB writes them (aws-facts.md,
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html).
+TargetHealth = tuple[str, str | None, str | None]
+REGISTERING: TargetHealth = ("initial", "Elb.RegistrationInProgress", "Target registration is in progress")
+INITIAL_CHECKING: TargetHealth = ("initial", "Elb.InitialHealthChecking", "Initial health checks in progress")
+HEALTHY: TargetHealth = ("healthy", None, None)
+RESPONSE_CODE_MISMATCH: TargetHealth = (
+    "unhealthy",
+    "Target.ResponseCodeMismatch",
+    "Health checks failed with these codes: [502]",
+)
+DRAINING: TargetHealth = (
+    "draining",
+    "Target.DeregistrationInProgress",
+    "Target deregistration is in progress",
+)
+NOT_REGISTERED: TargetHealth = (
+    "unused",
+    "Target.NotRegistered",
+    "Target is not registered to the target group",
+)
+
+# Task lastStatus values the model uses (ECS task lifecycle:
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html).
+PROVISIONING = "PROVISIONING"
+PENDING = "PENDING"
+RUNNING = "RUNNING"
+DEACTIVATING = "DEACTIVATING"  # deregistering from the target group before the task stops
+STOPPED = "STOPPED"
+
+# Deployment rollout states (aws-facts.md).
+IN_PROGRESS = "IN_PROGRESS"
+COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+
+ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited"
+TASK_FAILED_TO_START = "TaskFailedToStart"
+SERVICE_SCHEDULER_INITIATED = "ServiceSchedulerInitiated"
+CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+
+# The event ECS sends to EventBridge when a task's lastStatus or desiredStatus changes
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html).
+TASK_STATE_CHANGE = "ECS Task State Change"

@@ -1,0 +1,284 @@
+"""The ECS/ALB model's rules on the virtual clock, without moto: the model runs on a small in-memory World.
+
+What moto shows of the same runs (DescribeServices, DescribeTasks, DescribeTargetHealth) is checked in
+test_moto_view.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+from pushdeploy_local.ecs import EcsModel, ServiceState
+from pushdeploy_local.ecs.behaviour import circuit_breaker_threshold
+from pushdeploy_local.ecs.facts import (
+    CIRCUIT_BREAKER_REASON,
+    COMPLETED,
+    DEACTIVATING,
+    DRAINING,
+    FAILED,
+    HEALTHY,
+    IN_PROGRESS,
+    INITIAL_CHECKING,
+    NOT_REGISTERED,
+    PENDING,
+    PROVISIONING,
+    REGISTERING,
+    RESPONSE_CODE_MISMATCH,
+    RUNNING,
+    STOPPED,
+)
+from pushdeploy_local.ecs.state import AdoptedService, Deployment, Ids, LaunchedTask, Service, Target, Task
+from pushdeploy_local.scenario import Behavior, Crash, PullError, ServiceSpec, Unhealthy
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+CLUSTER = "aiuteur-cluster"
+SERVICE = "aiuteur-backend-service"
+CONTAINER = "aiuteur-backend"
+TARGET_GROUP = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/aiuteur-backend-tg/1"
+V1 = "sha256:" + "1" * 64
+V2 = "sha256:" + "2" * 64
+IMAGES = {"aiuteur-backend:1": f"repository@{V1}", "aiuteur-backend:2": f"repository@{V2}"}
+
+
+class FakeWorld:
+    """A World without moto: the service as created, tasks with made-up ARNs and IPs, every write kept."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.task_definition_arn = "aiuteur-backend:1"  # what the last UpdateService set
+        self.desired = spec.desired_count
+        self.service: Service | None = None  # as last written
+        self.tasks: dict[str, Task] = {}  # every task ever launched, as last written
+        self.messages: list[str] = []  # service events, newest first
+        self.registered: set[str] = set()  # the target group's IPs
+
+    def adopt_service(
+        self, cluster: str, service: str, spec: ServiceSpec, target_group_arn: str | None
+    ) -> AdoptedService:
+        return AdoptedService(
+            cluster=cluster,
+            name=service,
+            task_definition=self.task_definition_arn,
+            desired_count=self.desired,
+            container_port=3001 if target_group_arn else None,
+            deployment_id=None,
+        )
+
+    def task_definition(self, svc: Service) -> str:
+        return self.task_definition_arn
+
+    def desired_count(self, svc: Service) -> int:
+        return self.desired
+
+    def write_service(self, svc: Service) -> None:
+        self.service = svc
+
+    def service_event(self, svc: Service, *, event_id: str, at: float, message: str) -> None:
+        self.messages.insert(0, message)
+
+    def launch_task(self, svc: Service, deployment: Deployment, ids: Ids) -> LaunchedTask:
+        n = len(self.tasks) + 1
+        image = IMAGES[deployment.task_definition]
+        return LaunchedTask(arn=f"task/{n}", short_id=str(n), ip=f"10.0.1.{n}", container=CONTAINER, image=image)
+
+    def write_task(self, task: Task) -> None:
+        self.tasks[task.arn] = task
+
+    def describe_task(self, task: Task) -> dict[str, Any]:
+        return {"lastStatus": task.status, "desiredStatus": task.desired_status, "version": task.version}
+
+    def target_group_port(self, target_group_arn: str) -> int:
+        return 3001
+
+    def register_target(self, target: Target) -> None:
+        self.registered.add(target.ip)
+
+    def deregister_target(self, target: Target) -> None:
+        self.registered.discard(target.ip)
+
+    @property
+    def deployments(self) -> list[Deployment]:
+        assert self.service is not None
+        return self.service.deployments
+
+
+def adopted(spec: ServiceSpec | None = None, *, v2: Behavior | None = None) -> tuple[EcsModel, FakeWorld]:
+    """The model with the Phase 4 service adopted (v1 running); v2 behaves as `v2` once deployed."""
+    spec = spec or ServiceSpec()
+    world = FakeWorld(spec)
+    model = EcsModel(ACCOUNT, REGION, world=world)
+    if v2 is not None:
+        model.set_behavior(V2, v2)
+    target_group = TARGET_GROUP if spec.load_balanced else None
+    model.add_service(cluster=CLUSTER, service=SERVICE, container=CONTAINER, spec=spec, target_group_arn=target_group)
+    return model, world
+
+
+def deploy(model: EcsModel, world: FakeWorld) -> Deployment:
+    """UpdateService to v2; returns the new PRIMARY deployment."""
+    world.task_definition_arn = "aiuteur-backend:2"
+    model.on_update_service(CLUSTER, SERVICE)
+    return world.deployments[0]
+
+
+def steady_on(task_definition: str) -> ServiceState:
+    """One task, RUNNING and healthy, of a COMPLETED deployment of `task_definition`."""
+    return ServiceState(
+        task_definition=task_definition,
+        desired_count=1,
+        running_count=1,
+        healthy=True,
+        settled=True,
+        rollout_state=COMPLETED,
+    )
+
+
+def test_the_rules_import_no_moto() -> None:
+    code = (
+        "import sys, pushdeploy_local.ecs.behaviour; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('moto', 'botocore', 'boto3')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_a_healthy_rollout_changes_at_each_instant_of_the_task_and_target_lifecycle() -> None:
+    model, world = adopted()
+    [old] = world.tasks.values()
+    assert model.settled() and model.next_change_at() is None
+    deployment = deploy(model, world)
+
+    timeline = []
+    while (instant := model.next_change_at()) is not None:
+        model.advance_to(instant)
+        new = world.tasks["task/2"]
+        health = (model.target_health(TARGET_GROUP, new.ip or ""), model.target_health(TARGET_GROUP, old.ip or ""))
+        timeline.append((instant, new.status, old.status, *health))
+
+    # PENDING, RUNNING + registered, first check, healthy (the old task drains), drained (completed)
+    assert timeline == [
+        (5.0, PENDING, RUNNING, None, HEALTHY),
+        (30.0, RUNNING, RUNNING, REGISTERING, HEALTHY),
+        (40.0, RUNNING, RUNNING, INITIAL_CHECKING, HEALTHY),
+        (70.0, RUNNING, DEACTIVATING, HEALTHY, DRAINING),
+        (100.0, RUNNING, STOPPED, HEALTHY, NOT_REGISTERED),
+    ]
+    assert (old.stop_code, old.exit_code) == ("ServiceSchedulerInitiated", 0)
+    assert old.stopped_reason == f"Scaling activity initiated by (deployment {old.deployment_id})"
+    assert world.registered == {world.tasks["task/2"].ip}
+    assert world.deployments == [deployment] and deployment.rollout_state == COMPLETED
+    assert world.messages[:2] == [
+        f"(service {SERVICE}) has reached a steady state.",
+        f"(service {SERVICE}) deployment {deployment.id} deployment completed.",
+    ]
+    assert model.service_state(CLUSTER, SERVICE) == steady_on("aiuteur-backend:2")
+
+
+def test_every_status_change_emits_one_event_and_the_adopted_tasks_none() -> None:
+    model, world = adopted()
+    assert model.drain_events() == []  # the adopted task was running before the scenario
+    deploy(model, world)
+
+    model.advance_to(100)
+    events = model.drain_events()
+
+    changes = [(e["resources"], e["detail"]["lastStatus"], e["detail"]["desiredStatus"]) for e in events]
+    assert changes == [
+        (["task/2"], PROVISIONING, RUNNING),
+        (["task/2"], PENDING, RUNNING),
+        (["task/2"], RUNNING, RUNNING),
+        (["task/1"], DEACTIVATING, STOPPED),
+        (["task/1"], STOPPED, STOPPED),
+    ]
+    # The detail is the task as the World describes it once its version counts the change.
+    assert [e["detail"]["version"] for e in events] == [1, 2, 3, 3, 4]
+    times = ["2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z", "2026-01-01T00:00:30Z"]
+    times += ["2026-01-01T00:01:10Z", "2026-01-01T00:01:40Z"]
+    assert [e["time"] for e in events] == [e["detail"]["updatedAt"] for e in events] == times
+    assert {(e["detail-type"], e["source"], e["account"], e["region"]) for e in events} == {
+        ("ECS Task State Change", "aws.ecs", ACCOUNT, REGION)
+    }
+    assert len({e["id"] for e in events}) == 5
+    assert model.drain_events() == []
+
+
+def test_a_crash_loop_is_replaced_again_and_again_and_never_counted_by_the_breaker() -> None:
+    model, world = adopted(v2=Crash(kind="crash", crash_after_seconds=5, exit_code=1))
+    deployment = deploy(model, world)
+
+    model.advance_to(35)
+    crashed = world.tasks["task/2"]
+    assert (crashed.status, crashed.stop_code, crashed.exit_code) == (STOPPED, "EssentialContainerExited", 1)
+    assert model.target_health(TARGET_GROUP, crashed.ip or "") == DRAINING
+    assert model.next_change_at() == 50.0  # the scheduler's next pass, 15 s later
+
+    # A task every 50 s (RUNNING at +30, exits at +35, replaced at +50): 12 crashes by 600 s.
+    model.advance_to(600)
+    stopped = [t for t in world.tasks.values() if t.deployment_id == deployment.id and t.status == STOPPED]
+    assert len(stopped) == 12
+    assert (deployment.rollout_state, deployment.failed_tasks) == (IN_PROGRESS, 0)
+    assert world.tasks["task/1"].status == RUNNING  # the old task still serves
+    assert not model.settled()
+
+
+def test_an_unhealthy_task_is_stopped_once_the_grace_period_is_over_and_counted() -> None:
+    model, world = adopted(ServiceSpec(grace_period_seconds=200), v2=Unhealthy(kind="unhealthy"))
+    deployment = deploy(model, world)
+
+    # RUNNING at 30, registered, unhealthy after 3 checks 30 s apart: 30 + 10 + 2 x 30
+    model.advance_to(100)
+    task = world.tasks["task/2"]
+    assert model.target_health(TARGET_GROUP, task.ip or "") == RESPONSE_CODE_MISMATCH
+    assert model.next_change_at() == 230.0  # RUNNING at 30 + grace 200
+
+    model.advance_to(230)
+    assert (task.status, task.desired_status) == (DEACTIVATING, STOPPED)
+    assert task.stopped_reason == f"Task failed ELB health checks in (target-group {TARGET_GROUP})"
+    assert deployment.failed_tasks == 1
+
+
+def test_pull_errors_trip_the_breaker_at_three_and_ecs_rolls_back_to_the_last_completed_deployment() -> None:
+    model, world = adopted(v2=PullError(kind="pull_error", start_seconds=20))
+    original = world.deployments[0]
+    failing = deploy(model, world)
+
+    model.advance_to(20)
+    task = world.tasks["task/2"]
+    assert (task.status, task.stop_code, task.started_at, task.exit_code) == (STOPPED, "TaskFailedToStart", None, None)
+
+    # Failures at 20, 55, 90 (replacement 15 s after each): the threshold is 3 for desired 1.
+    model.advance_to(89)
+    assert (failing.rollout_state, failing.failed_tasks) == (IN_PROGRESS, 2)
+    model.advance_to(90)
+    rollback, failed, _ = world.deployments
+    assert (failed, failed.rollout_state, failed.failed_tasks) == (failing, FAILED, 3)
+    assert failed.rollout_state_reason == CIRCUIT_BREAKER_REASON
+    assert rollback.task_definition == original.task_definition
+    reason = f"ECS deployment circuit breaker: rolling back to deploymentId {original.id}."
+    assert rollback.rollout_state_reason == reason
+
+    model.advance_to(190)  # the rollback's task is healthy at 160, the old one drained by 190
+    assert world.deployments == [rollback] and rollback.rollout_state == COMPLETED
+    assert model.service_state(CLUSTER, SERVICE) == steady_on("aiuteur-backend:1")
+
+
+def test_the_breaker_threshold_is_half_the_desired_count_between_3_and_200() -> None:
+    assert [circuit_breaker_threshold(n) for n in (1, 6, 7, 8, 400, 401, 1000)] == [3, 3, 4, 4, 200, 200, 200]
+
+
+def test_update_service_with_a_new_desired_count_scales_the_deployment() -> None:
+    model, world = adopted(ServiceSpec(desired_count=1, load_balanced=False))
+    [deployment] = world.deployments
+
+    world.desired = 3
+    model.on_update_service(CLUSTER, SERVICE)
+    assert world.deployments == [deployment]  # no new deployment: the task definition is the same
+    model.advance_to(30)
+    assert model.service_state(CLUSTER, SERVICE).running_count == 3
+
+    world.desired = 1
+    model.on_update_service(CLUSTER, SERVICE)
+    assert sorted(task.status for task in world.tasks.values()) == [RUNNING, STOPPED, STOPPED]
+    assert model.service_state(CLUSTER, SERVICE) == steady_on("aiuteur-backend:1")
