@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, TAG_PATTERN
+from pushdeploy.outcome import Outcome
 from pushdeploy.requests import RollbackRequest
 from pushdeploy_cli import deployer, local, render
 from pushdeploy_cli.connection import (
@@ -102,7 +103,7 @@ def _follow_to_the_end(connection: Connection, execution: str, as_json: bool) ->
 def _exit_status(story: Story) -> int:
     if story.ok:
         return 0
-    return 2 if story.outcome == "rejected" else 1
+    return 2 if story.outcome == Outcome.REJECTED else 1
 
 
 @app.command()
