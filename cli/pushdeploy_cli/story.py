@@ -33,7 +33,6 @@ from pushdeploy.steps.plan import PlanOutput
 
 ROLLOUT_STATES = {"Update", "WaitForRollout", "CheckRollout", "JudgeRollout"}
 ROLLBACK_STATES = {"Rollback", "WaitForRollback", "CheckRollback", "JudgeRollback"}
-CHECKS = {"CheckRollout": "rollout", "CheckRollback": "rollback"}  # each Check state and the record it judges
 ENDS: dict[str, ExecutionStatus] = {
     "ExecutionSucceeded": "SUCCEEDED",
     "ExecutionFailed": "FAILED",
@@ -272,13 +271,13 @@ class _Reader:
         if kind in ENDS:
             self._end(ENDS[kind], event, at)
         elif state is not None and not entered and state["name"] == "Plan":
-            self._plan(PlanOutput.model_validate_json(state["output"]), at)
+            self._plan(PlanOutput.model_validate_json(state.get("output") or "{}"), at)
         elif state is not None and not entered and state["name"] == "Notify":
-            result = TargetResult.model_validate_json(state["output"])
+            result = TargetResult.model_validate_json(state.get("output") or "{}")
             key = result.service
             self._result(self.targets.get(key), result, at)
         elif state is not None:
-            iteration = _iteration(state["input" if entered else "output"])
+            iteration = _iteration(state.get("input" if entered else "output"))
             key = iteration.item.target.key if iteration else None
             track = self.targets.get(key) if key else None
             if track is not None and iteration is not None:
@@ -336,9 +335,9 @@ class _Reader:
             if rollout is not None:
                 text = f"UpdateService to {revision(rollout.task_definition)} ({rollout.deployment_id})"
                 self._step(track, name, at, text, task_definition=rollout.task_definition)
-        elif name in CHECKS:
-            judged = getattr(iteration, CHECKS[name])
-            if isinstance(judged, Rollout):
+        elif name in ("CheckRollout", "CheckRollback"):
+            judged = iteration.rollout if name == "CheckRollout" else iteration.rollback
+            if judged is not None:
                 probe = _probe(judged, at, self._seconds(at))
                 track.probes.append(probe)
                 if probe.decided:
