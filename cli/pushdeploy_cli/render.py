@@ -14,7 +14,7 @@ from rich.table import Table
 
 from pushdeploy.outcome import Outcome
 from pushdeploy_cli.deployer import Started, TargetStatus
-from pushdeploy_cli.story import Probe, Story, Summary, TargetStory, outcome_name, read_story, revision
+from pushdeploy_cli.story import Probe, Story, Summary, TargetStory, outcome_name, revision
 
 if TYPE_CHECKING:
     from pushdeploy_local.report import Report
@@ -56,12 +56,12 @@ def print_json(console: Console, data: Any) -> None:
 # -- local scenarios ----------------------------------------------------------------------------------
 
 
-def print_report(report: Report, console: Console, histories: dict[str, list[dict[str, Any]]] | None = None) -> None:
+def print_report(report: Report, console: Console, stories: list[Story] | None = None) -> None:
+    """The report, after each execution's log (its story) when given."""
     from pushdeploy_local.cloud import EPOCH  # the local cloud (moto) is loaded only by `local` commands
 
     console.rule(f"[bold]{report.scenario}")
-    for execution, history in (histories or {}).items():
-        story = read_story(execution, history)
+    for story in stories or []:
         since_epoch = (story.started_at - EPOCH).total_seconds()
         for entry in story.log():
             seconds = int(since_epoch + entry.seconds)

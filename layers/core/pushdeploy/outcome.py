@@ -228,9 +228,14 @@ class DescribedExecution(Model):
             return ExecutionSummary(status=self.status, outcome=None, reason="running")
         if self.status == "SUCCEEDED":
             output = ExecutionOutput.model_validate_json(self.output or "{}")
-            if output.action == "ignore" or not output.results:
-                outcome = Outcome.IGNORED if output.action == "ignore" else Outcome.DEPLOYED
-                return ExecutionSummary(status=self.status, outcome=outcome, reason=output.reason, action=output.action)
+            if output.action == "ignore":
+                return ExecutionSummary(
+                    status=self.status, outcome=Outcome.IGNORED, reason=output.reason, action=output.action
+                )
+            if not output.results:  # the Plan plans no deployment without a target; it succeeded all the same
+                return ExecutionSummary(
+                    status=self.status, outcome=Outcome.DEPLOYED, reason=output.reason, action=output.action
+                )
             return self._of_targets(output.results, output.action)
         if self.error == "DeploymentFailed":
             return self._of_targets([TargetResult.model_validate(r) for r in json.loads(self.cause or "[]")], None)
