@@ -1,16 +1,20 @@
 """Where the deployer is: real AWS (boto3's default credentials) or the local cloud's endpoint.
 
-Every command takes the same options (`--region`, `--stack`, `--state-machine`, `--local`,
-`--endpoint-url`); `connect` turns them into a `Connection`, which finds the state machine and the
-targets document the way an operator would: an ARN given outright, else the stack's CloudFormation
-outputs, else (on an endpoint) the state machine the local cloud creates.
+Every command that talks to the deployer takes the same options (`--region`, `--stack`,
+`--state-machine`, `--local`, `--endpoint-url`), declared once as the fields of `Where` and given to a
+command by `connected`; `connect` turns them into a `Connection`, which finds the state machine and
+the targets document the way an operator would: an ARN given outright, else the stack's
+CloudFormation outputs, else (on an endpoint) the state machine the local cloud creates.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
-from collections.abc import Iterator
+import inspect
+import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -79,13 +83,35 @@ EndpointUrl = Annotated[
 
 @dataclass(frozen=True)
 class Where:
-    """The connection options as given on the command line."""
+    """The connection options as given on the command line: each field is one option of every `connected`
+    command."""
 
-    region: str | None = None
-    stack: str | None = None
-    state_machine: str | None = None
-    local: bool = False
-    endpoint_url: str | None = None
+    region: Region = None
+    stack: Stack = None
+    state_machine: StateMachine = None
+    local: Local = False
+    endpoint_url: EndpointUrl = None
+
+
+def connected(command: Callable[..., None]) -> Callable[..., None]:
+    """A command that talks to the deployer: typer sees its own parameters and the options of `Where` (the
+    "Where" panel of its --help); the command receives them as one `where: Where` argument."""
+    hints = typing.get_type_hints(Where, include_extras=True)
+    options = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name])
+        for f in dataclasses.fields(Where)
+    ]
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "where"]
+
+    @functools.wraps(command)
+    def run(**given: Any) -> None:
+        where = Where(**{option.name: given.pop(option.name) for option in options})
+        command(where=where, **given)
+
+    run.__signature__ = signature.replace(parameters=[*own, *options])  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in [*own, *options]}
+    return run
 
 
 def connect(where: Where) -> Connection:

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from pushdeploy.models import Target, safe_execution_name
+from pushdeploy.outcome import Outcome
 from pushdeploy.requests import DeployRequest
 from pushdeploy.steps.trigger import execution_name
 from pushdeploy_cli.connection import CliError, Connection
@@ -86,7 +87,7 @@ def start_deploy(
     # The push's own execution ignored the image (its tag is not watched, say): deploying it by hand
     # is a new decision, under the same name and a suffix.
     for attempt in range(2, 2 + RETRY_NAMES):
-        if started.existing is None or started.existing.outcome != "ignored":
+        if started.existing is None or started.existing.outcome != Outcome.IGNORED:
             break
         started = _start(connection, safe_execution_name(name[:76], f"r{attempt}"), document)
     return started

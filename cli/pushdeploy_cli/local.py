@@ -105,11 +105,12 @@ def demo(
     for scenario in DEMO:
         with contextlib.redirect_stdout(sys.stderr), _quiet_logs():
             report, histories = run_recorded(parse_scenario(scenario))
-        print_report(report, console, histories)
-        for index, (execution, history) in enumerate(histories.items()):
-            suffix = f"-{index + 1}" if len(histories) > 1 else ""
+        stories = [read_story(execution, history) for execution, history in histories.items()]
+        print_report(report, console, stories)
+        for index, story in enumerate(stories):
+            suffix = f"-{index + 1}" if len(stories) > 1 else ""
             path = out / f"{report.scenario}{suffix}.svg"
-            path.write_text(picture.svg(read_story(execution, history)), encoding="utf-8")
+            path.write_text(picture.svg(story), encoding="utf-8")
             console.print(f"  picture: {path}", highlight=False)
 
 

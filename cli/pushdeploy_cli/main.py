@@ -15,18 +15,10 @@ import typer
 from rich.console import Console
 
 from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, TAG_PATTERN
+from pushdeploy.outcome import Outcome
 from pushdeploy.requests import RollbackRequest
 from pushdeploy_cli import deployer, local, render
-from pushdeploy_cli.connection import (
-    Connection,
-    EndpointUrl,
-    Local,
-    Region,
-    Stack,
-    StateMachine,
-    Where,
-    opened,
-)
+from pushdeploy_cli.connection import Connection, Where, connected, opened
 from pushdeploy_cli.story import Story
 
 app = typer.Typer(
@@ -84,12 +76,6 @@ Follow = Annotated[bool, typer.Option("--follow", "-f", help="Show live progress
 Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
-def _where(
-    region: str | None, stack: str | None, state_machine: str | None, local: bool, endpoint: str | None
-) -> Where:
-    return Where(region=region, stack=stack, state_machine=state_machine, local=local, endpoint_url=endpoint)
-
-
 def _follow_to_the_end(connection: Connection, execution: str, as_json: bool) -> Story:
     console = render.console(stderr=as_json)
     poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
@@ -102,11 +88,13 @@ def _follow_to_the_end(connection: Connection, execution: str, as_json: bool) ->
 def _exit_status(story: Story) -> int:
     if story.ok:
         return 0
-    return 2 if story.outcome == "rejected" else 1
+    return 2 if story.outcome == Outcome.REJECTED else 1
 
 
 @app.command()
+@connected
 def deploy(
+    where: Where,
     service: Service,
     tag: Annotated[
         str | None,
@@ -123,11 +111,6 @@ def deploy(
     cluster: Cluster = None,
     follow: Follow = False,
     as_json: Json = False,
-    region: Region = None,
-    stack: Stack = None,
-    state_machine: StateMachine = None,
-    local: Local = False,
-    endpoint_url: EndpointUrl = None,
 ) -> None:
     """Deploy an image to a service: the same execution, under the same name, that its push would start.
 
@@ -138,13 +121,15 @@ def deploy(
     """
     if (tag is None) == (digest is None):
         raise typer.BadParameter("give the image as --tag or as --digest (one of them)", param_hint="--tag")
-    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+    with opened(where) as connection:
         started = deployer.start_deploy(connection, service, tag, digest, cluster)
         _report_start(connection, started, follow, as_json)
 
 
 @app.command()
+@connected
 def rollback(
+    where: Where,
     service: Service,
     to: Annotated[
         str | None,
@@ -158,17 +143,12 @@ def rollback(
     cluster: Cluster = None,
     follow: Follow = False,
     as_json: Json = False,
-    region: Region = None,
-    stack: Stack = None,
-    state_machine: StateMachine = None,
-    local: Local = False,
-    endpoint_url: EndpointUrl = None,
 ) -> None:
     """Put a service back on an earlier task definition, and prove it healthy like a deployment.
 
     Example: pushdeploy rollback --service aiuteur-backend-service --to 12 --follow
     """
-    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+    with opened(where) as connection:
         started = deployer.start_rollback(connection, service, to, cluster)
         _report_start(connection, started, follow, as_json)
 
@@ -190,20 +170,17 @@ def _report_start(connection: Connection, started: deployer.Started, follow: boo
 
 
 @app.command()
+@connected
 def status(
+    where: Where,
     service: AnyService = None,
     as_json: Json = False,
-    region: Region = None,
-    stack: Stack = None,
-    state_machine: StateMachine = None,
-    local: Local = False,
-    endpoint_url: EndpointUrl = None,
 ) -> None:
     """What each target runs now: task definition, image digest and tag, since when, tasks, last outcome.
 
     Example: pushdeploy status --service aiuteur-backend-service
     """
-    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+    with opened(where) as connection:
         targets = deployer.status(connection, service)
     if as_json:
         render.print_json(render.console(), [t.model_dump(mode="json") for t in targets])
@@ -212,21 +189,18 @@ def status(
 
 
 @app.command()
+@connected
 def history(
+    where: Where,
     service: AnyService = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=deployer.SCAN_LIMIT, help="How many.")] = 20,
     as_json: Json = False,
-    region: Region = None,
-    stack: Stack = None,
-    state_machine: StateMachine = None,
-    local: Local = False,
-    endpoint_url: EndpointUrl = None,
 ) -> None:
     """Past executions, newest first: outcome, service, image, duration and reason.
 
     Example: pushdeploy history --service aiuteur-backend-service --limit 5
     """
-    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+    with opened(where) as connection:
         summaries = []
         for summary in deployer.executions(connection, service):
             summaries.append(summary)
@@ -239,7 +213,9 @@ def history(
 
 
 @app.command()
+@connected
 def explain(
+    where: Where,
     execution: Annotated[
         str, typer.Argument(help="An execution name (see `history`) or ARN.", show_default=False, metavar="EXECUTION")
     ],
@@ -250,17 +226,12 @@ def explain(
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write a page with the drawing and the probes.", dir_okay=False)
     ] = None,
-    region: Region = None,
-    stack: Stack = None,
-    state_machine: StateMachine = None,
-    local: Local = False,
-    endpoint_url: EndpointUrl = None,
 ) -> None:
     """The story of one execution: each step, each probe, the verdict and the evidence it rests on.
 
     Example: pushdeploy explain aiuteur-backend-v2-df3e634239599cdb --svg rollout.svg
     """
-    with opened(_where(region, stack, state_machine, local, endpoint_url)) as connection:
+    with opened(where) as connection:
         story = deployer.story(connection, execution)
     _draw(story, svg, html)
     if as_json:

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from pushdeploy_cli.story import Probe, Story, TargetStory, revision
+from pushdeploy.outcome import Outcome
+from pushdeploy_cli.story import Probe, Story, TargetStory, outcome_name, revision
 
 WIDTH = 960
 LEFT = 210  # the labels' column
@@ -58,13 +59,14 @@ VERDICT_COLOURS = {
     "SUPERSEDED": "#8e44ad",
 }
 OUTCOME_COLOURS = {
-    "deployed": "#2e9e5b",
-    "reverted": "#2e9e5b",
-    "superseded": "#8e44ad",
-    "ignored": "#6c7a89",
-    "running": "#2f6fb0",
-    "rolled_back": "#d68910",
+    Outcome.DEPLOYED: "#2e9e5b",
+    Outcome.REVERTED: "#2e9e5b",
+    Outcome.SUPERSEDED: "#8e44ad",
+    Outcome.IGNORED: "#6c7a89",
+    Outcome.ROLLED_BACK: "#d68910",
 }
+RUNNING_COLOUR = "#2f6fb0"
+BAD_COLOUR = "#d64541"  # rollback_failed, failed, rejected
 
 
 @dataclass
@@ -224,10 +226,10 @@ def svg(story: Story) -> str:
         f"<text x='16' y='{y + 12}' font-size='16' font-weight='bold' class='title'>{escape(story.name)}</text>"
     )
     y += 22
-    colour = OUTCOME_COLOURS.get(story.outcome, "#d64541")
+    colour = RUNNING_COLOUR if story.outcome is None else OUTCOME_COLOURS.get(story.outcome, BAD_COLOUR)
     parts.append(
         f"<text x='16' y='{y + 12}' font-size='13' fill='{colour}' font-weight='bold' class='verdict' "
-        f"data-outcome={quoteattr(story.outcome)}>{escape(_outcome_words(story))}</text>"
+        f"data-outcome={quoteattr(outcome_name(story.outcome))}>{escape(_outcome_words(story))}</text>"
     )
     y += 26
     if not story.targets:
@@ -250,19 +252,12 @@ def svg(story: Story) -> str:
 
 
 def html(story: Story) -> str:
-    rows = []
-    for target in story.targets:
-        entries = sorted(
-            [(s.seconds, s.name, s.text) for s in target.steps]
-            + [(p.seconds, f"probe ({p.phase})", f"{p.verdict} {p.counts}: {p.reason}") for p in target.probes],
-            key=lambda e: e[0],
-        )
-        for seconds, name, text in entries:
-            rows.append(
-                f"<tr><td>{html_text.escape(target.service)}</td><td>t+{int(seconds)}s</td>"
-                f"<td>{html_text.escape(name)}</td><td>{html_text.escape(text)}</td></tr>"
-            )
-    title = html_text.escape(f"{story.name}: {story.outcome}")
+    rows = [
+        f"<tr><td>{html_text.escape(entry.service)}</td><td>t+{int(entry.seconds)}s</td>"
+        f"<td>{html_text.escape(entry.state)}</td><td>{html_text.escape(entry.text)}</td></tr>"
+        for entry in story.log()
+    ]
+    title = html_text.escape(f"{story.name}: {outcome_name(story.outcome)}")
     return (
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{title}</title><style>body{{font-family:system-ui,sans-serif;margin:24px}}"
@@ -333,7 +328,7 @@ def _target(story: Story, target: TargetStory, scale: _Scale, y: int) -> tuple[s
         )
     result = target.result
     if result is not None:
-        colour = OUTCOME_COLOURS.get(result.outcome, "#d64541")
+        colour = OUTCOME_COLOURS.get(result.outcome, BAD_COLOUR)
         health = "" if result.healthy_now is None else ", healthy" if result.healthy_now else ", NOT healthy"
         parts.append(
             f"<text x='16' y='{y + 12}' fill='{colour}' font-weight='bold' class='outcome'>"
@@ -438,7 +433,7 @@ def _end(story: Story) -> float:
 
 def _outcome_words(story: Story) -> str:
     took = f" after {int(story.seconds)} s" if story.seconds is not None else " (running)"
-    return _cut(f"{story.outcome.replace('_', ' ').upper()}{took}: {story.reason}", 105)
+    return _cut(f"{outcome_name(story.outcome).replace('_', ' ').upper()}{took}: {story.reason}", 105)
 
 
 ARNS = (

@@ -12,26 +12,24 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from pushdeploy.outcome import Outcome
 from pushdeploy_cli.deployer import Started, TargetStatus
-from pushdeploy_cli.story import Probe, Step, Story, Summary, TargetStory, revision
-from pushdeploy_cli.timeline import timeline
+from pushdeploy_cli.story import Probe, Story, Summary, TargetStory, outcome_name, revision
 
 if TYPE_CHECKING:
     from pushdeploy_local.report import Report
 
 COLOURS = {
-    "deployed": "green",
-    "reverted": "green",
-    "superseded": "cyan",
-    "ignored": "dim",
-    "running": "blue",
-    "rolled_back": "yellow",
-    "rollback_failed": "red",
-    "rejected": "red",
-    "failed": "red",
-    "timed_out": "red",
-    "aborted": "red",
+    Outcome.DEPLOYED: "green",
+    Outcome.REVERTED: "green",
+    Outcome.SUPERSEDED: "cyan",
+    Outcome.IGNORED: "dim",
+    Outcome.ROLLED_BACK: "yellow",
+    Outcome.ROLLBACK_FAILED: "red",
+    Outcome.REJECTED: "red",
+    Outcome.FAILED: "red",
 }
+RUNNING_COLOUR = "blue"
 VERDICT_COLOURS = {"HEALTHY": "green", "FAILED": "red", "TIMED_OUT": "red", "SUPERSEDED": "cyan"}
 
 
@@ -45,9 +43,9 @@ def console(stderr: bool = False) -> Console:
     return made
 
 
-def outcome_text(outcome: str) -> str:
-    colour = COLOURS.get(outcome, "white")
-    return f"[{colour}]{outcome}[/{colour}]"
+def outcome_text(outcome: Outcome | None) -> str:
+    colour = RUNNING_COLOUR if outcome is None else COLOURS[outcome]
+    return f"[{colour}]{outcome_name(outcome)}[/{colour}]"
 
 
 def print_json(console: Console, data: Any) -> None:
@@ -58,16 +56,17 @@ def print_json(console: Console, data: Any) -> None:
 # -- local scenarios ----------------------------------------------------------------------------------
 
 
-def print_report(report: Report, console: Console, histories: dict[str, list[dict[str, Any]]] | None = None) -> None:
+def print_report(report: Report, console: Console, stories: list[Story] | None = None) -> None:
+    """The report, after each execution's log (its story) when given."""
     from pushdeploy_local.cloud import EPOCH  # the local cloud (moto) is loaded only by `local` commands
 
     console.rule(f"[bold]{report.scenario}")
-    for history in (histories or {}).values():
-        for entry in timeline(history):
-            seconds = int((entry.at - EPOCH).total_seconds())
-            console.print(
-                f"  t+{seconds:>4}s  {entry.service:<26} {entry.step:<13} {escape(entry.text)}", highlight=False
-            )
+    for story in stories or []:
+        since_epoch = (story.started_at - EPOCH).total_seconds()
+        for entry in story.log():
+            seconds = int(since_epoch + entry.seconds)
+            service = entry.service.split("/")[-1]
+            console.print(f"  t+{seconds:>4}s  {service:<26} {entry.state:<13} {escape(entry.text)}", highlight=False)
     table = Table("push", "outcome", "verdict", "done", "reason", box=None, pad_edge=False)
     for push in report.pushes:
         table.add_row(
@@ -132,8 +131,8 @@ class Progress:
         if not story.targets and story.status == "RUNNING":
             self._say("", 0.0, "planning")
         for target in story.targets:
-            for seconds, words in target.log():
-                self._say(target.service, seconds, words)
+            for entry in target.log():
+                self._say(target.service, entry.seconds, f"{entry.state}: {entry.text}")
         if self._live is not None:
             self._live.update(self._table(story))
 
@@ -232,20 +231,12 @@ def _print_target(story: Story, target: TargetStory, console: Console) -> None:
     wanted = f" -> {revision(target.wanted)}" if target.wanted else ""
     image = f"  ({escape(_short_image(target.image))})" if target.image else ""
     console.print(f"\n[bold]{target.service}[/bold]  {revision(target.before)}{wanted}{image}", highlight=False)
-    entries: list[Step | Probe] = [*target.steps, *(p for p in target.probes if not p.decided)]
-    for entry in sorted(entries, key=lambda e: (e.seconds, isinstance(e, Step))):
-        if isinstance(entry, Step):
-            colour = "white" if entry.ok else "red"
-            console.print(
-                f"  t+{int(entry.seconds):>4}s  {entry.name:<14} [{colour}]{escape(entry.text)}[/{colour}]",
-                highlight=False,
-            )
-        else:
-            console.print(
-                f"  t+{int(entry.seconds):>4}s  {'probe ' + entry.phase:<14} [dim]{entry.counts}: "
-                f"{escape(entry.reason)}[/dim]",
-                highlight=False,
-            )
+    for entry in target.log():
+        colour = "dim" if entry.probe else "white" if entry.ok else "red"
+        console.print(
+            f"  t+{int(entry.seconds):>4}s  {entry.state:<14} [{colour}]{escape(entry.text)}[/{colour}]",
+            highlight=False,
+        )
     deciding = [p for p in target.probes if p.decided]
     for probe in deciding:
         _print_evidence(probe, console)

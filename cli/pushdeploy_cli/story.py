@@ -1,54 +1,44 @@
-"""One execution's story, read from its Step Functions history alone.
+"""One execution's story, read from its Step Functions history alone: the one reader of a history.
 
 The history is the complete record (decisions.md: each step's record travels in the payload): the
 Plan's items, each Register, Update and Rollback, every Check with its verdict and evidence, and each
-target's result. `read_story` turns it into a `Story`: the status, the outcome, and per target the
-steps, the probes and the progress so far. `deploy --follow`, `explain` (text, JSON and the picture)
-and `history` all read executions through it, on AWS and on the local cloud alike.
+target's result. `read_story` walks it once, validating each state's payload with the core's own
+models (the Plan's `PlanOutput`, the Map iteration's `IterationState`, the Notify step's
+`TargetResult`), and words each event once. Its `Story` has the status, the outcome, and per target
+the steps, the probes and the progress so far; every view is built on it: `deploy --follow`,
+`explain` (text, JSON and the picture), `history` and `status` (through `Summary`), and the local
+demo's timeline.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, computed_field
+from pydantic import BaseModel, Field, computed_field
 
-from pushdeploy.models import Rollout, StoppedTask, TargetEvidence
-from pushdeploy.outcome import TargetResult
-from pushdeploy_cli.timeline import watch_ended
+from pushdeploy.models import Rollout, StoppedTask, TargetEvidence, Verdict
+from pushdeploy.outcome import (
+    GOOD_OUTCOMES,
+    DescribedExecution,
+    ExecutionStatus,
+    ExecutionSummary,
+    IterationState,
+    Outcome,
+    StepError,
+    TargetResult,
+)
+from pushdeploy.steps.plan import PlanOutput
 
-Outcome = Literal[
-    "running",
-    "deployed",
-    "reverted",
-    "superseded",
-    "ignored",
-    "rolled_back",
-    "rollback_failed",
-    "failed",
-    "rejected",
-    "timed_out",
-    "aborted",
-]
-# Worst first: an execution that fed several services has the worst of their outcomes.
-WORST_FIRST: tuple[str, ...] = ("rollback_failed", "rolled_back", "failed", "superseded", "reverted", "deployed")
-GOOD_OUTCOMES = frozenset({"deployed", "reverted", "superseded", "ignored"})
-
-STEP_WORDS = {
-    "Lock": "lock",
-    "Register": "registering",
-    "Update": "rolling out",
-    "Rollback": "rolling back",
-    "CheckRollout": "verdict",
-    "CheckRollback": "verdict on the rollback",
-    "Watch": "watch",
-    "Notify": "outcome",
-}
 ROLLOUT_STATES = {"Update", "WaitForRollout", "CheckRollout", "JudgeRollout"}
 ROLLBACK_STATES = {"Rollback", "WaitForRollback", "CheckRollback", "JudgeRollback"}
+ENDS: dict[str, ExecutionStatus] = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
 
 
 class Step(BaseModel):
@@ -56,7 +46,7 @@ class Step(BaseModel):
 
     at: datetime
     seconds: float
-    name: str
+    name: str  # the state that did it
     text: str
     ok: bool = True
     task_definition: str | None = None  # what Register registered, or Update and Rollback rolled out
@@ -82,7 +72,12 @@ class Probe(BaseModel):
 
     @property
     def decided(self) -> bool:
-        return self.verdict != "IN_PROGRESS"
+        return self.verdict != Verdict.IN_PROGRESS
+
+    @property
+    def state(self) -> str:
+        """The Check state that made this probe."""
+        return "CheckRollback" if self.phase == "rollback" else "CheckRollout"
 
     @property
     def words(self) -> str:
@@ -100,6 +95,17 @@ class Probe(BaseModel):
             healthy = sum(t.state == "healthy" for t in self.targets)
             return f"{healthy}/{self.desired} tasks healthy"
         return f"{self.running}/{self.desired} tasks running"
+
+
+class Entry(BaseModel):
+    """One line of an execution's log: a step, or a probe that decided nothing yet (a decided one is a step)."""
+
+    seconds: float
+    service: str  # cluster/service; "" for the Plan
+    state: str
+    text: str
+    ok: bool = True
+    probe: bool = False
 
 
 class TargetStory(BaseModel):
@@ -128,35 +134,42 @@ class TargetStory(BaseModel):
             if probe is None:
                 return f"{'rolling back' if rolling_back else 'rolling out'}: UpdateService done, first probe next"
             return probe.words
+        if self.state in ("Watch", "Woken") and self.steps:
+            return self.steps[-1].text  # the watch's start, or how it ended
         return {
             "Planned": "planned",
             "Lock": f"waiting for the lock: {self.waiting}" if self.waiting else "taking the lock",
             "Kind": "registering the task definition",
             "Stagger": "waiting for its turn to register (a push that feeds many services)",
             "Register": "registering the task definition",
-            "Watch": "healthy; watched for a failing task",
-            "Woken": "a task failed while watched: checking",
             "Unlock": "finishing",
             "Notify": "finishing",
         }.get(self.state, self.state)
 
-    def log(self) -> list[tuple[float, str]]:
-        """Everything that happened to this target so far, oldest first: (seconds, words)."""
-        entries = [(s.seconds, f"{STEP_WORDS.get(s.name, s.name)}: {s.text}") for s in self.steps]
-        entries += [(p.seconds, p.words) for p in self.probes if not p.decided]
-        return sorted(entries, key=lambda entry: entry[0])
+    def log(self) -> list[Entry]:
+        """Everything that happened to this target so far, oldest first."""
+        entries = [
+            Entry(seconds=s.seconds, service=self.service, state=s.name, text=s.text, ok=s.ok) for s in self.steps
+        ]
+        entries += [
+            Entry(seconds=p.seconds, service=self.service, state=p.state, text=p.words, probe=True)
+            for p in self.probes
+            if not p.decided
+        ]
+        return sorted(entries, key=lambda e: (e.seconds, not e.probe))
 
 
 class Story(BaseModel):
     execution: str
     name: str
-    status: str  # RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED
-    outcome: Outcome
+    status: ExecutionStatus
+    outcome: Outcome | None  # None while it runs
     reason: str
     started_at: datetime
     stopped_at: datetime | None = None
     input: Any = None
     action: str | None = None  # deploy, rollback or ignore (the Plan's), None before or without a plan
+    plan: Step | None = None
     error: str | None = None
     targets: list[TargetStory] = Field(default_factory=list)
 
@@ -184,6 +197,16 @@ class Story(BaseModel):
     def services(self) -> list[str]:
         return [t.service for t in self.targets] or _requested_services(self.input)
 
+    def log(self) -> list[Entry]:
+        """The whole execution so far, oldest first: the Plan, then every target's steps and probes."""
+        plan = [Entry(seconds=self.plan.seconds, service="", state="Plan", text=self.plan.text)] if self.plan else []
+        return sorted(plan + [e for t in self.targets for e in t.log()], key=lambda e: e.seconds)
+
+
+def outcome_name(outcome: Outcome | None) -> str:
+    """How the views name an outcome; an execution that has none yet is running."""
+    return "running" if outcome is None else str(outcome)
+
 
 def read_story(execution: str, events: list[dict[str, Any]], described: dict[str, Any] | None = None) -> Story:
     """The story of one execution from its history events (oldest first, as GetExecutionHistory pages them).
@@ -194,12 +217,13 @@ def read_story(execution: str, events: list[dict[str, Any]], described: dict[str
     if not events:
         if described is None:
             raise ValueError(f"{execution}: no history, and no description of the execution")
+        summary = DescribedExecution.model_validate(described).summary()
         return Story(
             execution=execution,
             name=execution.rsplit(":", 1)[-1],
-            status=described["status"],
-            outcome="running",
-            reason="starting",
+            status=summary.status,
+            outcome=summary.outcome,
+            reason="starting" if summary.outcome is None else summary.reason,
             started_at=described["startDate"],
             input=_loads(described.get("input")),
         )
@@ -211,6 +235,21 @@ def read_story(execution: str, events: list[dict[str, Any]], described: dict[str
     return reader.story()
 
 
+class Wake(BaseModel):
+    """What the Watch state's task token came back with (pushdeploy.steps.watch): an early end, or why a task
+    of the watched deployment failed."""
+
+    end: str | None = None
+    woken_by: str | None = None
+    reason: str = ""
+
+
+class _Iteration(IterationState):
+    """A Map iteration's payload, as each of its states enters and leaves it."""
+
+    wake: Wake | None = None
+
+
 class _Reader:
     def __init__(self, execution: str, started: dict[str, Any]) -> None:
         self.execution = execution
@@ -218,146 +257,143 @@ class _Reader:
         self.input = _loads(started["executionStartedEventDetails"].get("input"))
         self.targets: dict[str, TargetStory] = {}
         self.owner: dict[int, str | None] = {}  # event id -> the target its branch of the history belongs to
-        self.action: str | None = None
-        self.plan_reason = ""
-        self.status = "RUNNING"
+        self.plan: PlanOutput | None = None
+        self.plan_step: Step | None = None
+        self.end: ExecutionSummary | None = None
         self.stopped_at: datetime | None = None
         self.error: str | None = None
-        self.cause: str | None = None
 
     def read(self, event: dict[str, Any]) -> None:
-        kind = event["type"]
-        entered = event.get("stateEnteredEventDetails")
-        exited = event.get("stateExitedEventDetails")
-        payload = _loads(entered.get("input") if entered else exited.get("output") if exited else None)
-        if entered or exited:
-            key = _target_of(payload, exited["name"] if exited else None)
+        kind, at = event["type"], event["timestamp"]
+        entered = "stateEnteredEventDetails" in event
+        state: dict[str, Any] | None = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+        key: str | None = None
+        if kind in ENDS:
+            self._end(ENDS[kind], event, at)
+        elif state is not None and not entered and state["name"] == "Plan":
+            self._plan(PlanOutput.model_validate_json(state.get("output") or "{}"), at)
+        elif state is not None and not entered and state["name"] == "Notify":
+            result = TargetResult.model_validate_json(state.get("output") or "{}")
+            key = result.service
+            self._result(self.targets.get(key), result, at)
+        elif state is not None:
+            iteration = _iteration(state.get("input" if entered else "output"))
+            key = iteration.item.target.key if iteration else None
+            track = self.targets.get(key) if key else None
+            if track is not None and iteration is not None:
+                if entered:
+                    self._entered(track, state["name"], iteration, at)
+                else:
+                    self._exited(track, state["name"], iteration, at)
         else:  # Lambda and Map events belong to the branch of the event before them
             key = self.owner.get(event.get("previousEventId", 0))
+            track = self.targets.get(key) if key else None
+            if kind == "LambdaFunctionFailed" and track is not None:
+                details = event["lambdaFunctionFailedEventDetails"]
+                self._failed(track, StepError(error=details.get("error", ""), cause=details.get("cause", "")), at)
         self.owner[event["id"]] = key
-        track = self.targets.get(key) if key else None
 
-        if kind == "TaskStateExited" and exited and exited["name"] == "Plan":
-            self._plan(payload)
-        elif entered and track is not None:
-            track.state = entered["name"]
-            if entered["name"] != "Lock":
-                track.waiting = None
-            if entered["name"] == "Watch" and isinstance(payload, dict):
-                seconds = (event["timestamp"] - self.started_at).total_seconds()
-                left = (payload.get("rollout") or {}).get("watch_seconds")
-                text = f"healthy; any task that stops for a failure in the next {left} s rolls it back"
-                track.steps.append(Step(at=event["timestamp"], seconds=seconds, name="Watch", text=text))
-        elif exited and track is not None and kind == "TaskStateExited":
-            self._step(track, exited["name"], payload, event["timestamp"])
-        elif kind == "LambdaFunctionFailed" and track is not None:
-            details = event.get("lambdaFunctionFailedEventDetails", {})
-            message = _error_message(details.get("cause")) or ""
-            if details.get("error") == "LockBusy":
-                if track.waiting is None:  # the first refusal; the retries say the same
-                    seconds = (event["timestamp"] - self.started_at).total_seconds()
-                    text = f"waiting: {message}"
-                    track.steps.append(Step(at=event["timestamp"], seconds=seconds, name="Lock", text=text))
-                track.waiting = message or "another deployment holds it"
-            else:
-                at = event["timestamp"]
-                seconds = (at - self.started_at).total_seconds()
-                text = f"failed: {details.get('error')}: {message}".rstrip(": ")
-                track.steps.append(Step(at=at, seconds=seconds, name=track.state, text=text, ok=False))
-        elif kind.startswith("Execution") and kind != "ExecutionStarted":
-            self._end(kind, event)
+    def _seconds(self, at: datetime) -> float:
+        return (at - self.started_at).total_seconds()
 
-    def _plan(self, output: Any) -> None:
-        if not isinstance(output, dict):
-            return
-        self.action = output.get("action")
-        self.plan_reason = output.get("reason", "")
-        for item in output.get("items", []):
-            target = item["target"]
-            key = f"{target['cluster']}/{target['service']}"
-            image = item.get("image") or {}
-            label = None
-            if image:
-                label = f"{image['repository']}{':' + image['tag'] if image.get('tag') else ''}@{image['digest']}"
-            self.targets[key] = TargetStory(
-                service=key,
-                kind=item["kind"],
-                image=label,
-                before=item["task_definition"],
-                wanted=item.get("rollback_to"),
+    def _plan(self, plan: PlanOutput, at: datetime) -> None:
+        self.plan = plan
+        self.plan_step = Step(at=at, seconds=self._seconds(at), name="Plan", text=f"{plan.action}: {plan.reason}")
+        for item in plan.items:
+            self.targets[item.target.key] = TargetStory(
+                service=item.target.key,
+                kind=item.kind,
+                image=item.image.label if item.image else None,
+                before=item.task_definition,
+                wanted=item.rollback_to,
             )
 
-    def _step(self, track: TargetStory, name: str, output: Any, at: datetime) -> None:
-        if not isinstance(output, dict):
-            return
-        seconds = (at - self.started_at).total_seconds()
+    def _step(self, track: TargetStory, name: str, at: datetime, text: str, ok: bool = True, **extra: Any) -> None:
+        track.steps.append(Step(at=at, seconds=self._seconds(at), name=name, text=text, ok=ok, **extra))
 
-        def step(text: str, ok: bool = True, task_definition: str | None = None) -> None:
-            track.steps.append(
-                Step(at=at, seconds=seconds, name=name, text=text, ok=ok, task_definition=task_definition)
-            )
+    def _entered(self, track: TargetStory, name: str, iteration: _Iteration, at: datetime) -> None:
+        track.state = name
+        if name != "Lock":
+            track.waiting = None
+        if name == "Watch" and iteration.rollout is not None:
+            left = iteration.rollout.watch_seconds
+            text = f"healthy; any task that stops for a failure in the next {left} s rolls it back"
+            self._step(track, name, at, text)
 
-        if name == "Lock":
-            lock = output.get("lock") or {}
-            step(str(lock.get("status", "held")) + (f": {lock['reason']}" if lock.get("reason") else ""))
-        elif name == "Register":
-            registered = output.get("registered") or {}
-            track.wanted = registered.get("task_definition", track.wanted)
-            how = "reused" if registered.get("reused") else "registered"
-            step(f"{how} {revision(registered.get('task_definition', '?'))}", True, registered.get("task_definition"))
+    def _exited(self, track: TargetStory, name: str, iteration: _Iteration, at: datetime) -> None:
+        if name == "Lock" and iteration.lock is not None:
+            lock = iteration.lock
+            self._step(track, name, at, lock.status + (f": {lock.reason}" if lock.reason else ""))
+        elif name == "Register" and iteration.registered is not None:
+            registered = iteration.registered
+            track.wanted = registered.task_definition
+            how = "reused" if registered.reused else "registered"
+            text = f"{how} {revision(registered.task_definition)}"
+            self._step(track, name, at, text, task_definition=registered.task_definition)
         elif name in ("Update", "Rollback"):
-            rollout = output.get("rollout" if name == "Update" else "rollback") or {}
-            task_definition = rollout.get("task_definition", "?")
-            step(
-                f"UpdateService to {revision(task_definition)} ({rollout.get('deployment_id')})", True, task_definition
-            )
+            rollout = iteration.rollout if name == "Update" else iteration.rollback
+            if rollout is not None:
+                text = f"UpdateService to {revision(rollout.task_definition)} ({rollout.deployment_id})"
+                self._step(track, name, at, text, task_definition=rollout.task_definition)
         elif name in ("CheckRollout", "CheckRollback"):
-            probe = _probe(output.get("rollout" if name == "CheckRollout" else "rollback"), at, seconds)
-            if probe is not None:
+            judged = iteration.rollout if name == "CheckRollout" else iteration.rollback
+            if judged is not None:
+                probe = _probe(judged, at, self._seconds(at))
                 track.probes.append(probe)
                 if probe.decided:
-                    step(f"{probe.verdict}: {probe.reason}", ok=probe.verdict in ("HEALTHY", "SUPERSEDED"))
+                    ok = probe.verdict in (Verdict.HEALTHY, Verdict.SUPERSEDED)
+                    self._step(track, name, at, probe.words, ok=ok)
         elif name == "Watch":
-            step(*watch_ended(output))
-        elif name == "Notify":
-            with contextlib.suppress(ValidationError):
-                track.result = TargetResult.model_validate(output)
-                alerted = " (alert sent)" if track.result.alerted else ""
-                step(f"{track.result.outcome}: {track.result.reason}{alerted}", ok=track.result.ok)
+            wake = iteration.wake
+            if wake is None:  # it timed out (the Catch keeps the input): the Check that follows confirms
+                self._step(track, name, at, "watch over: no task failed")
+            elif wake.end is not None:
+                self._step(track, name, at, f"ended early: {wake.end}")
+            else:
+                self._step(track, name, at, f"woken: {wake.reason}", ok=False)
 
-    def _end(self, kind: str, event: dict[str, Any]) -> None:
-        self.stopped_at = event["timestamp"]
-        self.status = {
-            "ExecutionSucceeded": "SUCCEEDED",
-            "ExecutionFailed": "FAILED",
-            "ExecutionTimedOut": "TIMED_OUT",
-            "ExecutionAborted": "ABORTED",
-        }.get(kind, self.status)
-        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
-        self.error, self.cause = details.get("error"), details.get("cause")
+    def _failed(self, track: TargetStory, error: StepError, at: datetime) -> None:
+        if error.error == "LockBusy":
+            if track.waiting is None:  # the first refusal; the retries say the same
+                self._step(track, "Lock", at, f"waiting: {error.detail}")
+            track.waiting = error.detail or "another deployment holds it"
+        else:
+            self._step(track, track.state, at, f"failed: {error.message}", ok=False)
+
+    def _result(self, track: TargetStory | None, result: TargetResult, at: datetime) -> None:
+        if track is None:
+            return
+        track.result = result
+        alerted = " (alert sent)" if result.alerted else ""
+        self._step(track, "Notify", at, f"{result.outcome}: {result.reason}{alerted}", ok=result.ok)
+
+    def _end(self, status: ExecutionStatus, event: dict[str, Any], at: datetime) -> None:
+        self.stopped_at = at
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), None) or {}
+        self.end = DescribedExecution.model_validate({**details, "status": status}).summary()
+        self.error = details.get("error")
 
     def story(self) -> Story:
-        outcome, reason = self._outcome()
+        if self.end is not None:
+            status, outcome, reason = self.end.status, self.end.outcome, self.end.reason
+        else:
+            running = [t for t in self.targets.values() if t.result is None]
+            status, outcome = "RUNNING", None
+            reason = running[0].progress if running else self.plan.reason if self.plan else "planning"
         return Story(
             execution=self.execution,
             name=self.execution.rsplit(":", 1)[-1],
-            status=self.status,
-            outcome=outcome,  # type: ignore[arg-type]
+            status=status,
+            outcome=outcome,
             reason=reason,
             started_at=self.started_at,
             stopped_at=self.stopped_at,
             input=self.input,
-            action=self.action,
+            action=self.plan.action if self.plan else None,
+            plan=self.plan_step,
             error=self.error,
             targets=list(self.targets.values()),
         )
-
-    def _outcome(self) -> tuple[str, str]:
-        if self.status == "RUNNING":
-            running = [t for t in self.targets.values() if t.result is None]
-            return "running", running[0].progress if running else self.plan_reason or "planning"
-        results = [t.result for t in self.targets.values() if t.result is not None]
-        return decide_outcome(self.status, self.action, self.plan_reason, results, self.error, self.cause)
 
 
 class Summary(BaseModel):
@@ -365,8 +401,8 @@ class Summary(BaseModel):
 
     execution: str
     name: str
-    status: str
-    outcome: Outcome
+    status: ExecutionStatus
+    outcome: Outcome | None  # None while it runs
     reason: str
     started_at: datetime
     stopped_at: datetime | None = None
@@ -391,26 +427,16 @@ class Summary(BaseModel):
 
 
 def summarize(described: dict[str, Any]) -> Summary:
-    """A Summary of a finished execution from DescribeExecution (a running one: see `summarize_running`)."""
-    status = described["status"]
+    """A Summary of a finished execution from DescribeExecution (a running one: see `summarize_story`)."""
     source = _loads(described.get("input"))
-    output = _loads(described.get("output"))
-    output = output if isinstance(output, dict) else {}
-    error, cause = described.get("error"), described.get("cause")
-    raw_results = (
-        output.get("results") if status == "SUCCEEDED" else _loads(cause) if error == "DeploymentFailed" else []
-    )
-    results = []
-    for raw in raw_results if isinstance(raw_results, list) else []:
-        with contextlib.suppress(ValidationError):
-            results.append(TargetResult.model_validate(raw))
-    outcome, reason = decide_outcome(status, output.get("action"), output.get("reason", ""), results, error, cause)
+    summary = DescribedExecution.model_validate(described).summary()
+    results = summary.results
     return Summary(
         execution=described["executionArn"],
         name=described.get("name") or described["executionArn"].rsplit(":", 1)[-1],
-        status=status,
-        outcome=outcome,  # type: ignore[arg-type]
-        reason=reason,
+        status=summary.status,
+        outcome=summary.outcome,
+        reason=summary.reason,
         started_at=described["startDate"],
         stopped_at=described.get("stopDate"),
         services=[r.service for r in results] or _requested_services(source),
@@ -436,25 +462,6 @@ def summarize_story(story: Story) -> Summary:
     )
 
 
-def decide_outcome(
-    status: str, action: str | None, plan_reason: str, results: list[TargetResult], error: str | None, cause: str | None
-) -> tuple[str, str]:
-    """The outcome of a finished execution and its reason: the worst target's, or the workflow's own."""
-    if status == "SUCCEEDED" and action == "ignore":
-        return "ignored", plan_reason
-    if results and (status == "SUCCEEDED" or error == "DeploymentFailed"):
-        worst = min(results, key=lambda r: WORST_FIRST.index(r.outcome) if r.outcome in WORST_FIRST else 99)
-        return str(worst.outcome), worst.reason
-    if status == "SUCCEEDED":
-        return "deployed", plan_reason
-    message = _error_message(cause) or ""
-    if error == "InvalidRequest":
-        return "rejected", message
-    if status in ("TIMED_OUT", "ABORTED"):
-        return status.lower(), message or f"the execution was {status.lower().replace('_', ' ')}"
-    return "failed", f"{error}: {message}" if error and message else error or message or status
-
-
 def _requested_services(source: Any) -> list[str]:
     return [str(source["service"])] if isinstance(source, dict) and source.get("service") else []
 
@@ -466,11 +473,7 @@ def _requested_digest(source: Any) -> str | None:
     return source.get("digest") or (detail.get("image-digest") if isinstance(detail, dict) else None)
 
 
-def _probe(raw: Any, at: datetime, seconds: float) -> Probe | None:
-    try:
-        rollout = Rollout.model_validate(raw)
-    except ValidationError:
-        return None
+def _probe(rollout: Rollout, at: datetime, seconds: float) -> Probe:
     evidence = rollout.evidence
     deployment = evidence.deployment
     return Probe(
@@ -491,17 +494,12 @@ def _probe(raw: Any, at: datetime, seconds: float) -> Probe | None:
     )
 
 
-def _target_of(payload: Any, exited_state: str | None) -> str | None:
-    """The target ("cluster/service") a state's input or output belongs to, if it names one."""
-    if not isinstance(payload, dict):
+def _iteration(payload: str | None) -> _Iteration | None:
+    """A Map iteration's payload (it names its target in `item`); None for the execution's own states."""
+    loaded = _loads(payload)
+    if not isinstance(loaded, dict) or "item" not in loaded:
         return None
-    item = payload.get("item")
-    if isinstance(item, dict) and isinstance(item.get("target"), dict):
-        target = item["target"]
-        return f"{target.get('cluster')}/{target.get('service')}"
-    if exited_state == "Notify" and isinstance(payload.get("service"), str):
-        return str(payload["service"])
-    return None
+    return _Iteration.model_validate(loaded)
 
 
 def _loads(text: str | None) -> Any:
@@ -511,14 +509,6 @@ def _loads(text: str | None) -> Any:
         return json.loads(text)
     except ValueError:
         return text
-
-
-def _error_message(cause: str | None) -> str | None:
-    """A Lambda error's cause is JSON with errorMessage; anything else is shown as it is."""
-    parsed = _loads(cause)
-    if isinstance(parsed, dict) and "errorMessage" in parsed:
-        return str(parsed["errorMessage"])
-    return cause
 
 
 def revision(task_definition: str) -> str:

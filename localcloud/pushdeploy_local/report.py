@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
+
+from pushdeploy.outcome import Outcome
 
 # aws-facts.md, "Step Functions and Lambda" (us-east-1, free tiers left out).
 USD_PER_TRANSITION = 0.025 / 1000
 USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
 USD_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
-
-Outcome = Literal[
-    "deployed", "rolled_back", "rollback_failed", "superseded", "ignored", "rejected", "failed", "reverted"
-]
-# Worst first: a push that fed several services reports the worst of their outcomes.
-SEVERITY: tuple[str, ...] = (
-    "rollback_failed",
-    "rolled_back",
-    "failed",
-    "rejected",
-    "superseded",
-    "reverted",
-    "deployed",
-    "ignored",
-)
 
 
 class TargetReport(BaseModel):
@@ -76,7 +61,3 @@ class Report(BaseModel):
     alerts: list[Alert]
     cost: Cost
     api_calls: dict[str, int]
-
-
-def worst(outcomes: list[str]) -> str:
-    return min(outcomes, key=SEVERITY.index)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pushdeploy.errors import InvalidRequest
+from pushdeploy.outcome import DescribedExecution, Outcome, worst
 from pushdeploy.requests import DeployRequest, parse_request
 from pushdeploy_local import report as r
 from pushdeploy_local.cloud import EPOCH, LocalCloud
@@ -23,7 +22,7 @@ class PushRecord:
     at: float
     digest: str | None = None
     executions: list[str] = field(default_factory=list)
-    outcome: str | None = None  # decided before any execution started (ignored / rejected)
+    outcome: Outcome | None = None  # decided before any execution started (ignored / rejected)
     reason: str = ""
 
 
@@ -87,7 +86,7 @@ def _deliver(cloud: LocalCloud, record: PushRecord, event: dict[str, Any], times
             if answer["execution"] not in record.executions:
                 record.executions.append(answer["execution"])
         elif answer["outcome"] in ("ignored", "rejected"):
-            record.outcome, record.reason = answer["outcome"], answer.get("reason", "")
+            record.outcome, record.reason = Outcome(answer["outcome"]), answer.get("reason", "")
     return record
 
 
@@ -160,26 +159,28 @@ def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
         "started_at_seconds": record.at,
     }
     if not record.executions:
-        return r.PushReport(**base, outcome=record.outcome or "ignored", reason=record.reason)
+        return r.PushReport(**base, outcome=record.outcome or Outcome.IGNORED, reason=record.reason)
     targets: list[r.TargetReport] = []
     finished = []
     for execution in record.executions:
         described = cloud.describe(execution)
         finished.append(_seconds(described.get("stopDate")))
-        results = _target_results(described)
-        if isinstance(results, r.TargetReport):
-            targets.append(results)
-            continue
-        for result in results:
-            targets.append(
-                r.TargetReport(
-                    service=result["service"],
-                    outcome=result["outcome"],
-                    reason=result["reason"],
-                    verdict_at_seconds=_seconds(result.get("verdict_at")),
-                )
+        summary = DescribedExecution.model_validate(described).summary()
+        if summary.outcome is None:
+            reason = "the execution still ran when the scenario ended"
+            targets.append(r.TargetReport(service="", outcome=Outcome.FAILED, reason=reason))
+        elif not summary.results:  # the execution's own outcome: ignored, rejected or failed before any target
+            targets.append(r.TargetReport(service="", outcome=summary.outcome, reason=summary.reason))
+        targets += [
+            r.TargetReport(
+                service=result.service,
+                outcome=result.outcome,
+                reason=result.reason,
+                verdict_at_seconds=_seconds(result.verdict_at),
             )
-    outcome = r.worst([t.outcome for t in targets])
+            for result in summary.results
+        ]
+    outcome = worst(t.outcome for t in targets)
     deciding = [t for t in targets if t.outcome == outcome]
     verdicts = [t.verdict_at_seconds for t in targets if t.verdict_at_seconds is not None]
     done = [f for f in finished if f is not None]
@@ -191,26 +192,6 @@ def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
         reason=deciding[0].reason,
         targets=[t for t in targets if t.service],
     )
-
-
-def _target_results(described: dict[str, Any]) -> list[dict[str, Any]] | r.TargetReport:
-    """Each target's result (the output, or a DeploymentFailed cause), or why the execution had none."""
-    status = described["status"]
-    if status == "SUCCEEDED":
-        output = json.loads(described.get("output") or "{}")
-        if output.get("action") == "ignore":
-            return r.TargetReport(service="", outcome="ignored", reason=output.get("reason", ""))
-        return list(output.get("results", []))
-    if status == "RUNNING":
-        return r.TargetReport(service="", outcome="failed", reason="the execution still ran when the scenario ended")
-    error, cause = described.get("error", status), described.get("cause", "")
-    if error == "DeploymentFailed":
-        return list(json.loads(cause))
-    message = cause
-    with contextlib.suppress(ValueError, AttributeError):
-        message = json.loads(cause).get("errorMessage", cause)
-    outcome = "rejected" if error == "InvalidRequest" else "failed"
-    return r.TargetReport(service="", outcome=outcome, reason=f"{error}: {message}")
 
 
 def _transitions(history: list[dict[str, Any]]) -> int:

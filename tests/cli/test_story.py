@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ET
 
 import pytest
+from rich.console import Console
 
-from pushdeploy_cli import picture
+from pushdeploy_cli import picture, render
 from pushdeploy_cli.story import Story, Summary, read_story, summarize
-from pushdeploy_cli.timeline import timeline
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.scenario import Healthy, LateCrash, parse_scenario
 
@@ -74,26 +75,55 @@ def test_the_picture_has_a_panel_per_service_and_draws_the_workers_tasks_as_runn
     assert all(c.get("data-verdict") for c in root.iter() if c.get("class") == "probe")
 
 
-def test_a_late_crash_reads_as_healthy_then_woken_and_rolled_back():
+@pytest.fixture(scope="module")
+def late_crash() -> Story:
+    """A healthy image whose task crashes 120 s after it started: healthy, watched, woken, rolled back."""
     scenario = parse_scenario({"name": "late", "pushes": []})
     with LocalCloud(scenario) as cloud:
         cloud.push_image("aiuteur-backend", "v2", LateCrash(kind="late_crash", crash_after_seconds=120))
         execution = cloud.start_execution({"repository": "aiuteur-backend", "tag": "v2"}, "late")
         cloud.run_until_done(3600)
-        history = cloud.history(execution)
+        return read_story(execution, cloud.history(execution))
 
-    (target,) = read_story(execution, history).targets
+
+WATCHING = "healthy; any task that stops for a failure in the next 300 s rolls it back"
+
+
+def test_a_late_crash_reads_as_healthy_then_woken_and_rolled_back(late_crash):
+    (target,) = late_crash.targets
     watch = [(s.name, s.text) for s in target.steps if s.name == "Watch"]
-    assert watch[0][1].startswith("healthy; any task that stops for a failure in the next 300 s")
+    assert watch[0] == ("Watch", WATCHING)
     assert watch[1][1].startswith("woken: Essential container in task exited (exit code 1)")
     assert target.result is not None and target.result.outcome == "rolled_back"
+    assert late_crash.outcome == "rolled_back" and late_crash.status == "FAILED" and not late_crash.ok
     steps = [
-        (e.step, e.text.split(":")[0]) for e in timeline(history) if e.step in ("Watch", "CheckRollout", "Rollback")
+        (e.state, e.text.split(":")[0]) for e in late_crash.log() if e.state in ("Watch", "CheckRollout", "Rollback")
     ]
     assert steps[-5:] == [
         ("CheckRollout", "HEALTHY"),
-        ("Watch", "watching for 300 s"),
+        ("Watch", WATCHING),
         ("Watch", "woken"),
         ("CheckRollout", "FAILED"),
-        ("Rollback", "UpdateService -> aiuteur-backend"),
+        ("Rollback", "UpdateService to aiuteur-backend"),
     ]
+    assert late_crash.log()[0].state == "Plan" and late_crash.log()[0].text.startswith("deploy: deploy aiuteur-backend")
+
+
+def test_every_view_words_each_event_as_the_reader_does(late_crash):
+    # Given the story's log, the one wording of each step and probe
+    log = late_crash.log()
+    (target,) = late_crash.targets
+
+    # When explain, --follow and the picture's page show it
+    explain, follow = Console(record=True, width=1000), Console(record=True, width=1000)
+    render.print_story(late_crash, explain)
+    render.Progress(follow).update(late_crash)
+    explained, followed, page = explain.export_text(), follow.export_text(), picture.html(late_crash)
+
+    # Then each of them says every line of the log in the same words
+    for entry in log:
+        assert html.escape(entry.text) in page
+        if entry.service:  # the Plan is the execution's: explain and --follow show the targets' lines
+            assert entry.text in explained and entry.text in followed
+    assert len([e for e in log if e.state == "Watch"]) == 2 == explained.count(" Watch ")
+    assert target.progress == f"rolled_back: {target.result.reason}"

@@ -6,10 +6,20 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from pushdeploy import alerts
 from pushdeploy.models import Evidence, Image, PlanItem, Rollout, StoppedTask, Target, TargetEvidence, Verdict
-from pushdeploy.outcome import IterationState, Outcome, decide
+from pushdeploy.outcome import (
+    GOOD_OUTCOMES,
+    WORST_FIRST,
+    DescribedExecution,
+    IterationState,
+    Outcome,
+    TargetResult,
+    decide,
+    worst,
+)
 from pushdeploy.steps.rollout import Registered
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -177,3 +187,148 @@ def test_the_alert_names_the_cause_what_runs_now_and_where_to_look(evidence, exp
     assert f"What runs now: {OLD}, image {REGISTERED.previous_image} (healthy)" in message
     assert "Took: 190 s" in message
     assert f"#/v2/executions/details/{EXECUTION}" in message
+
+
+# -- the order of outcomes, and the summary of a described execution ------------------------------------
+
+
+def test_every_outcome_has_one_place_in_the_order_and_every_bad_one_is_worse_than_every_good_one():
+    assert sorted(WORST_FIRST) == sorted(Outcome)
+    for bad in set(Outcome) - GOOD_OUTCOMES:
+        for good in GOOD_OUTCOMES:
+            assert worst([good, bad]) == bad
+            assert worst([bad, good]) == bad
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        ([Outcome.DEPLOYED, Outcome.ROLLED_BACK, Outcome.SUPERSEDED], Outcome.ROLLED_BACK),
+        ([Outcome.ROLLED_BACK, Outcome.ROLLBACK_FAILED], Outcome.ROLLBACK_FAILED),
+        ([Outcome.DEPLOYED, Outcome.SUPERSEDED], Outcome.SUPERSEDED),
+        ([Outcome.IGNORED, Outcome.DEPLOYED], Outcome.DEPLOYED),
+        ([Outcome.REJECTED, Outcome.FAILED], Outcome.FAILED),
+        ([Outcome.REVERTED], Outcome.REVERTED),
+    ],
+)
+def test_the_worst_outcome_wins(outcomes, expected):
+    assert worst(outcomes) == expected
+
+
+def test_there_is_no_worst_of_nothing():
+    with pytest.raises(ValueError):
+        worst([])
+
+
+def target_result(service: str, outcome: Outcome, reason: str) -> dict:
+    """One target's result as the Notify step returns it (and the execution's output or cause lists it)."""
+    ok = outcome in GOOD_OUTCOMES
+    return TargetResult(
+        service=service,
+        outcome=outcome,
+        ok=ok,
+        severity="info" if ok else "warning",
+        reason=reason,
+        runs_now=NEW if ok else OLD,
+        finished_at=T0,
+        execution=EXECUTION,
+    ).model_dump(mode="json")
+
+
+def lambda_error(error: str, message: str) -> str:
+    return json.dumps({"errorType": error, "errorMessage": message, "stackTrace": []})
+
+
+API, WORKER = "c/api", "c/worker"
+
+
+@pytest.mark.parametrize(
+    ("described", "outcome", "reason", "services"),
+    [
+        (
+            {
+                "status": "SUCCEEDED",
+                "output": json.dumps(
+                    {
+                        "action": "deploy",
+                        "reason": "deploy aiuteur-backend:v2 to 2 service(s)",
+                        "results": [
+                            target_result(API, Outcome.DEPLOYED, "1/1 tasks healthy"),
+                            target_result(WORKER, Outcome.SUPERSEDED, "deployment ecs-svc/9 replaced ours"),
+                        ],
+                        "failed": False,
+                    }
+                ),
+            },
+            Outcome.SUPERSEDED,
+            "deployment ecs-svc/9 replaced ours",
+            [API, WORKER],
+        ),
+        (
+            {
+                "status": "FAILED",
+                "error": "DeploymentFailed",
+                "cause": json.dumps(
+                    [
+                        target_result(API, Outcome.DEPLOYED, "1/1 tasks healthy"),
+                        target_result(WORKER, Outcome.ROLLED_BACK, "Essential container in task exited"),
+                    ]
+                ),
+            },
+            Outcome.ROLLED_BACK,
+            "Essential container in task exited",
+            [API, WORKER],
+        ),
+        (
+            {
+                "status": "SUCCEEDED",
+                "output": json.dumps({"action": "ignore", "reason": "no target watches aiuteur-backend:rc1"}),
+            },
+            Outcome.IGNORED,
+            "no target watches aiuteur-backend:rc1",
+            [],
+        ),
+        (
+            {"status": "FAILED", "error": "InvalidRequest", "cause": lambda_error("InvalidRequest", "unknown service")},
+            Outcome.REJECTED,
+            "InvalidRequest: unknown service",
+            [],
+        ),
+        (
+            {"status": "FAILED", "error": "States.Runtime", "cause": "An error occurred while executing the state"},
+            Outcome.FAILED,
+            "States.Runtime: An error occurred while executing the state",
+            [],
+        ),
+        ({"status": "TIMED_OUT"}, Outcome.FAILED, "the execution timed out", []),
+        (
+            {"status": "ABORTED", "error": "Aborted", "cause": "by hand"},
+            Outcome.FAILED,
+            "the execution was aborted: Aborted: by hand",
+            [],
+        ),
+    ],
+    ids=["worst-of-succeeded", "worst-of-failed", "ignored", "rejected", "failed", "timed-out", "aborted"],
+)
+def test_a_described_execution_has_its_worst_targets_outcome_or_its_own(described, outcome, reason, services):
+    # DescribeExecution answers with more than these fields; they are not needed
+    response = {"executionArn": EXECUTION, "startDate": T0, **described}
+
+    summary = DescribedExecution.model_validate(response).summary()
+
+    assert (summary.status, summary.outcome, summary.reason) == (described["status"], outcome, reason)
+    assert [r.service for r in summary.results] == services
+    assert all(isinstance(r, TargetResult) for r in summary.results)
+
+
+def test_a_running_execution_has_no_outcome_yet():
+    summary = DescribedExecution(status="RUNNING").summary()
+
+    assert summary.outcome is None and summary.results == []
+
+
+def test_a_result_that_is_not_a_target_result_is_an_error_not_a_gap():
+    cause = json.dumps([{"service": API, "outcome": "exploded"}])
+
+    with pytest.raises(ValidationError):
+        DescribedExecution(status="FAILED", error="DeploymentFailed", cause=cause).summary()

@@ -1,8 +1,15 @@
-"""What became of one target: the iteration's result, from what its steps recorded. Pure."""
+"""What became of a target and of an execution: the outcomes, their order, and how each is decided. Pure.
+
+One vocabulary for the Notify step, the CLI and the local cloud's report. An outcome says what became
+of the deployment; an execution's *status* (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED) is Step
+Functions' and is not an outcome: a running execution has none yet, and one that timed out or was
+aborted `failed`.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -21,10 +28,33 @@ class Outcome(StrEnum):
     SUPERSEDED = "superseded"
     FAILED = "failed"  # could not be deployed; the service was not changed
     REVERTED = "reverted"  # a rollback asked for by hand, done
+    # Only an execution's (or a push's), never a target's: the Plan decided before any target was touched.
+    IGNORED = "ignored"  # nothing to deploy (a tag no target watches, say); the Plan's reason says why
+    REJECTED = "rejected"  # the input cannot be valid (InvalidRequest); nothing changed
 
 
-OK_OUTCOMES = (Outcome.DEPLOYED, Outcome.SUPERSEDED, Outcome.REVERTED)
+# Worst first: an execution, or a push, that fed several services has the worst of their outcomes.
+WORST_FIRST: tuple[Outcome, ...] = (
+    Outcome.ROLLBACK_FAILED,
+    Outcome.ROLLED_BACK,
+    Outcome.FAILED,
+    Outcome.REJECTED,
+    Outcome.SUPERSEDED,
+    Outcome.REVERTED,
+    Outcome.DEPLOYED,
+    Outcome.IGNORED,
+)
+# What needs nobody: the alert is info, the execution succeeds, the CLI exits 0.
+GOOD_OUTCOMES = frozenset({Outcome.DEPLOYED, Outcome.SUPERSEDED, Outcome.REVERTED, Outcome.IGNORED})
 Severity = Literal["info", "warning", "critical"]
+# Step Functions' statuses of an execution (DescribeExecution); PENDING_REDRIVE is one being redriven.
+ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"]
+ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+def worst(outcomes: Iterable[Outcome]) -> Outcome:
+    """The worst of some outcomes (at least one)."""
+    return min(outcomes, key=WORST_FIRST.index)
 
 
 class StepError(Model):
@@ -37,13 +67,25 @@ class StepError(Model):
 
     @property
     def message(self) -> str:
+        """ "KeyError: 'deployments'": the Lambda error's type and message, else the error and its cause."""
+        lambda_error = self._lambda_error()
+        if lambda_error is not None:
+            return f"{lambda_error.get('errorType', self.error)}: {lambda_error['errorMessage']}"
+        return f"{self.error}: {self.cause}".strip(": ")
+
+    @property
+    def detail(self) -> str:
+        """The Lambda error's message alone (what a LockBusy says), else the cause as it is."""
+        lambda_error = self._lambda_error()
+        return str(lambda_error["errorMessage"]) if lambda_error is not None else self.cause
+
+    def _lambda_error(self) -> dict[str, object] | None:
+        """A Lambda error's cause is JSON with errorType and errorMessage; a States.* error's is text."""
         try:
             cause = json.loads(self.cause)
         except ValueError:
-            return f"{self.error}: {self.cause}".strip(": ")
-        if isinstance(cause, dict) and "errorMessage" in cause:
-            return f"{cause.get('errorType', self.error)}: {cause['errorMessage']}"
-        return f"{self.error}: {self.cause}"
+            return None
+        return cause if isinstance(cause, dict) and "errorMessage" in cause else None
 
 
 class IterationState(Model):
@@ -94,11 +136,11 @@ def decide(state: IterationState, now: datetime) -> TargetResult:
 
     def result(outcome: Outcome, reason: str, runs_now: str, image: str | None, healthy: bool | None) -> TargetResult:
         severity: Severity = (
-            "info" if outcome in OK_OUTCOMES else "critical" if outcome == Outcome.ROLLBACK_FAILED else "warning"
+            "info" if outcome in GOOD_OUTCOMES else "critical" if outcome == Outcome.ROLLBACK_FAILED else "warning"
         )
         return TargetResult(
             outcome=outcome,
-            ok=outcome in OK_OUTCOMES,
+            ok=outcome in GOOD_OUTCOMES,
             severity=severity,
             reason=reason,
             runs_now=runs_now,
@@ -150,3 +192,69 @@ def _rollback_failure(rollback: Rollout | None, error_text: str | None) -> str:
     if rollback.verdict == Verdict.IN_PROGRESS:
         return f"the rollback did not finish: {error_text or rollback.reason}"
     return f"the rollback ended {rollback.verdict}: {rollback.reason}"
+
+
+class ExecutionOutput(Model):
+    """What a succeeded execution returns: the Summarize state's (every target's result), or the Plan's own
+    output when it ignored the input."""
+
+    action: Literal["deploy", "rollback", "ignore"]
+    reason: str = ""
+    results: list[TargetResult] = Field(default_factory=list)
+
+
+class ExecutionSummary(Model):
+    """How an execution ended: its outcome and the reason, and each target's result when it had targets."""
+
+    status: ExecutionStatus
+    outcome: Outcome | None  # None while it runs
+    reason: str
+    action: Literal["deploy", "rollback", "ignore"] | None = None  # known from a succeeded execution's output
+    results: list[TargetResult] = Field(default_factory=list)
+
+
+class DescribedExecution(Model):
+    """The part of DescribeExecution (or of the history's closing event) that tells how an execution ended."""
+
+    status: ExecutionStatus
+    output: str | None = None  # JSON, when it succeeded
+    error: str | None = None
+    cause: str | None = None
+
+    def summary(self) -> ExecutionSummary:
+        """The worst target's outcome and reason (its cause lists every target's result when one failed), or the
+        execution's own: ignored by the Plan, rejected by it (InvalidRequest), or failed, timed out or aborted."""
+        if self.status not in ENDED:
+            return ExecutionSummary(status=self.status, outcome=None, reason="running")
+        if self.status == "SUCCEEDED":
+            output = ExecutionOutput.model_validate_json(self.output or "{}")
+            if output.action == "ignore":
+                return ExecutionSummary(
+                    status=self.status, outcome=Outcome.IGNORED, reason=output.reason, action=output.action
+                )
+            if not output.results:  # the Plan plans no deployment without a target; it succeeded all the same
+                return ExecutionSummary(
+                    status=self.status, outcome=Outcome.DEPLOYED, reason=output.reason, action=output.action
+                )
+            return self._of_targets(output.results, output.action)
+        if self.error == "DeploymentFailed":
+            return self._of_targets([TargetResult.model_validate(r) for r in json.loads(self.cause or "[]")], None)
+        outcome = Outcome.REJECTED if self.error == "InvalidRequest" else Outcome.FAILED
+        return ExecutionSummary(status=self.status, outcome=outcome, reason=self._failure())
+
+    def _of_targets(
+        self, results: list[TargetResult], action: Literal["deploy", "rollback", "ignore"] | None
+    ) -> ExecutionSummary:
+        outcome = worst(r.outcome for r in results)
+        deciding = next(r for r in results if r.outcome == outcome)
+        return ExecutionSummary(
+            status=self.status, outcome=outcome, reason=deciding.reason, action=action, results=results
+        )
+
+    def _failure(self) -> str:
+        """ "InvalidRequest: unknown service 'x'…", "States.Runtime: …"; a timeout or an abort says so."""
+        said = StepError(error=self.error, cause=self.cause or "").message if self.error else self.cause
+        if self.status == "FAILED":
+            return said or "the execution failed"
+        happened = "the execution timed out" if self.status == "TIMED_OUT" else "the execution was aborted"
+        return f"{happened}: {said}" if said else happened
