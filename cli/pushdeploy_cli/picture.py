@@ -66,7 +66,7 @@ OUTCOME_COLOURS = {
     Outcome.ROLLED_BACK: "#d68910",
 }
 RUNNING_COLOUR = "#2f6fb0"
-BAD_COLOUR = "#d64541"  # rollback_failed, failed, rejected
+BAD_COLOUR = "#d64541"  # rollback_failed, unknown, failed, rejected
 
 
 @dataclass

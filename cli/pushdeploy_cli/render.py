@@ -26,6 +26,7 @@ COLOURS = {
     Outcome.IGNORED: "dim",
     Outcome.ROLLED_BACK: "yellow",
     Outcome.ROLLBACK_FAILED: "red",
+    Outcome.UNKNOWN: "red",
     Outcome.REJECTED: "red",
     Outcome.FAILED: "red",
 }

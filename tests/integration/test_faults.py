@@ -116,3 +116,38 @@ def test_a_lock_left_by_an_aborted_execution_is_recovered():
 
         assert cloud.describe(cloud.executions[1])["status"] == "SUCCEEDED"
         assert lock_holder(cloud) is None
+
+
+def test_a_notify_step_that_keeps_failing_still_ends_its_target_with_a_result():
+    scenario = parse_scenario({"pushes": [], "deployer": {"watch_seconds": 0}})
+    with LocalCloud(scenario) as cloud:
+        cloud.crash("NotifyFunction", after_handler=False, times=11)  # its first try and every retry
+
+        push(cloud, "v2")
+        cloud.run_until_done(3600)
+
+        # The deploy itself went through; the target's result says its outcome is unknown, and the
+        # execution fails (its status change is what alerts now).
+        described = cloud.describe(cloud.executions[0])
+        assert described["status"] == "FAILED" and described["error"] == "DeploymentFailed"
+        (result,) = results(described)
+        assert result["outcome"] == "unknown" and result["severity"] == "critical" and not result["ok"]
+        assert "the Notify step failed (InjectedCrash)" in result["reason"]
+        assert result["service"] == "aiuteur-cluster/aiuteur-backend-service"
+        assert service_revision(cloud) == "2" and lock_holder(cloud) is None
+        assert cloud.alerts() == []
+
+
+def test_an_alert_that_cannot_be_published_leaves_the_outcome_as_decided():
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        # Given an alert topic that is gone (deleted, or its policy refuses the function)
+        cloud.session.client("sns").delete_topic(TopicArn=cloud.infra.alert_topic)
+
+        push(cloud, "v2", Crash(kind="crash"))
+        cloud.run_until_done(3600)
+
+        # the bad image is still rolled back, and the result says the alert was not sent, and why.
+        (result,) = results(cloud.describe(cloud.executions[0]))
+        assert result["outcome"] == "rolled_back" and result["alerted"] is False
+        assert result["alert_error"].startswith("NotFound")
+        assert service_revision(cloud) == "1"

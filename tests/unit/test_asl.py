@@ -95,3 +95,16 @@ def test_the_lock_wait_ends_at_the_lock_steps_deadline_not_after_randomly_spaced
     with pytest.raises(ValueError, match="lock_wait_seconds"):
         HealthPolicy(lock_wait_seconds=LOCK_WAIT_MAX_SECONDS + 1)
     assert states["Lock"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}]
+
+
+def test_every_task_of_a_target_catches_every_error_so_each_target_ends_with_a_result():
+    # One target's failing step must not fail the Map: the other targets of the push go on.
+    processor = json.loads(ASL.read_text())["States"]["Deploy"]["ItemProcessor"]["States"]
+    uncaught = [
+        name
+        for name, state in processor.items()
+        if state["Type"] == "Task" and not any("States.ALL" in c["ErrorEquals"] for c in state.get("Catch", []))
+    ]
+    assert uncaught == []
+    assert processor["Notify"]["Catch"][0]["Next"] == "Unnotified"
+    assert processor["Unnotified"]["Type"] == "Pass" and processor["Unnotified"]["End"] is True

@@ -31,11 +31,15 @@ class Outcome(StrEnum):
     # Only an execution's (or a push's), never a target's: the Plan decided before any target was touched.
     IGNORED = "ignored"  # nothing to deploy (a tag no target watches, say); the Plan's reason says why
     REJECTED = "rejected"  # the input cannot be valid (InvalidRequest); nothing changed
+    # The Notify step itself failed after its retries (the ASL's `Unnotified`): what became of the target
+    # is in the execution's history, and a person must look. Never decided by `decide`.
+    UNKNOWN = "unknown"
 
 
 # Worst first: an execution, or a push, that fed several services has the worst of their outcomes.
 WORST_FIRST: tuple[Outcome, ...] = (
     Outcome.ROLLBACK_FAILED,
+    Outcome.UNKNOWN,
     Outcome.ROLLED_BACK,
     Outcome.FAILED,
     Outcome.REJECTED,
@@ -118,6 +122,7 @@ class TargetResult(Model):
     finished_at: datetime
     execution: str
     alerted: bool = False
+    alert_error: str | None = None  # why the alert could not be published (the outcome stands)
 
 
 def decide(state: IterationState, now: datetime) -> TargetResult:
