@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit lint typecheck template-checks bench build deploy clean
+.PHONY: demo test test-slow unit lint typecheck template-checks bench build deploy clean
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: lint typecheck template-checks unit
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -n 2
+
+# The long randomised run (1,000 scenarios, about half an hour on 2 cores). Not part of `make test`.
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -n 2 -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
