@@ -205,7 +205,7 @@ class LocalCloud:
         enter(_shared_service_data())
         enter(parse_once())
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
-        self.session = infrastructure.Clients(REGION)  # the cloud's own calls, not counted
+        self.session = _own_clients()  # the cloud's own calls, not counted
         boto3.setup_default_session(region_name=REGION)
         boto3.DEFAULT_SESSION.events.register("before-call", self._count_call)  # type: ignore[union-attr]
         enter(self.clock)
@@ -436,6 +436,17 @@ def unmatched(pattern: dict[str, Any], event: Any, path: str = "") -> str | None
         if values and value not in values:
             return f"{where} {str(value)[:80]!r} (the rule takes {values})"
     return None
+
+
+@functools.cache
+def _own_clients() -> infrastructure.Clients:
+    """The clients of the cloud's own calls, made once for the process: each costs 10-80 ms to make.
+
+    They hold no state of a moto world (moto answers whichever client calls, from the backends of the
+    world running then) and no handler of a cloud: the deployer's clients, which count calls for their
+    cloud, are still made anew for each cloud.
+    """
+    return infrastructure.Clients(REGION)
 
 
 @functools.cache
