@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit lint typecheck template-checks bench build deploy clean
+.PHONY: demo test test-slow unit lint typecheck template-checks bench build deploy clean
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,19 @@ $(STAMP): pyproject.toml layers/core/requirements.txt
 demo: $(STAMP)
 	$(BIN)/pushdeploy local demo
 
-test: lint typecheck template-checks unit
+# The static checks run side by side (mypy and each template check use one core, and mostly wait on
+# start-up; on a fresh machine the template tools install while the venv does), then the suite on both cores.
+test:
+	$(MAKE) --no-print-directory -j 3 --output-sync=target lint typecheck template-checks
+	$(MAKE) --no-print-directory unit
 
 unit: $(STAMP)
 	$(BIN)/pytest -q -n 2
+
+# The long randomised run: 1,000 scenarios in one hypothesis test, so on one core (about 40 minutes).
+# Not part of `make test`.
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,7 +36,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/core/pushdeploy localcloud/pushdeploy_local cli/pushdeploy_cli bench
 
-template-checks: $(STAMP)
+# Its tools live in venvs of their own (scripts/check-template.sh installs them), not in $(VENV).
+template-checks:
 	bash scripts/check-template.sh
 
 # Benchmarks on the local cloud (docs/benchmarks.md; about 7 min on 2 cores). Not part of `make test`.

@@ -4,7 +4,7 @@
 #   4. sam build (Python 3.12 on PATH: the Lambda runtime)     5. checkov
 # Every tool is pinned and installed into its own virtual environment under $PUSHDEPLOY_TOOLS_DIR
 # (default /tmp/pushdeploy-tools); an installed one is reused, so a second run installs nothing.
-# All five checks run even when one fails; the exit status is non-zero if any failed.
+# All five checks run (side by side) even when one fails; the exit status is non-zero if any failed.
 #
 #   bash scripts/check-template.sh             run the checks
 #   bash scripts/check-template.sh --sam-path  install SAM CLI if needed and print its path (for make build/deploy)
@@ -85,23 +85,30 @@ if [ "${1:-}" = "--sam-path" ]; then
     exit 0
 fi
 
-install_sam
-install_venv "statelint-$STATELINT_VERSION" "statelint==$STATELINT_VERSION"
+# The three venvs install side by side (on a fresh machine: about a minute each, mostly downloads).
+install_sam &
+sam_install=$!
+install_venv "statelint-$STATELINT_VERSION" "statelint==$STATELINT_VERSION" &
+statelint_install=$!
 install_venv "checkov-$CHECKOV_VERSION" "checkov==$CHECKOV_VERSION"
+wait "$sam_install"
+wait "$statelint_install"
 
 cd "$REPO"
 failed=()
 
+# The checks are independent and mostly wait on start-up and I/O, so they run side by side: each in the
+# background with its output kept in its own log, then reported one after the other in this order.
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+names=()
+pids=()
 run() {
     local name="$1"
     shift
-    log "$name"
-    if "$@"; then
-        echo "ok: $name" >&2
-    else
-        echo "FAILED: $name" >&2
-        failed+=("$name")
-    fi
+    names+=("$name")
+    "$@" >"$logs/${#names[@]}.log" 2>&1 &
+    pids+=($!)
 }
 
 run "sam validate --lint" "$SAM_VENV/bin/sam" validate --lint --region us-east-1 --template template.yaml
@@ -135,6 +142,19 @@ run "checkov" "$CHECKOV_VENV/bin/checkov" --file template.yaml --framework cloud
         IFS=,
         echo "${checkov_skips[*]}"
     )"
+
+for i in "${!names[@]}"; do
+    log "${names[$i]}"
+    status=0
+    wait "${pids[$i]}" || status=$?
+    cat "$logs/$((i + 1)).log" >&2
+    if [ "$status" -eq 0 ]; then
+        echo "ok: ${names[$i]}" >&2
+    else
+        echo "FAILED: ${names[$i]}" >&2
+        failed+=("${names[$i]}")
+    fi
+done
 
 if [ "${#failed[@]}" -gt 0 ]; then
     printf '\ncheck-template: FAILED: %s\n' "${failed[*]}" >&2

@@ -10,6 +10,7 @@ delivers the task state-change events it emitted to the template's rules.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import io
@@ -21,12 +22,16 @@ import threading
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import boto3
+import botocore.loaders
+import botocore.session
 from moto import mock_aws
 from moto.events.models import EventPattern
 
@@ -35,6 +40,7 @@ from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, target_health
+from pushdeploy_local.moto_hooks.asl_parse import parse_once
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
@@ -196,8 +202,10 @@ class LocalCloud:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(_TEE)
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        enter(_shared_service_data())
+        enter(parse_once())
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
-        self.session = infrastructure.Clients(REGION)  # the cloud's own calls, not counted
+        self.session = _own_clients()  # the cloud's own calls, not counted
         boto3.setup_default_session(region_name=REGION)
         boto3.DEFAULT_SESSION.events.register("before-call", self._count_call)  # type: ignore[union-attr]
         enter(self.clock)
@@ -428,6 +436,36 @@ def unmatched(pattern: dict[str, Any], event: Any, path: str = "") -> str | None
         if values and value not in values:
             return f"{where} {str(value)[:80]!r} (the rule takes {values})"
     return None
+
+
+@functools.cache
+def _own_clients() -> infrastructure.Clients:
+    """The clients of the cloud's own calls, made once for the process: each costs 10-80 ms to make.
+
+    They hold no state of a moto world (moto answers whichever client calls, from the backends of the
+    world running then) and no handler of a cloud: the deployer's clients, which count calls for their
+    cloud, are still made anew for each cloud.
+    """
+    return infrastructure.Clients(REGION)
+
+
+@functools.cache
+def _loader(search_path: str | None) -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader(search_path)
+
+
+@contextlib.contextmanager
+def _shared_service_data() -> Iterator[None]:
+    """Every botocore session made while the cloud runs reads the service JSON through one loader.
+
+    A cloud makes two sessions and about twenty clients; each new session's loader read and parsed
+    every service's model and the endpoint rules again, half of a scenario's CPU time. botocore's
+    loader keeps what it read and hands the same dicts to every client of its session; one loader per
+    data path for the process hands them to every session too. The files do not change while a
+    process runs.
+    """
+    with mock.patch.object(botocore.session, "create_loader", _loader):
+        yield
 
 
 _modules: dict[str, ModuleType] = {}

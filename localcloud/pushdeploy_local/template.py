@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,7 +52,7 @@ class Rule:
 class Template:
     def __init__(self, path: Path = REPO_ROOT / "template.yaml") -> None:
         self.path = path
-        self.document: dict[str, Any] = load_yaml(path.read_text())
+        self.document: dict[str, Any] = copy.deepcopy(_parsed(path.read_text()))
         self.resources: dict[str, Any] = self.document["Resources"]
 
     def _of_type(self, kind: str) -> dict[str, Any]:
@@ -125,6 +127,17 @@ class Template:
     def ecr_rule_target(self) -> str:
         """The logical id of the function the ECR push rule invokes."""
         return self.ecr_rule.functions[0]
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str) -> dict[str, Any]:
+    """template.yaml parsed once per process (a parse costs ~130 ms, a copy ~30 ms).
+
+    Every local cloud reads the template; callers get a deep copy, never this one, because tests
+    change theirs (a rule deleted or disabled) and that must not reach the next cloud.
+    """
+    document: dict[str, Any] = load_yaml(text)
+    return document
 
 
 def _get_att_resource(value: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""The local cloud's own hooks into moto, each on its own: in-process Lambda and virtual time."""
+"""The local cloud's own hooks into moto, each on its own: in-process Lambda, virtual time, the ASL parsed once."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from moto import mock_aws
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
 
 from pushdeploy_local.clock import VirtualClock
+from pushdeploy_local.moto_hooks.asl_parse import parse_once
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
 
@@ -213,3 +215,16 @@ def test_a_task_token_returned_by_the_function_itself_needs_no_wait(aws):
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"at": "once"}
     assert clock.now == 0 and clock.next_wakeup() is None
+
+
+def test_a_definition_parsed_once_gives_every_execution_components_of_its_own() -> None:
+    definition = json.dumps(ASL).replace("${Fn}", "arn:aws:lambda:us-east-1:123456789012:function:Fn")
+    with parse_once():
+        first, tree = AmazonStateLanguageParser.parse(definition)
+        second, same_tree = AmazonStateLanguageParser.parse(definition)
+        with pytest.raises(ASLParserException):
+            AmazonStateLanguageParser.parse('{"StartAt": ')
+
+    assert same_tree is tree
+    assert second is not first and type(second) is type(first)
+    assert second.start_at.start_at_name == first.start_at.start_at_name == "Fan"

@@ -6,13 +6,20 @@ import re
 
 import pytest
 
+from pushdeploy_local.report import Report
 from tests.scenarios.conftest import run
 
 CRASH = {"kind": "crash", "start_seconds": 30, "crash_after_seconds": 5, "exit_code": 1}
 
 
-def test_a_healthy_image_is_deployed_and_pinned_by_digest():
-    report = run("healthy", [{"at_seconds": 0, "tag": "v2"}])
+@pytest.fixture(scope="module")
+def healthy() -> Report:
+    """One healthy push, run once for the tests that only read its report."""
+    return run("healthy", [{"at_seconds": 0, "tag": "v2"}])
+
+
+def test_a_healthy_image_is_deployed_and_pinned_by_digest(healthy: Report):
+    report = healthy
 
     (push,) = report.pushes
     assert push.outcome == "deployed", push.reason
@@ -78,10 +85,8 @@ def test_an_image_that_never_becomes_healthy_times_out_and_rolls_back():
     assert len(report.alerts) == 1
 
 
-def test_the_report_costs_the_run():
-    report = run("costed", [{"at_seconds": 0, "tag": "v2"}])
-
-    cost = report.cost
+def test_the_report_costs_the_run(healthy: Report):
+    cost = healthy.cost
     assert cost.lambda_invocations >= 8  # trigger, plan, lock, register, update, check..., unlock, notify
     assert 10 < cost.state_transitions < 60
     expected = cost.state_transitions * 0.000025 + cost.lambda_invocations * 0.0000002

@@ -49,3 +49,13 @@ def test_a_disabled_rule_is_read_as_disabled(template: Template) -> None:
     copy.resources["TaskStoppedRule"]["Properties"]["State"] = "DISABLED"
     assert copy.rules["TaskStoppedRule"].enabled is False
     assert template.rules["TaskStoppedRule"].enabled is True
+
+
+def test_a_change_to_one_template_does_not_reach_the_next_one_read() -> None:
+    changed = Template()
+    del changed.resources["TaskStoppedRule"]
+    changed.resources["EcrPushRule"]["Properties"]["EventPattern"]["source"].append("aws.s3")
+
+    fresh = Template()
+    assert "TaskStoppedRule" in fresh.rules
+    assert fresh.ecr_rule.pattern["source"] == ["aws.ecr"]
