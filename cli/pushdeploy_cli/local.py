@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import io
 import json
 import logging
 import re
@@ -14,7 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -27,6 +28,10 @@ app = typer.Typer(
 )
 
 LOCAL_PORT = 5000  # moto's own default; `--local` of the other commands looks here
+
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Also show the handlers' metric lines and moto's execution traces.")
+]
 
 
 class Behavior(enum.StrEnum):
@@ -43,6 +48,7 @@ class Behavior(enum.StrEnum):
 def run_scenario(
     scenario: Annotated[Path, typer.Argument(help="A scenario file (see docs/scenarios.md).", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run one scenario and report each push's outcome, the final state, alerts, cost and API calls.
 
@@ -56,7 +62,7 @@ def run_scenario(
     except ScenarioError as exc:
         Console(stderr=True).print(f"[red]invalid scenario:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from exc
-    with contextlib.redirect_stdout(sys.stderr):  # handler logs go to stderr; stdout is the report's
+    with _handlers_to_stderr(verbose):  # stdout is the report's
         report = run(loaded)
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
@@ -86,6 +92,7 @@ def demo(
     out: Annotated[
         Path, typer.Option("--out", help="Where to draw each deployment (an SVG per execution).", file_okay=False)
     ] = Path("out"),
+    verbose: Verbose = False,
 ) -> None:
     """Deploy a healthy image, then three bad ones, show what pushdeploy did step by step, and draw each one.
 
@@ -103,7 +110,7 @@ def demo(
         raise typer.BadParameter(f"cannot create {out}: {exc.strerror}", param_hint="--out") from exc
     console = Console()
     for scenario in DEMO:
-        with contextlib.redirect_stdout(sys.stderr), _quiet_logs():
+        with _handlers_to_stderr(verbose), _quiet_logs(verbose):
             report, histories = run_recorded(parse_scenario(scenario))
         stories = [read_story(execution, history) for execution, history in histories.items()]
         print_report(report, console, stories)
@@ -138,7 +145,10 @@ def serve(
             help="Virtual seconds per real second while a deployment runs (default: as fast as it can go).",
         ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Log every HTTP request and the handlers' logs.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log each HTTP request, the handlers' logs and metrics, moto's traces."),
+    ] = False,
 ) -> None:
     """Serve the local cloud as an AWS endpoint: the AWS CLI, boto3 and `pushdeploy --local` work against it.
 
@@ -159,11 +169,8 @@ def serve(
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(contextlib.redirect_stdout(sys.stderr))  # handler logs: stderr; stdout: the URL
-            if not verbose:
-                stack.enter_context(_quiet_logs())
-                # moto logs each failed execution at ERROR with its whole parse tree; the API tells it better
-                logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+            stack.enter_context(_handlers_to_stderr(verbose))  # stdout: the URL
+            stack.enter_context(_quiet_logs(verbose))
             try:
                 server = stack.enter_context(
                     LocalServer(world, host=host, port=port, speed=speed, log_requests=verbose)
@@ -279,8 +286,43 @@ def _post(url: str, path: str, body: str, option: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """The handlers' JSON logs are for CloudWatch; the demo shows the timeline instead."""
+def _handlers_to_stderr(verbose: bool) -> Iterator[None]:
+    """What the handlers print goes to stderr (stdout is the command's). Unless `verbose`, without what reads
+    like a crash and is none: moto's trace of each execution that fails (ERROR, with the whole parse tree; the
+    execution's story tells it better) and the EMF metric lines meant for CloudWatch."""
+    moto = logging.getLogger("moto.stepfunctions.parser")
+    level = moto.level
+    if not verbose:
+        moto.setLevel(logging.CRITICAL)
+    try:
+        with contextlib.redirect_stdout(sys.stderr if verbose else _WithoutMetrics(sys.stderr)):
+            yield
+    finally:
+        moto.setLevel(level)
+
+
+class _WithoutMetrics(io.TextIOBase):
+    """A text stream onto `target` that leaves out CloudWatch's embedded-metric lines (`{"_aws": ...}`)."""
+
+    def __init__(self, target: TextIO) -> None:
+        self._target = target
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        self._target.write("".join(f"{line}\n" for line in lines if not line.startswith('{"_aws"')))
+        return len(text)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
+@contextlib.contextmanager
+def _quiet_logs(verbose: bool) -> Iterator[None]:
+    """The handlers' JSON logs are for CloudWatch; the demo and `serve` show the story instead."""
+    if verbose:
+        yield
+        return
     import os
 
     saved = os.environ.get("POWERTOOLS_LOG_LEVEL")
