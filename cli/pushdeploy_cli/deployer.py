@@ -19,16 +19,10 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from pushdeploy.models import Target, safe_execution_name
-from pushdeploy.outcome import Outcome
-from pushdeploy.requests import DeployRequest
-from pushdeploy.steps.trigger import execution_name
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
 
 SCAN_LIMIT = 200  # the most executions `history --service` and `status` look through
-
-
-RETRY_NAMES = 8  # how many times an image whose push was ignored may be deployed again by hand
 
 
 @dataclass(frozen=True)
@@ -36,11 +30,6 @@ class Started:
     execution: str
     name: str
     input: dict[str, Any]
-    existing: Story | None = None  # the execution of that name that existed already (not started again)
-
-    @property
-    def started(self) -> bool:
-        return self.existing is None
 
 
 # -- starting ----------------------------------------------------------------------------------------
@@ -74,23 +63,16 @@ def resolve_digest(connection: Connection, repository: str, tag: str | None, dig
 def start_deploy(
     connection: Connection, service: str, tag: str | None, digest: str | None, cluster: str | None
 ) -> Started:
-    """Deploy an image to one service under the name its push event would get (trigger.execution_name)."""
+    """Deploy an image to one service: a new execution each time, even of an image deployed before."""
     target = find_target(connection, service, cluster)
     resolved = resolve_digest(connection, target.repository, tag, digest)
-    name = execution_name(DeployRequest(repository=target.repository, tag=tag, digest=resolved))
     document: dict[str, Any] = {"service": service, "digest": resolved}
     if tag:
         document["tag"] = tag
     if cluster:
         document["cluster"] = cluster
-    started = _start(connection, name, document)
-    # The push's own execution ignored the image (its tag is not watched, say): deploying it by hand
-    # is a new decision, under the same name and a suffix.
-    for attempt in range(2, 2 + RETRY_NAMES):
-        if started.existing is None or started.existing.outcome != Outcome.IGNORED:
-            break
-        started = _start(connection, safe_execution_name(name[:76], f"r{attempt}"), document)
-    return started
+    image = tag or resolved.removeprefix("sha256:")[:16]
+    return _start(connection, safe_execution_name("deploy", service, image, unique=_now()), document)
 
 
 def start_rollback(connection: Connection, service: str, to: str | None, cluster: str | None) -> Started:
@@ -100,19 +82,19 @@ def start_rollback(connection: Connection, service: str, to: str | None, cluster
         document["to"] = to
     if cluster:
         document["cluster"] = cluster
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return _start(connection, safe_execution_name("rollback", service, to or "previous", stamp), document)
+    return _start(connection, safe_execution_name("rollback", service, to or "previous", unique=_now()), document)
+
+
+def _now() -> str:
+    """What tells two executions the CLI starts apart: the moment, to the millisecond (UTC)."""
+    now = datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}"
 
 
 def _start(connection: Connection, name: str, document: dict[str, Any]) -> Started:
-    sfn = connection.client("stepfunctions")
-    try:
-        answer = sfn.start_execution(stateMachineArn=connection.state_machine, name=name, input=json.dumps(document))
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
-        execution = connection.execution_arn(name)
-        return Started(execution, name, document, existing=story(connection, execution))
+    answer = connection.client("stepfunctions").start_execution(
+        stateMachineArn=connection.state_machine, name=name, input=json.dumps(document)
+    )
     return Started(str(answer["executionArn"]), name, document)
 
 

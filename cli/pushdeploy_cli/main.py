@@ -112,7 +112,7 @@ def deploy(
     follow: Follow = False,
     as_json: Json = False,
 ) -> None:
-    """Deploy an image to a service: the same execution, under the same name, that its push would start.
+    """Deploy an image to a service: a new deployment each time, even of an image it ran before.
 
     With --follow, shows each target's progress (registering, rolling out 2/3 tasks healthy, baking,
     rolling back) until the end. Exit status: 0 deployed, 1 rolled back or failed, 2 bad input.
@@ -158,7 +158,7 @@ def _report_start(connection: Connection, started: deployer.Started, follow: boo
     render.print_started(started, console)
     if not follow:
         if as_json:
-            answer = {"execution": started.execution, "name": started.name, "new": started.started}
+            answer = {"execution": started.execution, "name": started.name}
             render.print_json(render.console(), answer)
         else:
             console.print(f"  pushdeploy explain {started.name}", style="dim", highlight=False)

@@ -98,15 +98,7 @@ def print_report(report: Report, console: Console, stories: list[Story] | None =
 
 
 def print_started(started: Started, console: Console) -> None:
-    existing = started.existing
-    if existing is None:
-        console.print(f"started [bold]{started.name}[/bold]", highlight=False)
-        return
-    console.print(
-        f"[bold]{started.name}[/bold] exists already ({outcome_text(existing.outcome)}: {escape(existing.reason)}): "
-        "it is this image's execution, and an execution name is unique for 90 days",
-        highlight=False,
-    )
+    console.print(f"started [bold]{started.name}[/bold]", highlight=False)
 
 
 class Progress:

@@ -49,20 +49,23 @@ def test_deploy_follow_of_a_crashing_image_rolls_back_and_exits_1(served: Served
     assert after["last"]["outcome"] == "rolled_back"
 
 
-def test_a_push_and_a_deploy_of_the_same_image_are_one_execution(served: Served):
-    # Given a watched tag: the push deploys it on its own
-    pushed = push(served, "v7")
+def test_deploy_of_a_tag_deployed_before_deploys_it_again_as_a_new_execution(served: Served):
+    # Given two watched tags pushed one after the other: the service runs the second
+    first = push(served, "v-again-1")
+    wait_until_idle(served)
+    push(served, "v-again-2")
+    wait_until_idle(served)
 
-    # When the operator also deploys that tag
-    ran = pushdeploy("deploy", "-s", SERVICE, "-t", "v7", "--follow", "--endpoint-url", served.url)
+    # When the operator deploys the first tag again
+    ran = pushdeploy("deploy", "-s", SERVICE, "-t", "v-again-1", "--follow", "--json", "--endpoint-url", served.url)
 
-    # Then the CLI finds the push's execution by its deterministic name and follows it to its end
+    # Then it is a new execution, not the push's replayed, and the service runs the first image again
     assert ran.exit_code == 0, ran.stdout + ran.stderr
-    assert "exists already" in ran.stdout
-    name = pushed["execution"].rsplit(":", 1)[-1]
-    assert name in ran.stdout
-    history = pushdeploy("history", "--json", "--limit", "50", "--endpoint-url", served.url).json()
-    assert [h["name"] for h in history if h["digest"] == pushed["digest"]] == [name]
+    assert ran.json()["name"] != first["execution"].rsplit(":", 1)[-1]
+    assert ran.json()["outcome"] == "deployed"
+    now = pushdeploy("status", "--service", SERVICE, "--json", "--endpoint-url", served.url).json()[0]
+    assert now["digest"] == first["digest"]
+    assert now["last"]["name"] == ran.json()["name"]
 
 
 def test_history_lists_executions_newest_first_with_outcome_digest_duration_and_reason(served: Served):
