@@ -30,6 +30,7 @@ from pushdeploy.models import TargetsConfig
 DEFAULT_STACK = "pushdeploy"  # samconfig.toml's stack_name
 DEFAULT_TARGETS_PARAMETER = "/pushdeploy/targets"
 LOCAL_STATE_MACHINE_NAME = "pushdeploy-deploy"
+LOCAL_LOCK_TABLE = "pushdeploy-locks"  # the local cloud's (pushdeploy_local.infrastructure.LOCK_TABLE)
 LOCAL_REGION = "us-east-1"
 LOCAL_URL_TEMPLATE = "http://127.0.0.1:{port}"
 LOCAL_PORT = 5000
@@ -177,6 +178,14 @@ class Connection:
             with contextlib.suppress(CliError):
                 return self._stack_output("TargetsParameterName")
         return DEFAULT_TARGETS_PARAMETER
+
+    @functools.cached_property
+    def lock_table(self) -> str | None:
+        """The lock table (it keeps what a rollback returns to); None when a stack older than its output is used."""
+        if self.stack or (not self.is_local and not self.given_arn):
+            with contextlib.suppress(CliError):
+                return self._stack_output("LockTableName")
+        return LOCAL_LOCK_TABLE if self.is_local else None
 
     def targets(self) -> TargetsConfig:
         """The targets document (SSM), validated as the Plan step validates it."""

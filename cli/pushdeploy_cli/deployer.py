@@ -18,7 +18,10 @@ import typer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from pushdeploy.adapters import dynamodb
+from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Target, safe_execution_name
+from pushdeploy.steps.plan import rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
 
@@ -76,13 +79,33 @@ def start_deploy(
 
 
 def start_rollback(connection: Connection, service: str, to: str | None, cluster: str | None) -> Started:
-    find_target(connection, service, cluster)
+    target = find_target(connection, service, cluster)
+    if to is not None:
+        _check_rollback_destination(connection, target, to)
     document: dict[str, Any] = {"action": "rollback", "service": service}
     if to:
         document["to"] = to
     if cluster:
         document["cluster"] = cluster
     return _start(connection, safe_execution_name("rollback", service, to or "previous", unique=_now()), document)
+
+
+def _check_rollback_destination(connection: Connection, target: Target, to: str) -> None:
+    """Refuse now a `to` that names no task definition of the service's family (the Plan step would, later)."""
+    running = _service(connection, target)["taskDefinition"]
+    family = _family(running)
+    try:
+        found = connection.client("ecs").describe_task_definition(taskDefinition=rollback_destination(to, running, ()))[
+            "taskDefinition"
+        ]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("ClientException", "InvalidParameterException"):
+            raise
+        raise typer.BadParameter(f"{family} has no task definition {to!r}", param_hint="--to") from exc
+    if found["family"] != family:
+        raise typer.BadParameter(
+            f"{to!r} is a task definition of {found['family']!r}; {target.service} runs {family!r}", param_hint="--to"
+        )
 
 
 def _now() -> str:
@@ -185,6 +208,7 @@ class TargetStatus(BaseModel):
     running: int
     rollout_state: str | None
     deployments: int
+    rollback_to: str | None = None  # what `rollback` without --to returns to: None when nothing is known
     last: Summary | None = None
 
 
@@ -201,10 +225,7 @@ def status(connection: Connection, service: str | None) -> list[TargetStatus]:
     recent = executions(connection)
     seen: list[Summary] = []
     for target in targets:
-        found = ecs.describe_services(cluster=target.cluster, services=[target.service])["services"]
-        if not found:
-            raise CliError(f"the targets document names {target.key}, but ECS has no such service")
-        svc = found[0]
+        svc = _service(connection, target)
         definition = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
         image = next(
             (c["image"] for c in definition["containerDefinitions"] if c["name"] == target.container), "(no container)"
@@ -224,10 +245,34 @@ def status(connection: Connection, service: str | None) -> list[TargetStatus]:
                 running=svc.get("runningCount", 0),
                 rollout_state=primary.get("rolloutState"),
                 deployments=len(svc.get("deployments", [])),
+                rollback_to=_rollback_to(connection, target, svc["taskDefinition"]),
                 last=_last_for(target.key, recent, seen),
             )
         )
     return answers
+
+
+def _service(connection: Connection, target: Target) -> dict[str, Any]:
+    found = connection.client("ecs").describe_services(cluster=target.cluster, services=[target.service])["services"]
+    if not found:
+        raise CliError(f"the targets document names {target.key}, but ECS has no such service")
+    return dict(found[0])
+
+
+def _family(task_definition: str) -> str:
+    return task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
+def _rollback_to(connection: Connection, target: Target, running: str) -> str | None:
+    """The newest task definition verified healthy on the service that it does not run now, as the Plan step
+    picks it for a rollback without `to` (None when the lock table is unknown or names none)."""
+    if connection.lock_table is None:
+        return None
+    good = dynamodb.read(connection.lock_table, target.key, dynamodb=connection.client("dynamodb")).good
+    try:
+        return rollback_destination(None, running, good)
+    except InvalidRequest:
+        return None
 
 
 def _last_for(key: str, recent: Iterator[Summary], seen: list[Summary]) -> Summary | None:

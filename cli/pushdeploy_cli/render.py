@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from pushdeploy.outcome import Outcome
 from pushdeploy_cli.deployer import Started, TargetStatus
@@ -35,6 +35,12 @@ VERDICT_COLOURS = {"HEALTHY": "green", "FAILED": "red", "TIMED_OUT": "red", "SUP
 
 
 PIPE_WIDTH = 160  # lines written to a file or a pipe are not cut to 80 columns
+
+
+def identifier(header: str) -> Column:
+    """A column of names people copy (executions, services, task definitions): folded onto the next line
+    when the table is too narrow, never cut with an ellipsis."""
+    return Column(header, overflow="fold")
 
 
 def console(stderr: bool = False) -> Console:
@@ -68,7 +74,7 @@ def print_report(report: Report, console: Console, stories: list[Story] | None =
             seconds = int(since_epoch + entry.seconds)
             service = entry.service.split("/")[-1]
             console.print(f"  t+{seconds:>4}s  {service:<26} {entry.state:<13} {escape(entry.text)}", highlight=False)
-    table = Table("push", "outcome", "verdict", "done", "reason", box=None, pad_edge=False)
+    table = Table(identifier("push"), "outcome", "verdict", "done", "reason", box=None, pad_edge=False)
     for push in report.pushes:
         table.add_row(
             push.tag or "-",
@@ -137,7 +143,7 @@ class Progress:
 
     @staticmethod
     def _table(story: Story) -> Table:
-        table = Table("service", "now", title=f"{story.name} ({story.status.lower()})", box=None)
+        table = Table(identifier("service"), "now", title=f"{story.name} ({story.status.lower()})", box=None)
         for target in story.targets:
             table.add_row(target.service, escape(target.progress))
         if not story.targets:
@@ -163,7 +169,17 @@ def print_outcome(story: Story, console: Console) -> None:
 
 
 def print_status(targets: list[TargetStatus], console: Console) -> None:
-    table = Table("service", "runs", "image", "since", "tasks", "last deployment", box=None, pad_edge=False)
+    table = Table(
+        identifier("service"),
+        identifier("runs"),
+        "image",
+        "since",
+        "tasks",
+        identifier("rollback to"),
+        identifier("last deployment"),
+        box=None,
+        pad_edge=False,
+    )
     for target in targets:
         tags = ",".join(target.tags) or "untagged"
         digest = (target.digest or target.image)[:19]
@@ -180,6 +196,7 @@ def print_status(targets: list[TargetStatus], console: Console) -> None:
             f"{escape(tags)} {digest}",
             _when(target.since),
             tasks,
+            revision(target.rollback_to) if target.rollback_to else "-",
             last_text,
         )
     console.print(table)
@@ -189,7 +206,17 @@ def print_history(summaries: list[Summary], console: Console) -> None:
     if not summaries:
         console.print("no executions")
         return
-    table = Table("started", "outcome", "service", "image", "took", "reason", "execution", box=None, pad_edge=False)
+    table = Table(
+        "started",
+        "outcome",
+        identifier("service"),
+        "image",
+        "took",
+        "reason",
+        identifier("execution"),
+        box=None,
+        pad_edge=False,
+    )
     for summary in summaries:
         image = summary.image or summary.digest or "-"
         table.add_row(

@@ -68,6 +68,25 @@ def test_deploy_of_a_tag_deployed_before_deploys_it_again_as_a_new_execution(ser
     assert now["last"]["name"] == ran.json()["name"]
 
 
+def test_status_shows_what_a_rollback_without_to_returns_to(served: Served):
+    # Given two watched tags deployed one after the other (each verified healthy)
+    push(served, "v-status-1")
+    wait_until_idle(served)
+    first = pushdeploy("status", "--service", SERVICE, "--json", "--endpoint-url", served.url).json()[0]
+    push(served, "v-status-2")
+    wait_until_idle(served)
+
+    # When the operator asks for the status
+    ran = pushdeploy("status", "--service", SERVICE, "--json", "--endpoint-url", served.url)
+    table = pushdeploy("status", "--service", SERVICE, "--endpoint-url", served.url)
+
+    # Then a rollback would return to the first one, and the table says so
+    now = ran.json()[0]
+    assert now["task_definition"] != first["task_definition"]
+    assert now["rollback_to"] == first["task_definition"]
+    assert "rollback to" in table.stdout and first["task_definition"].rsplit("/", 1)[-1] in table.stdout
+
+
 def test_history_lists_executions_newest_first_with_outcome_digest_duration_and_reason(served: Served):
     push(served, "rc-history-a")
     wait_until_idle(served)
@@ -182,6 +201,8 @@ def test_bad_arguments_exit_2_naming_the_argument(args: list[str], named: str):
         (["deploy", "--service", SERVICE, "--cluster", "other-cluster", "--tag", "v1"], "--service", "other-cluster"),
         (["explain", "no-such-execution"], "EXECUTION", "no execution 'no-such-execution'"),
         (["status", "--service", "aiuteur-jobs-service"], "--service", "no target names service"),
+        (["rollback", "--service", SERVICE, "--to", "99"], "--to", "aiuteur-backend has no task definition '99'"),
+        (["rollback", "--service", SERVICE, "--to", "aiuteur-other:1"], "--to", "no task definition 'aiuteur-other:1'"),
     ],
 )
 def test_input_the_deployer_does_not_know_exits_2_naming_the_argument(
