@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import shlex
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -92,6 +93,22 @@ class Where:
     state_machine: StateMachine = None
     local: Local = False
     endpoint_url: EndpointUrl = None
+
+    def as_options(self) -> list[str]:
+        """These options as they were given, to be typed again (in a command the CLI suggests)."""
+        given: list[str] = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            option = "--" + f.name.replace("_", "-")  # each field's option is named so (typer's own rule)
+            if value is True:
+                given.append(option)
+            elif value not in (None, False):
+                given += [option, str(value)]
+        return given
+
+    def command(self, *words: str) -> str:
+        """`pushdeploy WORDS...` with these options, quoted for a shell."""
+        return shlex.join(["pushdeploy", *words, *self.as_options()])
 
 
 def connected(command: Callable[..., None]) -> Callable[..., None]:

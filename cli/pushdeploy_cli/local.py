@@ -244,19 +244,19 @@ def push(
         + (f", {answer['reason']}" if answer.get("reason") else ""),
         highlight=False,
     )
+    from pushdeploy_cli import deployer
+    from pushdeploy_cli.connection import Where, opened
+
+    where = Where(endpoint_url=url)
     if not follow or not answer.get("execution"):
         if as_json:
             render.print_json(render.console(), answer)
         elif answer.get("execution"):
-            name = answer["execution"].rsplit(":", 1)[-1]
-            console.print(f"  pushdeploy explain --endpoint-url {url} {name}", style="dim", highlight=False)
+            render.print_explain_hint(answer["execution"].rsplit(":", 1)[-1], console, where)
         return
-    from pushdeploy_cli import deployer
-    from pushdeploy_cli.connection import Where, opened
-
-    with opened(Where(endpoint_url=url)) as connection, render.Progress(console) as progress:
+    with opened(where) as connection, render.Progress(console) as progress:
         story = deployer.follow(connection, answer["execution"], progress.update, 0.2)
-    render.print_outcome(story, console)
+    render.print_outcome(story, console, where)
     if as_json:
         render.print_json(render.console(), story.model_dump(mode="json"))
     raise typer.Exit(0 if story.ok else 1)

@@ -76,12 +76,12 @@ Follow = Annotated[bool, typer.Option("--follow", "-f", help="Show live progress
 Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
-def _follow_to_the_end(connection: Connection, execution: str, as_json: bool) -> Story:
+def _follow_to_the_end(connection: Connection, where: Where, execution: str, as_json: bool) -> Story:
     console = render.console(stderr=as_json)
     poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
     with render.Progress(console) as progress:
         story = deployer.follow(connection, execution, progress.update, poll)
-    render.print_outcome(story, console)
+    render.print_outcome(story, console, where)
     return story
 
 
@@ -123,7 +123,7 @@ def deploy(
         raise typer.BadParameter("give the image as --tag or as --digest (one of them)", param_hint="--tag")
     with opened(where) as connection:
         started = deployer.start_deploy(connection, service, tag, digest, cluster)
-        _report_start(connection, started, follow, as_json)
+        _report_start(connection, where, started, follow, as_json)
 
 
 @app.command()
@@ -150,10 +150,10 @@ def rollback(
     """
     with opened(where) as connection:
         started = deployer.start_rollback(connection, service, to, cluster)
-        _report_start(connection, started, follow, as_json)
+        _report_start(connection, where, started, follow, as_json)
 
 
-def _report_start(connection: Connection, started: deployer.Started, follow: bool, as_json: bool) -> None:
+def _report_start(connection: Connection, where: Where, started: deployer.Started, follow: bool, as_json: bool) -> None:
     console = render.console(stderr=as_json)
     render.print_started(started, console)
     if not follow:
@@ -161,9 +161,9 @@ def _report_start(connection: Connection, started: deployer.Started, follow: boo
             answer = {"execution": started.execution, "name": started.name}
             render.print_json(render.console(), answer)
         else:
-            console.print(f"  pushdeploy explain {started.name}", style="dim", highlight=False)
+            render.print_explain_hint(started.name, console, where)
         return
-    story = _follow_to_the_end(connection, started.execution, as_json)
+    story = _follow_to_the_end(connection, where, started.execution, as_json)
     if as_json:
         render.print_json(render.console(), story.model_dump(mode="json"))
     raise typer.Exit(_exit_status(story))

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from pushdeploy.outcome import Outcome
+from pushdeploy_cli.connection import Where
 from pushdeploy_cli.deployer import Started, TargetStatus
 from pushdeploy_cli.story import Probe, Story, Summary, TargetStory, outcome_name, revision
 
@@ -151,7 +152,7 @@ class Progress:
         return table
 
 
-def print_outcome(story: Story, console: Console) -> None:
+def print_outcome(story: Story, console: Console, where: Where) -> None:
     took = f" after {int(story.seconds)} s" if story.seconds is not None else ""
     console.print(f"{outcome_text(story.outcome)}{took}: {escape(story.reason)}", highlight=False)
     for target in story.targets:
@@ -162,7 +163,12 @@ def print_outcome(story: Story, console: Console) -> None:
                 f"  {target.service}: {outcome_text(result.outcome)}, runs {revision(result.runs_now)}{health}",
                 highlight=False,
             )
-    console.print(f"  pushdeploy explain {story.name}", style="dim", highlight=False)
+    print_explain_hint(story.name, console, where)
+
+
+def print_explain_hint(execution: str, console: Console, where: Where) -> None:
+    """The command that tells the execution's story, with the connection options given: ready to copy."""
+    console.print(f"  {escape(where.command('explain', execution))}", style="dim", highlight=False)
 
 
 # -- status and history ---------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 import xml.etree.ElementTree as ET
 
 import boto3
 import pytest
 
+from pushdeploy_cli.connection import Where
 from tests.cli.conftest import SERVICE, Served, push, pushdeploy, wait_until_idle
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -85,6 +87,27 @@ def test_status_shows_what_a_rollback_without_to_returns_to(served: Served):
     assert now["task_definition"] != first["task_definition"]
     assert now["rollback_to"] == first["task_definition"]
     assert "rollback to" in table.stdout and first["task_definition"].rsplit("/", 1)[-1] in table.stdout
+
+
+def test_the_explain_command_follow_suggests_carries_the_connection_options_and_runs(served: Served):
+    push(served, "rc-hint")
+    wait_until_idle(served)
+
+    ran = pushdeploy("deploy", "-s", SERVICE, "-t", "rc-hint", "--follow", "--endpoint-url", served.url)
+
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    (hint,) = [line.strip() for line in ran.stdout.splitlines() if line.strip().startswith("pushdeploy explain ")]
+    assert hint.endswith(f" --endpoint-url {served.url}")
+    explained = pushdeploy(*shlex.split(hint)[1:])
+    assert explained.exit_code == 0, explained.stderr
+    assert "deployed" in explained.stdout
+
+
+def test_the_suggested_command_says_local_when_the_user_did():
+    assert Where(local=True).command("explain", "x") == "pushdeploy explain x --local"
+    assert Where(region="eu-west-1", stack="my stack").command("explain", "x") == (
+        "pushdeploy explain x --region eu-west-1 --stack 'my stack'"
+    )
 
 
 def test_history_lists_executions_newest_first_with_outcome_digest_duration_and_reason(served: Served):
