@@ -16,7 +16,7 @@ from rich.console import Console
 
 from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, TAG_PATTERN
 from pushdeploy.outcome import Outcome
-from pushdeploy.requests import RollbackRequest
+from pushdeploy.requests import ROLLBACK_TO_PATTERN  # the console input's own: the CLI refuses what Plan would
 from pushdeploy_cli import deployer, local, render
 from pushdeploy_cli.connection import Connection, Where, connected, opened
 from pushdeploy_cli.story import Story
@@ -33,8 +33,6 @@ app.add_typer(local.app, name="local")
 
 LOCAL_POLL_SECONDS = 0.2
 AWS_POLL_SECONDS = 5.0
-# The console input's own pattern for `to`, so that the CLI refuses what the Plan would refuse.
-TO_PATTERN = next(m.pattern for m in RollbackRequest.model_fields["to"].metadata if hasattr(m, "pattern"))
 
 
 def _matching(pattern: str, what: str) -> Callable[[str | None], str | None]:
@@ -136,7 +134,7 @@ def rollback(
         typer.Option(
             "--to",
             help="The revision to go back to: 12, family:12 or a task definition ARN (default: the previous).",
-            callback=_matching(TO_PATTERN, "a revision, family:revision or task definition ARN"),
+            callback=_matching(ROLLBACK_TO_PATTERN, "a revision, family:revision or task definition ARN"),
             show_default=False,
         ),
     ] = None,

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from pushdeploy.models import REPOSITORY_PATTERN, TAG_PATTERN
+from pushdeploy.requests import describe_validation_error
 from pushdeploy_local.cloud import REGION, LocalCloud
 from pushdeploy_local.runner import ecr_event
 from pushdeploy_local.scenario import Behavior, Healthy, Push, Scenario
@@ -233,11 +234,7 @@ class LocalServer:
             try:
                 request = PushRequest.model_validate_json(body)
             except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                    for e in exc.errors(include_url=False, include_input=False)
-                )
-                return _json(start_response, "400 Bad Request", {"error": problems})
+                return _json(start_response, "400 Bad Request", {"error": describe_validation_error(exc)})
             try:
                 return _json(start_response, "200 OK", self.push(request))
             except Exception as exc:  # the client gets the reason; the server goes on

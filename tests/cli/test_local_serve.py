@@ -95,6 +95,14 @@ def test_local_push_reports_the_trigger_and_an_invalid_tag_exits_2(served: Serve
     assert ran.exit_code == 2 and "--tag" in ran.stderr
 
 
+def test_local_push_of_a_repository_name_of_the_wrong_form_says_what_is_allowed_in_words(served: Served):
+    ran = pushdeploy("local", "push", "--endpoint-url", served.url, "--tag", "v1", "--repository", "Not/A/Repo")
+
+    assert ran.exit_code == 2, ran.stdout + ran.stderr
+    assert "should be an ECR repository name" in ran.stderr
+    assert "pattern" not in ran.stderr and "[a-z0-9]" not in ran.stderr
+
+
 COMMANDS = [
     ["deploy"],
     ["rollback"],
