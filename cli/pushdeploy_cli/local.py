@@ -7,8 +7,10 @@ import enum
 import io
 import json
 import logging
+import os
 import re
 import signal
+import socket
 import sys
 import time
 import urllib.error
@@ -158,12 +160,20 @@ def serve(
     Example: pushdeploy local serve --port 5000, then
     aws --endpoint-url http://127.0.0.1:5000 --region us-east-1 stepfunctions list-state-machines
     """
+    from werkzeug.serving import select_address_family
+
+    try:
+        listening = socket.create_server((host, port), family=select_address_family(host, port))
+    except OSError as exc:  # before the local cloud is imported: a busy port fails at once
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise typer.BadParameter(f"cannot listen on {host}:{port}: {reason}", param_hint="--port") from exc
     from pushdeploy_local.scenario import ScenarioError, load_scenario, parse_scenario
     from pushdeploy_local.server import LocalServer
 
     try:
         world = load_scenario(scenario) if scenario else parse_scenario({"name": "local-serve", "pushes": []})
     except ScenarioError as exc:
+        listening.close()
         raise typer.BadParameter(str(exc), param_hint="--scenario") from exc
     console = Console(stderr=True)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -171,14 +181,9 @@ def serve(
         with contextlib.ExitStack() as stack:
             stack.enter_context(_handlers_to_stderr(verbose))  # stdout: the URL
             stack.enter_context(_quiet_logs(verbose))
-            try:
-                server = stack.enter_context(
-                    LocalServer(world, host=host, port=port, speed=speed, log_requests=verbose)
-                )
-            except OSError as exc:
-                raise typer.BadParameter(
-                    f"cannot listen on {host}:{port}: {exc.strerror}", param_hint="--port"
-                ) from exc
+            server = stack.enter_context(
+                LocalServer(world, host=host, port=port, speed=speed, log_requests=verbose, listening=listening)
+            )
             _announce(server, console)
             while server.driver_error is None:
                 time.sleep(0.2)
@@ -323,8 +328,6 @@ def _quiet_logs(verbose: bool) -> Iterator[None]:
     if verbose:
         yield
         return
-    import os
-
     saved = os.environ.get("POWERTOOLS_LOG_LEVEL")
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     logging.disable(logging.WARNING)

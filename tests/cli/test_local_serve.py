@@ -103,6 +103,17 @@ def test_local_push_of_a_repository_name_of_the_wrong_form_says_what_is_allowed_
     assert "pattern" not in ran.stderr and "[a-z0-9]" not in ran.stderr
 
 
+def test_a_second_local_serve_on_a_busy_port_fails_at_once_naming_the_port(served: Served):
+    port = served.url.rsplit(":", 1)[1]
+    began = time.monotonic()
+
+    ran = pushdeploy("local", "serve", "--port", port)
+
+    assert ran.exit_code == 2, ran.stdout + ran.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in ran.stderr and "--port" in ran.stderr
+    assert time.monotonic() - began < 1  # before the local cloud is built (seconds)
+
+
 COMMANDS = [
     ["deploy"],
     ["rollback"],
