@@ -6,6 +6,7 @@ the option or argument).
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -23,13 +24,29 @@ from pushdeploy_cli.story import Story
 
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # the subcommands' contexts inherit it
     pretty_exceptions_show_locals=False,
     rich_markup_mode="markdown",
     help="Deploy images to Amazon ECS on push, prove them healthy, roll back with evidence.",
     epilog="Every command works against AWS (boto3's credentials, --region, --stack) or the local cloud (--local).",
 )
 app.add_typer(local.app, name="local")
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"pushdeploy {importlib.metadata.version('pushdeploy')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
 
 LOCAL_POLL_SECONDS = 0.2
 AWS_POLL_SECONDS = 5.0

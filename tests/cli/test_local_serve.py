@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -127,12 +128,39 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.parametrize("flag", ["--help", "-h"])
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_the_help_of_every_command_says_what_it_does_with_an_example(command: list[str]):
-    ran = pushdeploy(*command, "--help")
+def test_the_help_of_every_command_says_what_it_does_with_an_example(command: list[str], flag: str):
+    ran = pushdeploy(*command, flag)
 
     assert ran.exit_code == 0
     assert "Example: pushdeploy " + " ".join(command) in " ".join(ran.stdout.split())
+
+
+def test_version_prints_the_package_version():
+    ran = pushdeploy("--version")
+
+    assert ran.exit_code == 0
+    assert ran.stdout == f"pushdeploy {importlib.metadata.version('pushdeploy')}\n"
+
+
+def test_shell_completion_is_installable_and_completes_the_commands():
+    pushdeploy_script = str(Path(sys.executable).with_name("pushdeploy"))
+    shown = subprocess.run(
+        [pushdeploy_script, "--show-completion", "bash"], capture_output=True, text=True, timeout=60, check=False
+    )
+    completed = subprocess.run(  # what bash asks when one presses Tab after `pushdeploy dep`
+        [pushdeploy_script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "_PUSHDEPLOY_COMPLETE": "complete_bash", "COMP_WORDS": "pushdeploy dep", "COMP_CWORD": "1"},
+    )
+
+    assert "--install-completion" in pushdeploy("--help").stdout
+    assert shown.returncode == 0 and "complete -o default -F _pushdeploy_completion pushdeploy" in shown.stdout
+    assert completed.stdout.split() == ["deploy"]
 
 
 def test_local_demo_draws_one_valid_svg_per_scenario_and_prints_no_traces_or_metrics(tmp_path):
