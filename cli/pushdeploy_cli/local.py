@@ -157,8 +157,9 @@ def serve(
     moto's server runs in-process with the real handlers, the state machine and the ECS/ALB model;
     virtual time moves on its own (a ten-minute rollout takes seconds). Stop it with Ctrl-C.
 
-    Example: pushdeploy local serve --port 5000, then
-    aws --endpoint-url http://127.0.0.1:5000 --region us-east-1 stepfunctions list-state-machines
+    Example: pushdeploy local serve --port 5000, then (any credentials: the AWS CLI needs some, the local
+    cloud checks none) AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url http://127.0.0.1:5000
+    --region us-east-1 stepfunctions list-state-machines
     """
     from werkzeug.serving import select_address_family
 

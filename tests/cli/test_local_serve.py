@@ -68,6 +68,23 @@ def test_the_aws_cli_starts_an_execution_that_runs_to_succeeded(served: Served):
     assert services["services"][0]["taskDefinition"] == result["runs_now"]
 
 
+def test_the_readmes_aws_cli_example_runs_as_written_without_configured_credentials(served: Served):
+    # Given the README's line, pointed at this server's port, and no AWS configuration at all
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    (line,) = [line for line in readme.splitlines() if " aws --endpoint-url http://127.0.0.1:5000" in line]
+    line = line.replace("http://127.0.0.1:5000", served.url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "HOME": os.devnull}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+
+    # When it runs in a shell
+    ran = subprocess.run(line, shell=True, capture_output=True, text=True, timeout=60, env=env, check=False)
+
+    # Then it lists the deployer's state machine
+    assert ran.returncode == 0, ran.stderr
+    assert [m["name"] for m in json.loads(ran.stdout)["stateMachines"]] == ["pushdeploy-deploy"]
+
+
 def test_virtual_time_jumps_while_an_execution_runs_and_follows_the_wall_clock_when_idle(served: Served):
     wait_until_idle(served)
     before = served.health()["virtual_seconds"]
