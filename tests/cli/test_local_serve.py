@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -106,7 +107,8 @@ def test_virtual_time_jumps_while_an_execution_runs_and_follows_the_wall_clock_w
 def test_local_push_reports_the_trigger_and_an_invalid_tag_exits_2(served: Served):
     pushed = push(served, "v-pushed")
     assert pushed["outcome"] == "started" and pushed["digest"].startswith("sha256:")
-    assert pushed["execution"].endswith(pushed["digest"][7:23])
+    # named for the image's digest and the push event's id (trigger.execution_name)
+    assert re.search(rf"-{pushed['digest'][7:23]}-[0-9a-f]{{12}}$", pushed["execution"])
 
     ran = pushdeploy("local", "push", "--endpoint-url", served.url, "--tag", "-bad")
 
