@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import shlex
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from pushdeploy.models import TargetsConfig
 DEFAULT_STACK = "pushdeploy"  # samconfig.toml's stack_name
 DEFAULT_TARGETS_PARAMETER = "/pushdeploy/targets"
 LOCAL_STATE_MACHINE_NAME = "pushdeploy-deploy"
+LOCAL_LOCK_TABLE = "pushdeploy-locks"  # the local cloud's (pushdeploy_local.infrastructure.LOCK_TABLE)
 LOCAL_REGION = "us-east-1"
 LOCAL_URL_TEMPLATE = "http://127.0.0.1:{port}"
 LOCAL_PORT = 5000
@@ -91,6 +93,22 @@ class Where:
     state_machine: StateMachine = None
     local: Local = False
     endpoint_url: EndpointUrl = None
+
+    def as_options(self) -> list[str]:
+        """These options as they were given, to be typed again (in a command the CLI suggests)."""
+        given: list[str] = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            option = "--" + f.name.replace("_", "-")  # each field's option is named so (typer's own rule)
+            if value is True:
+                given.append(option)
+            elif value not in (None, False):
+                given += [option, str(value)]
+        return given
+
+    def command(self, *words: str) -> str:
+        """`pushdeploy WORDS...` with these options, quoted for a shell."""
+        return shlex.join(["pushdeploy", *words, *self.as_options()])
 
 
 def connected(command: Callable[..., None]) -> Callable[..., None]:
@@ -177,6 +195,14 @@ class Connection:
             with contextlib.suppress(CliError):
                 return self._stack_output("TargetsParameterName")
         return DEFAULT_TARGETS_PARAMETER
+
+    @functools.cached_property
+    def lock_table(self) -> str | None:
+        """The lock table (it keeps what a rollback returns to); None when a stack older than its output is used."""
+        if self.stack or (not self.is_local and not self.given_arn):
+            with contextlib.suppress(CliError):
+                return self._stack_output("LockTableName")
+        return LOCAL_LOCK_TABLE if self.is_local else None
 
     def targets(self) -> TargetsConfig:
         """The targets document (SSM), validated as the Plan step validates it."""

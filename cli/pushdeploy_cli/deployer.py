@@ -18,17 +18,14 @@ import typer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from pushdeploy.adapters import dynamodb
+from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Target, safe_execution_name
-from pushdeploy.outcome import Outcome
-from pushdeploy.requests import DeployRequest
-from pushdeploy.steps.trigger import execution_name
+from pushdeploy.steps.plan import rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
 
 SCAN_LIMIT = 200  # the most executions `history --service` and `status` look through
-
-
-RETRY_NAMES = 8  # how many times an image whose push was ignored may be deployed again by hand
 
 
 @dataclass(frozen=True)
@@ -36,11 +33,6 @@ class Started:
     execution: str
     name: str
     input: dict[str, Any]
-    existing: Story | None = None  # the execution of that name that existed already (not started again)
-
-    @property
-    def started(self) -> bool:
-        return self.existing is None
 
 
 # -- starting ----------------------------------------------------------------------------------------
@@ -74,45 +66,58 @@ def resolve_digest(connection: Connection, repository: str, tag: str | None, dig
 def start_deploy(
     connection: Connection, service: str, tag: str | None, digest: str | None, cluster: str | None
 ) -> Started:
-    """Deploy an image to one service under the name its push event would get (trigger.execution_name)."""
+    """Deploy an image to one service: a new execution each time, even of an image deployed before."""
     target = find_target(connection, service, cluster)
     resolved = resolve_digest(connection, target.repository, tag, digest)
-    name = execution_name(DeployRequest(repository=target.repository, tag=tag, digest=resolved))
     document: dict[str, Any] = {"service": service, "digest": resolved}
     if tag:
         document["tag"] = tag
     if cluster:
         document["cluster"] = cluster
-    started = _start(connection, name, document)
-    # The push's own execution ignored the image (its tag is not watched, say): deploying it by hand
-    # is a new decision, under the same name and a suffix.
-    for attempt in range(2, 2 + RETRY_NAMES):
-        if started.existing is None or started.existing.outcome != Outcome.IGNORED:
-            break
-        started = _start(connection, safe_execution_name(name[:76], f"r{attempt}"), document)
-    return started
+    image = tag or resolved.removeprefix("sha256:")[:16]
+    return _start(connection, safe_execution_name("deploy", service, image, unique=_now()), document)
 
 
 def start_rollback(connection: Connection, service: str, to: str | None, cluster: str | None) -> Started:
-    find_target(connection, service, cluster)
+    target = find_target(connection, service, cluster)
+    if to is not None:
+        _check_rollback_destination(connection, target, to)
     document: dict[str, Any] = {"action": "rollback", "service": service}
     if to:
         document["to"] = to
     if cluster:
         document["cluster"] = cluster
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return _start(connection, safe_execution_name("rollback", service, to or "previous", stamp), document)
+    return _start(connection, safe_execution_name("rollback", service, to or "previous", unique=_now()), document)
+
+
+def _check_rollback_destination(connection: Connection, target: Target, to: str) -> None:
+    """Refuse now a `to` that names no task definition of the service's family (the Plan step would, later)."""
+    running = _service(connection, target)["taskDefinition"]
+    family = _family(running)
+    try:
+        found = connection.client("ecs").describe_task_definition(taskDefinition=rollback_destination(to, running, ()))[
+            "taskDefinition"
+        ]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("ClientException", "InvalidParameterException"):
+            raise
+        raise typer.BadParameter(f"{family} has no task definition {to!r}", param_hint="--to") from exc
+    if found["family"] != family:
+        raise typer.BadParameter(
+            f"{to!r} is a task definition of {found['family']!r}; {target.service} runs {family!r}", param_hint="--to"
+        )
+
+
+def _now() -> str:
+    """What tells two executions the CLI starts apart: the moment, to the millisecond (UTC)."""
+    now = datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}"
 
 
 def _start(connection: Connection, name: str, document: dict[str, Any]) -> Started:
-    sfn = connection.client("stepfunctions")
-    try:
-        answer = sfn.start_execution(stateMachineArn=connection.state_machine, name=name, input=json.dumps(document))
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
-        execution = connection.execution_arn(name)
-        return Started(execution, name, document, existing=story(connection, execution))
+    answer = connection.client("stepfunctions").start_execution(
+        stateMachineArn=connection.state_machine, name=name, input=json.dumps(document)
+    )
     return Started(str(answer["executionArn"]), name, document)
 
 
@@ -203,6 +208,7 @@ class TargetStatus(BaseModel):
     running: int
     rollout_state: str | None
     deployments: int
+    rollback_to: str | None = None  # what `rollback` without --to returns to: None when nothing is known
     last: Summary | None = None
 
 
@@ -219,10 +225,7 @@ def status(connection: Connection, service: str | None) -> list[TargetStatus]:
     recent = executions(connection)
     seen: list[Summary] = []
     for target in targets:
-        found = ecs.describe_services(cluster=target.cluster, services=[target.service])["services"]
-        if not found:
-            raise CliError(f"the targets document names {target.key}, but ECS has no such service")
-        svc = found[0]
+        svc = _service(connection, target)
         definition = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
         image = next(
             (c["image"] for c in definition["containerDefinitions"] if c["name"] == target.container), "(no container)"
@@ -242,10 +245,34 @@ def status(connection: Connection, service: str | None) -> list[TargetStatus]:
                 running=svc.get("runningCount", 0),
                 rollout_state=primary.get("rolloutState"),
                 deployments=len(svc.get("deployments", [])),
+                rollback_to=_rollback_to(connection, target, svc["taskDefinition"]),
                 last=_last_for(target.key, recent, seen),
             )
         )
     return answers
+
+
+def _service(connection: Connection, target: Target) -> dict[str, Any]:
+    found = connection.client("ecs").describe_services(cluster=target.cluster, services=[target.service])["services"]
+    if not found:
+        raise CliError(f"the targets document names {target.key}, but ECS has no such service")
+    return dict(found[0])
+
+
+def _family(task_definition: str) -> str:
+    return task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
+def _rollback_to(connection: Connection, target: Target, running: str) -> str | None:
+    """The newest task definition verified healthy on the service that it does not run now, as the Plan step
+    picks it for a rollback without `to` (None when the lock table is unknown or names none)."""
+    if connection.lock_table is None:
+        return None
+    good = dynamodb.read(connection.lock_table, target.key, dynamodb=connection.client("dynamodb")).good
+    try:
+        return rollback_destination(None, running, good)
+    except InvalidRequest:
+        return None
 
 
 def _last_for(key: str, recent: Iterator[Summary], seen: list[Summary]) -> Summary | None:

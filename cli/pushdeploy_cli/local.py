@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import io
 import json
 import logging
+import os
 import re
 import signal
+import socket
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -27,6 +30,10 @@ app = typer.Typer(
 )
 
 LOCAL_PORT = 5000  # moto's own default; `--local` of the other commands looks here
+
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Also show the handlers' metric lines and moto's execution traces.")
+]
 
 
 class Behavior(enum.StrEnum):
@@ -43,6 +50,7 @@ class Behavior(enum.StrEnum):
 def run_scenario(
     scenario: Annotated[Path, typer.Argument(help="A scenario file (see docs/scenarios.md).", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Run one scenario and report each push's outcome, the final state, alerts, cost and API calls.
 
@@ -56,7 +64,7 @@ def run_scenario(
     except ScenarioError as exc:
         Console(stderr=True).print(f"[red]invalid scenario:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from exc
-    with contextlib.redirect_stdout(sys.stderr):  # handler logs go to stderr; stdout is the report's
+    with _handlers_to_stderr(verbose):  # stdout is the report's
         report = run(loaded)
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
@@ -86,6 +94,7 @@ def demo(
     out: Annotated[
         Path, typer.Option("--out", help="Where to draw each deployment (an SVG per execution).", file_okay=False)
     ] = Path("out"),
+    verbose: Verbose = False,
 ) -> None:
     """Deploy a healthy image, then three bad ones, show what pushdeploy did step by step, and draw each one.
 
@@ -103,7 +112,7 @@ def demo(
         raise typer.BadParameter(f"cannot create {out}: {exc.strerror}", param_hint="--out") from exc
     console = Console()
     for scenario in DEMO:
-        with contextlib.redirect_stdout(sys.stderr), _quiet_logs():
+        with _handlers_to_stderr(verbose), _quiet_logs(verbose):
             report, histories = run_recorded(parse_scenario(scenario))
         stories = [read_story(execution, history) for execution, history in histories.items()]
         print_report(report, console, stories)
@@ -138,40 +147,44 @@ def serve(
             help="Virtual seconds per real second while a deployment runs (default: as fast as it can go).",
         ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", help="Log every HTTP request and the handlers' logs.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log each HTTP request, the handlers' logs and metrics, moto's traces."),
+    ] = False,
 ) -> None:
     """Serve the local cloud as an AWS endpoint: the AWS CLI, boto3 and `pushdeploy --local` work against it.
 
     moto's server runs in-process with the real handlers, the state machine and the ECS/ALB model;
     virtual time moves on its own (a ten-minute rollout takes seconds). Stop it with Ctrl-C.
 
-    Example: pushdeploy local serve --port 5000, then
-    aws --endpoint-url http://127.0.0.1:5000 --region us-east-1 stepfunctions list-state-machines
+    Example: pushdeploy local serve --port 5000, then (any credentials: the AWS CLI needs some, the local
+    cloud checks none) AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url http://127.0.0.1:5000
+    --region us-east-1 stepfunctions list-state-machines
     """
+    from werkzeug.serving import select_address_family
+
+    try:
+        listening = socket.create_server((host, port), family=select_address_family(host, port))
+    except OSError as exc:  # before the local cloud is imported: a busy port fails at once
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise typer.BadParameter(f"cannot listen on {host}:{port}: {reason}", param_hint="--port") from exc
     from pushdeploy_local.scenario import ScenarioError, load_scenario, parse_scenario
     from pushdeploy_local.server import LocalServer
 
     try:
         world = load_scenario(scenario) if scenario else parse_scenario({"name": "local-serve", "pushes": []})
     except ScenarioError as exc:
+        listening.close()
         raise typer.BadParameter(str(exc), param_hint="--scenario") from exc
     console = Console(stderr=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(contextlib.redirect_stdout(sys.stderr))  # handler logs: stderr; stdout: the URL
-            if not verbose:
-                stack.enter_context(_quiet_logs())
-                # moto logs each failed execution at ERROR with its whole parse tree; the API tells it better
-                logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
-            try:
-                server = stack.enter_context(
-                    LocalServer(world, host=host, port=port, speed=speed, log_requests=verbose)
-                )
-            except OSError as exc:
-                raise typer.BadParameter(
-                    f"cannot listen on {host}:{port}: {exc.strerror}", param_hint="--port"
-                ) from exc
+            stack.enter_context(_handlers_to_stderr(verbose))  # stdout: the URL
+            stack.enter_context(_quiet_logs(verbose))
+            server = stack.enter_context(
+                LocalServer(world, host=host, port=port, speed=speed, log_requests=verbose, listening=listening)
+            )
             _announce(server, console)
             while server.driver_error is None:
                 time.sleep(0.2)
@@ -237,19 +250,19 @@ def push(
         + (f", {answer['reason']}" if answer.get("reason") else ""),
         highlight=False,
     )
+    from pushdeploy_cli import deployer
+    from pushdeploy_cli.connection import Where, opened
+
+    where = Where(endpoint_url=url)
     if not follow or not answer.get("execution"):
         if as_json:
             render.print_json(render.console(), answer)
         elif answer.get("execution"):
-            name = answer["execution"].rsplit(":", 1)[-1]
-            console.print(f"  pushdeploy explain --endpoint-url {url} {name}", style="dim", highlight=False)
+            render.print_explain_hint(answer["execution"].rsplit(":", 1)[-1], console, where)
         return
-    from pushdeploy_cli import deployer
-    from pushdeploy_cli.connection import Where, opened
-
-    with opened(Where(endpoint_url=url)) as connection, render.Progress(console) as progress:
+    with opened(where) as connection, render.Progress(console) as progress:
         story = deployer.follow(connection, answer["execution"], progress.update, 0.2)
-    render.print_outcome(story, console)
+    render.print_outcome(story, console, where)
     if as_json:
         render.print_json(render.console(), story.model_dump(mode="json"))
     raise typer.Exit(0 if story.ok else 1)
@@ -279,10 +292,43 @@ def _post(url: str, path: str, body: str, option: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """The handlers' JSON logs are for CloudWatch; the demo shows the timeline instead."""
-    import os
+def _handlers_to_stderr(verbose: bool) -> Iterator[None]:
+    """What the handlers print goes to stderr (stdout is the command's). Unless `verbose`, without what reads
+    like a crash and is none: moto's trace of each execution that fails (ERROR, with the whole parse tree; the
+    execution's story tells it better) and the EMF metric lines meant for CloudWatch."""
+    moto = logging.getLogger("moto.stepfunctions.parser")
+    level = moto.level
+    if not verbose:
+        moto.setLevel(logging.CRITICAL)
+    try:
+        with contextlib.redirect_stdout(sys.stderr if verbose else _WithoutMetrics(sys.stderr)):
+            yield
+    finally:
+        moto.setLevel(level)
 
+
+class _WithoutMetrics(io.TextIOBase):
+    """A text stream onto `target` that leaves out CloudWatch's embedded-metric lines (`{"_aws": ...}`)."""
+
+    def __init__(self, target: TextIO) -> None:
+        self._target = target
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        self._target.write("".join(f"{line}\n" for line in lines if not line.startswith('{"_aws"')))
+        return len(text)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
+@contextlib.contextmanager
+def _quiet_logs(verbose: bool) -> Iterator[None]:
+    """The handlers' JSON logs are for CloudWatch; the demo and `serve` show the story instead."""
+    if verbose:
+        yield
+        return
     saved = os.environ.get("POWERTOOLS_LOG_LEVEL")
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     logging.disable(logging.WARNING)

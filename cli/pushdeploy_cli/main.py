@@ -6,6 +6,7 @@ the option or argument).
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,14 +17,14 @@ from rich.console import Console
 
 from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, TAG_PATTERN
 from pushdeploy.outcome import Outcome
-from pushdeploy.requests import RollbackRequest
+from pushdeploy.requests import ROLLBACK_TO_PATTERN  # the console input's own: the CLI refuses what Plan would
 from pushdeploy_cli import deployer, local, render
 from pushdeploy_cli.connection import Connection, Where, connected, opened
 from pushdeploy_cli.story import Story
 
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # the subcommands' contexts inherit it
     pretty_exceptions_show_locals=False,
     rich_markup_mode="markdown",
     help="Deploy images to Amazon ECS on push, prove them healthy, roll back with evidence.",
@@ -31,10 +32,24 @@ app = typer.Typer(
 )
 app.add_typer(local.app, name="local")
 
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"pushdeploy {importlib.metadata.version('pushdeploy')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
 LOCAL_POLL_SECONDS = 0.2
 AWS_POLL_SECONDS = 5.0
-# The console input's own pattern for `to`, so that the CLI refuses what the Plan would refuse.
-TO_PATTERN = next(m.pattern for m in RollbackRequest.model_fields["to"].metadata if hasattr(m, "pattern"))
 
 
 def _matching(pattern: str, what: str) -> Callable[[str | None], str | None]:
@@ -76,12 +91,12 @@ Follow = Annotated[bool, typer.Option("--follow", "-f", help="Show live progress
 Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
-def _follow_to_the_end(connection: Connection, execution: str, as_json: bool) -> Story:
+def _follow_to_the_end(connection: Connection, where: Where, execution: str, as_json: bool) -> Story:
     console = render.console(stderr=as_json)
     poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
     with render.Progress(console) as progress:
         story = deployer.follow(connection, execution, progress.update, poll)
-    render.print_outcome(story, console)
+    render.print_outcome(story, console, where)
     return story
 
 
@@ -112,7 +127,7 @@ def deploy(
     follow: Follow = False,
     as_json: Json = False,
 ) -> None:
-    """Deploy an image to a service: the same execution, under the same name, that its push would start.
+    """Deploy an image to a service: a new deployment each time, even of an image it ran before.
 
     With --follow, shows each target's progress (registering, rolling out 2/3 tasks healthy, baking,
     rolling back) until the end. Exit status: 0 deployed, 1 rolled back or failed, 2 bad input.
@@ -123,7 +138,7 @@ def deploy(
         raise typer.BadParameter("give the image as --tag or as --digest (one of them)", param_hint="--tag")
     with opened(where) as connection:
         started = deployer.start_deploy(connection, service, tag, digest, cluster)
-        _report_start(connection, started, follow, as_json)
+        _report_start(connection, where, started, follow, as_json)
 
 
 @app.command()
@@ -136,7 +151,7 @@ def rollback(
         typer.Option(
             "--to",
             help="The revision to go back to: 12, family:12 or a task definition ARN (default: the previous).",
-            callback=_matching(TO_PATTERN, "a revision, family:revision or task definition ARN"),
+            callback=_matching(ROLLBACK_TO_PATTERN, "a revision, family:revision or task definition ARN"),
             show_default=False,
         ),
     ] = None,
@@ -150,20 +165,20 @@ def rollback(
     """
     with opened(where) as connection:
         started = deployer.start_rollback(connection, service, to, cluster)
-        _report_start(connection, started, follow, as_json)
+        _report_start(connection, where, started, follow, as_json)
 
 
-def _report_start(connection: Connection, started: deployer.Started, follow: bool, as_json: bool) -> None:
+def _report_start(connection: Connection, where: Where, started: deployer.Started, follow: bool, as_json: bool) -> None:
     console = render.console(stderr=as_json)
     render.print_started(started, console)
     if not follow:
         if as_json:
-            answer = {"execution": started.execution, "name": started.name, "new": started.started}
+            answer = {"execution": started.execution, "name": started.name}
             render.print_json(render.console(), answer)
         else:
-            console.print(f"  pushdeploy explain {started.name}", style="dim", highlight=False)
+            render.print_explain_hint(started.name, console, where)
         return
-    story = _follow_to_the_end(connection, started.execution, as_json)
+    story = _follow_to_the_end(connection, where, started.execution, as_json)
     if as_json:
         render.print_json(render.console(), story.model_dump(mode="json"))
     raise typer.Exit(_exit_status(story))

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from pushdeploy.outcome import Outcome
+from pushdeploy_cli.connection import Where
 from pushdeploy_cli.deployer import Started, TargetStatus
 from pushdeploy_cli.story import Probe, Story, Summary, TargetStory, outcome_name, revision
 
@@ -35,6 +36,12 @@ VERDICT_COLOURS = {"HEALTHY": "green", "FAILED": "red", "TIMED_OUT": "red", "SUP
 
 
 PIPE_WIDTH = 160  # lines written to a file or a pipe are not cut to 80 columns
+
+
+def identifier(header: str) -> Column:
+    """A column of names people copy (executions, services, task definitions): folded onto the next line
+    when the table is too narrow, never cut with an ellipsis."""
+    return Column(header, overflow="fold")
 
 
 def console(stderr: bool = False) -> Console:
@@ -68,7 +75,7 @@ def print_report(report: Report, console: Console, stories: list[Story] | None =
             seconds = int(since_epoch + entry.seconds)
             service = entry.service.split("/")[-1]
             console.print(f"  t+{seconds:>4}s  {service:<26} {entry.state:<13} {escape(entry.text)}", highlight=False)
-    table = Table("push", "outcome", "verdict", "done", "reason", box=None, pad_edge=False)
+    table = Table(identifier("push"), "outcome", "verdict", "done", "reason", box=None, pad_edge=False)
     for push in report.pushes:
         table.add_row(
             push.tag or "-",
@@ -98,15 +105,7 @@ def print_report(report: Report, console: Console, stories: list[Story] | None =
 
 
 def print_started(started: Started, console: Console) -> None:
-    existing = started.existing
-    if existing is None:
-        console.print(f"started [bold]{started.name}[/bold]", highlight=False)
-        return
-    console.print(
-        f"[bold]{started.name}[/bold] exists already ({outcome_text(existing.outcome)}: {escape(existing.reason)}): "
-        "it is this image's execution, and an execution name is unique for 90 days",
-        highlight=False,
-    )
+    console.print(f"started [bold]{started.name}[/bold]", highlight=False)
 
 
 class Progress:
@@ -145,7 +144,7 @@ class Progress:
 
     @staticmethod
     def _table(story: Story) -> Table:
-        table = Table("service", "now", title=f"{story.name} ({story.status.lower()})", box=None)
+        table = Table(identifier("service"), "now", title=f"{story.name} ({story.status.lower()})", box=None)
         for target in story.targets:
             table.add_row(target.service, escape(target.progress))
         if not story.targets:
@@ -153,7 +152,7 @@ class Progress:
         return table
 
 
-def print_outcome(story: Story, console: Console) -> None:
+def print_outcome(story: Story, console: Console, where: Where) -> None:
     took = f" after {int(story.seconds)} s" if story.seconds is not None else ""
     console.print(f"{outcome_text(story.outcome)}{took}: {escape(story.reason)}", highlight=False)
     for target in story.targets:
@@ -164,14 +163,29 @@ def print_outcome(story: Story, console: Console) -> None:
                 f"  {target.service}: {outcome_text(result.outcome)}, runs {revision(result.runs_now)}{health}",
                 highlight=False,
             )
-    console.print(f"  pushdeploy explain {story.name}", style="dim", highlight=False)
+    print_explain_hint(story.name, console, where)
+
+
+def print_explain_hint(execution: str, console: Console, where: Where) -> None:
+    """The command that tells the execution's story, with the connection options given: ready to copy."""
+    console.print(f"  {escape(where.command('explain', execution))}", style="dim", highlight=False)
 
 
 # -- status and history ---------------------------------------------------------------------------------
 
 
 def print_status(targets: list[TargetStatus], console: Console) -> None:
-    table = Table("service", "runs", "image", "since", "tasks", "last deployment", box=None, pad_edge=False)
+    table = Table(
+        identifier("service"),
+        identifier("runs"),
+        "image",
+        "since",
+        "tasks",
+        identifier("rollback to"),
+        identifier("last deployment"),
+        box=None,
+        pad_edge=False,
+    )
     for target in targets:
         tags = ",".join(target.tags) or "untagged"
         digest = (target.digest or target.image)[:19]
@@ -188,6 +202,7 @@ def print_status(targets: list[TargetStatus], console: Console) -> None:
             f"{escape(tags)} {digest}",
             _when(target.since),
             tasks,
+            revision(target.rollback_to) if target.rollback_to else "-",
             last_text,
         )
     console.print(table)
@@ -197,7 +212,17 @@ def print_history(summaries: list[Summary], console: Console) -> None:
     if not summaries:
         console.print("no executions")
         return
-    table = Table("started", "outcome", "service", "image", "took", "reason", "execution", box=None, pad_edge=False)
+    table = Table(
+        "started",
+        "outcome",
+        identifier("service"),
+        "image",
+        "took",
+        "reason",
+        identifier("execution"),
+        box=None,
+        pad_edge=False,
+    )
     for summary in summaries:
         image = summary.image or summary.digest or "-"
         table.add_row(

@@ -15,15 +15,17 @@ Virtual time moves on its own (`TimeDriver`): nothing here waits for a client to
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, make_server, select_address_family
 
 from pushdeploy.models import REPOSITORY_PATTERN, TAG_PATTERN
+from pushdeploy.requests import describe_validation_error
 from pushdeploy_local.cloud import REGION, LocalCloud
 from pushdeploy_local.runner import ecr_event
 from pushdeploy_local.scenario import Behavior, Healthy, Push, Scenario
@@ -130,8 +132,12 @@ class LocalServer:
         port: int = DEFAULT_PORT,
         speed: float | None = None,
         log_requests: bool = False,
+        listening: socket.socket | None = None,
     ) -> None:
+        """`listening`: a socket bound already (by a caller that wants a busy port to fail before the local
+        cloud is even imported); else one on `host:port` is made when entered."""
         self.scenario = scenario
+        self._listening = listening
         self.host = host
         self.port = port
         self.speed = speed
@@ -155,15 +161,24 @@ class LocalServer:
         return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def __enter__(self) -> LocalServer:
-        self.cloud.__enter__()
-        try:
+        # Listen first: a busy port is an OSError at once, not after the seconds it takes to build the world
+        # (and not werkzeug's own message and exit, which binding through make_server would give).
+        family = select_address_family(self.host, self.port)
+        with self._listening or socket.create_server((self.host, self.port), family=family) as listening:
             self._server = make_server(
                 self.host,
                 self.port,
                 self._application(),
                 threaded=True,
                 request_handler=_quiet_handler(self.log_requests),
+                fd=listening.fileno(),  # werkzeug listens on a duplicate of it
             )
+        try:
+            self.cloud.__enter__()
+        except BaseException:
+            self._server.server_close()
+            raise
+        try:
             self._serving = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="pushdeploy-http", daemon=True
             )
@@ -177,7 +192,8 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            if self._serving is not None:  # shutdown() waits for serve_forever, which must have started
+                self._server.shutdown()
             self._server.server_close()
         if self._serving is not None:
             self._serving.join(timeout=10)
@@ -233,11 +249,7 @@ class LocalServer:
             try:
                 request = PushRequest.model_validate_json(body)
             except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                    for e in exc.errors(include_url=False, include_input=False)
-                )
-                return _json(start_response, "400 Bad Request", {"error": problems})
+                return _json(start_response, "400 Bad Request", {"error": describe_validation_error(exc)})
             try:
                 return _json(start_response, "200 OK", self.push(request))
             except Exception as exc:  # the client gets the reason; the server goes on

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 import xml.etree.ElementTree as ET
 
 import boto3
 import pytest
 
+from pushdeploy_cli.connection import Where
 from tests.cli.conftest import SERVICE, Served, push, pushdeploy, wait_until_idle
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -49,20 +51,63 @@ def test_deploy_follow_of_a_crashing_image_rolls_back_and_exits_1(served: Served
     assert after["last"]["outcome"] == "rolled_back"
 
 
-def test_a_push_and_a_deploy_of_the_same_image_are_one_execution(served: Served):
-    # Given a watched tag: the push deploys it on its own
-    pushed = push(served, "v7")
+def test_deploy_of_a_tag_deployed_before_deploys_it_again_as_a_new_execution(served: Served):
+    # Given two watched tags pushed one after the other: the service runs the second
+    first = push(served, "v-again-1")
+    wait_until_idle(served)
+    push(served, "v-again-2")
+    wait_until_idle(served)
 
-    # When the operator also deploys that tag
-    ran = pushdeploy("deploy", "-s", SERVICE, "-t", "v7", "--follow", "--endpoint-url", served.url)
+    # When the operator deploys the first tag again
+    ran = pushdeploy("deploy", "-s", SERVICE, "-t", "v-again-1", "--follow", "--json", "--endpoint-url", served.url)
 
-    # Then the CLI finds the push's execution by its deterministic name and follows it to its end
+    # Then it is a new execution, not the push's replayed, and the service runs the first image again
     assert ran.exit_code == 0, ran.stdout + ran.stderr
-    assert "exists already" in ran.stdout
-    name = pushed["execution"].rsplit(":", 1)[-1]
-    assert name in ran.stdout
-    history = pushdeploy("history", "--json", "--limit", "50", "--endpoint-url", served.url).json()
-    assert [h["name"] for h in history if h["digest"] == pushed["digest"]] == [name]
+    assert ran.json()["name"] != first["execution"].rsplit(":", 1)[-1]
+    assert ran.json()["outcome"] == "deployed"
+    now = pushdeploy("status", "--service", SERVICE, "--json", "--endpoint-url", served.url).json()[0]
+    assert now["digest"] == first["digest"]
+    assert now["last"]["name"] == ran.json()["name"]
+
+
+def test_status_shows_what_a_rollback_without_to_returns_to(served: Served):
+    # Given two watched tags deployed one after the other (each verified healthy)
+    push(served, "v-status-1")
+    wait_until_idle(served)
+    first = pushdeploy("status", "--service", SERVICE, "--json", "--endpoint-url", served.url).json()[0]
+    push(served, "v-status-2")
+    wait_until_idle(served)
+
+    # When the operator asks for the status
+    ran = pushdeploy("status", "--service", SERVICE, "--json", "--endpoint-url", served.url)
+    table = pushdeploy("status", "--service", SERVICE, "--endpoint-url", served.url)
+
+    # Then a rollback would return to the first one, and the table says so
+    now = ran.json()[0]
+    assert now["task_definition"] != first["task_definition"]
+    assert now["rollback_to"] == first["task_definition"]
+    assert "rollback to" in table.stdout and first["task_definition"].rsplit("/", 1)[-1] in table.stdout
+
+
+def test_the_explain_command_follow_suggests_carries_the_connection_options_and_runs(served: Served):
+    push(served, "rc-hint")
+    wait_until_idle(served)
+
+    ran = pushdeploy("deploy", "-s", SERVICE, "-t", "rc-hint", "--follow", "--endpoint-url", served.url)
+
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    (hint,) = [line.strip() for line in ran.stdout.splitlines() if line.strip().startswith("pushdeploy explain ")]
+    assert hint.endswith(f" --endpoint-url {served.url}")
+    explained = pushdeploy(*shlex.split(hint)[1:])
+    assert explained.exit_code == 0, explained.stderr
+    assert "deployed" in explained.stdout
+
+
+def test_the_suggested_command_says_local_when_the_user_did():
+    assert Where(local=True).command("explain", "x") == "pushdeploy explain x --local"
+    assert Where(region="eu-west-1", stack="my stack").command("explain", "x") == (
+        "pushdeploy explain x --region eu-west-1 --stack 'my stack'"
+    )
 
 
 def test_history_lists_executions_newest_first_with_outcome_digest_duration_and_reason(served: Served):
@@ -179,6 +224,8 @@ def test_bad_arguments_exit_2_naming_the_argument(args: list[str], named: str):
         (["deploy", "--service", SERVICE, "--cluster", "other-cluster", "--tag", "v1"], "--service", "other-cluster"),
         (["explain", "no-such-execution"], "EXECUTION", "no execution 'no-such-execution'"),
         (["status", "--service", "aiuteur-jobs-service"], "--service", "no target names service"),
+        (["rollback", "--service", SERVICE, "--to", "99"], "--to", "aiuteur-backend has no task definition '99'"),
+        (["rollback", "--service", SERVICE, "--to", "aiuteur-other:1"], "--to", "no task definition 'aiuteur-other:1'"),
     ],
 )
 def test_input_the_deployer_does_not_know_exits_2_naming_the_argument(

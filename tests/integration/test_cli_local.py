@@ -49,3 +49,18 @@ def test_an_invalid_scenario_exits_2_naming_the_bad_field(tmp_path):
     assert result.returncode == 2
     assert "pushes.0.behavior.kind" in result.stderr
     assert result.stdout == ""
+
+
+def test_local_run_leaves_out_moto_traces_and_metric_lines_unless_verbose():
+    crash = str(REPO / "scenarios" / "crash-on-start.json")
+
+    quiet = pushdeploy("local", "run", crash, "--json")
+    verbose = pushdeploy("local", "run", crash, "--json", "--verbose")
+
+    # The execution fails (a rollback): moto traces it at ERROR, and the Record step prints EMF metrics
+    assert quiet.returncode == verbose.returncode == 0, quiet.stderr
+    assert "FailureEventException" in verbose.stderr and '{"_aws"' in verbose.stderr
+    assert "FailureEventException" not in quiet.stderr and '{"_aws"' not in quiet.stderr
+    assert '"level":"INFO"' in quiet.stderr  # the handlers' own logs stay
+    quiet_report, verbose_report = json.loads(quiet.stdout), json.loads(verbose.stdout)
+    assert quiet_report["pushes"] == verbose_report["pushes"] and quiet_report["final"] == verbose_report["final"]

@@ -214,6 +214,7 @@ def test_outputs(template):
         "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/statemachines/view/"
     )
     assert url.endswith(":stateMachine:DeployStateMachine")
+    assert outputs["LockTableName"]["Value"] == {"Ref": "LockTable"}  # `pushdeploy status` reads it
 
 
 def test_repo_root_is_found():

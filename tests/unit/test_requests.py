@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
+from pushdeploy.models import TAG_GLOB_PATTERN, Target
+from pushdeploy.requests import (
+    WORDS,
+    DeployRequest,
+    EcrImageActionDetail,
+    EcrImageActionEvent,
+    Ignored,
+    RollbackRequest,
+    parse_request,
+)
 
 
 @pytest.mark.parametrize(
@@ -95,3 +104,44 @@ def test_an_event_tag_that_is_a_glob_is_rejected_not_deployed(event):
 
     with pytest.raises(InvalidRequest, match="tag"):
         parse_request(sample)
+
+
+@pytest.mark.parametrize(
+    ("payload", "says"),
+    [
+        ({"service": "a b", "tag": "v1"}, "service: should be 1 to 255 letters, digits, '-' and '_'"),
+        ({"service": "svc", "tag": "-v1"}, "tag: should be an image tag: up to 128 letters"),
+        ({"service": "svc", "digest": "sha256:abc"}, "digest: should be 'sha256:' and 64 lowercase hexadecimal"),
+        ({"repository": "Backend", "tag": "v1"}, "repository: should be an ECR repository name"),
+        ({"action": "rollback", "service": "svc", "to": "latest"}, "to: should be a revision number (12), family"),
+    ],
+)
+def test_a_value_of_the_wrong_form_is_described_in_words_not_as_a_regular_expression(payload, says):
+    with pytest.raises(InvalidRequest) as raised:
+        parse_request(payload)
+
+    assert says in str(raised.value)
+    assert "pattern" not in str(raised.value) and "^" not in str(raised.value)
+
+
+def test_an_event_of_the_wrong_form_is_described_in_words(event):
+    sample = event("ecr-push-tagged") | {"account": "12345", "region": "Mars"}
+
+    with pytest.raises(InvalidRequest) as raised:
+        parse_request(sample)
+
+    assert "account: should be an AWS account id: 12 digits" in str(raised.value)
+    assert "region: should be an AWS Region, such as us-east-1" in str(raised.value)
+
+
+def test_every_pattern_of_a_request_or_a_target_is_described_in_words():
+    models = [EcrImageActionEvent, EcrImageActionDetail, DeployRequest, RollbackRequest, Target]
+    patterns = {
+        getattr(metadata, "pattern", None)
+        for model in models
+        for field in model.model_fields.values()
+        for metadata in field.metadata
+    } - {None}
+
+    assert patterns and patterns <= set(WORDS)
+    assert TAG_GLOB_PATTERN in WORDS  # the pattern of each of a target's tags (inside a list)

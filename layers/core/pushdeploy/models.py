@@ -20,6 +20,15 @@ NAME_PATTERN = r"^[A-Za-z0-9_-]{1,255}$"
 # A tag pattern of a target: a tag, or a glob with * and ? (no brackets: they never occur in tags).
 TAG_GLOB_PATTERN = r"^[A-Za-z0-9_.*?-]{1,128}$"
 
+# What each pattern allows, in words: an error message says this, never the regular expression.
+PATTERN_WORDS = {
+    DIGEST_PATTERN: "'sha256:' and 64 lowercase hexadecimal digits",
+    REPOSITORY_PATTERN: "an ECR repository name: lowercase letters and digits, parts joined by '.', '_', '-' or '/'",
+    TAG_PATTERN: "an image tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'",
+    NAME_PATTERN: "1 to 255 letters, digits, '-' and '_'",
+    TAG_GLOB_PATTERN: "a tag, or a glob with '*' and '?': up to 128 letters, digits, '_', '.', '-', '*' and '?'",
+}
+
 Digest = Annotated[str, Field(pattern=DIGEST_PATTERN)]
 Repository = Annotated[str, Field(min_length=2, max_length=256, pattern=REPOSITORY_PATTERN)]
 Tag = Annotated[str, Field(pattern=TAG_PATTERN)]

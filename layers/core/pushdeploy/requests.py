@@ -12,10 +12,21 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import Digest, Model, Name, Repository, Tag
+from pushdeploy.models import PATTERN_WORDS, Digest, Model, Name, Repository, Tag
 
 ECR_SOURCE = "aws.ecr"
 ECR_DETAIL_TYPE = "ECR Image Action"
+ACCOUNT_PATTERN = r"^\d{12}$"
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
+ROLLBACK_TO_PATTERN = (
+    r"^(\d{1,9}|[A-Za-z0-9_-]{1,255}:\d{1,9}"
+    r"|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:\d{1,9})$"
+)
+WORDS = PATTERN_WORDS | {
+    ACCOUNT_PATTERN: "an AWS account id: 12 digits",
+    REGION_PATTERN: "an AWS Region, such as us-east-1",
+    ROLLBACK_TO_PATTERN: "a revision number (12), family:revision (backend:12) or a task definition ARN",
+}
 
 
 class EcrImageActionDetail(Model):
@@ -37,8 +48,8 @@ class EcrImageActionEvent(Model):
     id: str = Field(max_length=64)
     source: Literal["aws.ecr"]
     detail_type: Literal["ECR Image Action"] = Field(alias="detail-type")
-    account: str = Field(pattern=r"^\d{12}$")
-    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    account: str = Field(pattern=ACCOUNT_PATTERN)
+    region: str = Field(pattern=REGION_PATTERN)
     time: datetime
     detail: EcrImageActionDetail
 
@@ -56,8 +67,8 @@ class DeployRequest(Model):
     digest: Digest | None = None
     source: Literal["ecr-event", "manual"] = "manual"
     event_id: str | None = Field(None, max_length=64)
-    account: str | None = Field(None, pattern=r"^\d{12}$")
-    region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    account: str | None = Field(None, pattern=ACCOUNT_PATTERN)
+    region: str | None = Field(None, pattern=REGION_PATTERN)
     requested_at: datetime | None = None  # the push's time; a console request is ordered by its start
 
     @model_validator(mode="after")
@@ -81,7 +92,7 @@ class RollbackRequest(Model):
     cluster: Name | None = None
     to: str | None = Field(
         None,
-        pattern=r"^(\d{1,9}|[A-Za-z0-9_-]{1,255}:\d{1,9}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]{1,255}:\d{1,9})$",
+        pattern=ROLLBACK_TO_PATTERN,
         description="a revision number, family:revision, or a task definition ARN",
     )
     source: Literal["manual"] = "manual"
@@ -155,5 +166,8 @@ def describe_validation_error(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors(include_url=False, include_input=False):
         where = ".".join(str(part) for part in error["loc"]) or "input"
-        problems.append(f"{where}: {error['msg']}")
+        message = error["msg"]
+        if error["type"] == "string_pattern_mismatch":  # pydantic's message shows the regular expression
+            message = f"should be {WORDS.get(error['ctx']['pattern'], 'in the documented form')}"
+        problems.append(f"{where}: {message}")
     return "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
