@@ -150,7 +150,7 @@ class LocalCloud:
         self.scenario = scenario
         self.template = template or Template()
         self.clock = VirtualClock(EPOCH)
-        self.model = EcsModel(ACCOUNT, REGION, epoch=EPOCH)
+        self.model = EcsModel(ACCOUNT, REGION, epoch=EPOCH, seed=scenario.world.seed, events=scenario.world.events)
         self.usage = Usage(api_calls=Counter(), invocations=Counter())
         self.executions: list[str] = []
         self._handlers: dict[str, tuple[Function, Any]] = {}

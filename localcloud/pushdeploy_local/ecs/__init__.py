@@ -14,7 +14,8 @@ but `healthy`. This model is the behaviour behind that surface, in five modules:
   objects (ECS tasks, deployments and services, target groups, target health for the hooks of
   `moto_hooks.ecs_deployments` and `moto_hooks.target_health`). A moto upgrade touches it, and the
   hooks only where the methods they patch change.
-- `events`: the "ECS Task State Change" events and their way to EventBridge (`Outbox`).
+- `events`: the "ECS Task State Change" events and their way to EventBridge (`Outbox`: best effort,
+  late, lost or twice as a scenario's `world.events` says; each delivery instant is a model timer).
 
 Where the next pieces of the model go:
 - The full Fargate task lifecycle (PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING,
@@ -22,8 +23,6 @@ Where the next pieces of the model go:
   the transitions in `behaviour._step_task`, the timestamps DescribeTasks shows in `MotoView.write_task`.
 - Container health checks: a container's health in `state.Task`, its checks as timers and its verdict
   (a task stopped as unhealthy) in `behaviour`, healthStatus written by `MotoView.write_task`.
-- EventBridge delivery delays and loss: `events.Outbox` (an event's delivery instant joins the model's
-  timers in `behaviour._next_timer_after`).
 - A configurable circuit breaker: its settings in `scenario.CircuitBreaker`, its rule in
   `behaviour._trip_circuit_breaker` and `behaviour.circuit_breaker_threshold`, its defaults in `facts`.
 """

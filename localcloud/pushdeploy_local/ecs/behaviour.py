@@ -54,7 +54,16 @@ from pushdeploy_local.ecs.state import (
     instant,
     normalise_digest,
 )
-from pushdeploy_local.scenario import Behavior, Crash, Healthy, LateCrash, PullError, ServiceSpec, Unhealthy
+from pushdeploy_local.scenario import (
+    Behavior,
+    Crash,
+    EventDelivery,
+    Healthy,
+    LateCrash,
+    PullError,
+    ServiceSpec,
+    Unhealthy,
+)
 
 if TYPE_CHECKING:
     from pushdeploy_local.ecs.moto_view import MotoView
@@ -93,6 +102,7 @@ class EcsModel:
         *,
         epoch: datetime = DEFAULT_EPOCH,
         seed: int = 0,
+        events: EventDelivery | None = None,
         world: World | None = None,
     ) -> None:
         self.account_id = account_id
@@ -106,7 +116,7 @@ class EcsModel:
         self._services: dict[tuple[str, str], Service] = {}
         self._behaviors: dict[str, Behavior] = {}
         self._targets: dict[tuple[str, str], Target] = {}
-        self._outbox = Outbox()
+        self._outbox = Outbox(events, seed=seed)
 
     # ------------------------------------------------------------------ public interface
 
@@ -195,9 +205,10 @@ class EcsModel:
             self._settle_instant()
 
     def drain_events(self) -> list[dict[str, Any]]:
-        """The "ECS Task State Change" events emitted since the last drain, oldest first."""
+        """The "ECS Task State Change" events due for delivery by now and not yet drained, in order of
+        delivery (with the default delivery: every event emitted since the last drain, oldest first)."""
         with self._lock:
-            return self._outbox.drain()
+            return self._outbox.drain(now=self._now)
 
     def next_change_at(self) -> float | None:
         """The earliest instant after now when the state will change on its own (None: never)."""
@@ -224,7 +235,8 @@ class EcsModel:
             )
 
     def settled(self) -> bool:
-        """No deployment IN_PROGRESS, no task starting or draining, no target checking or draining."""
+        """No deployment IN_PROGRESS, no task starting or draining, no target checking or draining (events
+        on their way to EventBridge's targets are timers of `next_change_at`, not unsettled state)."""
         with self._lock:
             return all(self._service_settled(svc) for svc in self._services.values())
 
@@ -233,6 +245,9 @@ class EcsModel:
     def _next_timer_after(self, now: float) -> float | None:
         timers = [instant for svc in self._services.values() for instant in self._service_timers(svc)]
         later = [instant for instant in timers if instant > now]
+        delivery = self._outbox.next_delivery_after(now)
+        if delivery is not None:
+            later.append(delivery)
         return min(later) if later else None
 
     def _service_timers(self, svc: Service) -> list[float]:
@@ -449,7 +464,8 @@ class EcsModel:
                     region=self.region,
                     at=at,
                     event_id=self._ids.event_id(),
-                )
+                ),
+                now=self._now,
             )
 
     # ------------------------------------------------------------------ targets
