@@ -41,9 +41,24 @@ class HealthCheck(_Strict):
     unhealthy_threshold: int = Field(default=3, ge=2, le=10)
 
 
+class CircuitBreakerThreshold(_Strict):
+    """ECS's thresholdConfiguration: how many failed tasks trip the circuit breaker. BOUNDED_PERCENT:
+    `value` % of the desired count, clamped to 3..200 (the default, 50 %); UNBOUNDED_PERCENT: the same
+    without the clamp; COUNT: `value` itself (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ThresholdConfiguration.html,
+    aws-facts.md, "Circuit breaker")."""
+
+    type: Literal["BOUNDED_PERCENT", "UNBOUNDED_PERCENT", "COUNT"] = "BOUNDED_PERCENT"
+    # Modelling choice: at least 1 (AWS documents an integer; 0 would fail a deployment that has not failed).
+    value: int = Field(default=50, ge=1)
+
+
 class CircuitBreaker(_Strict):
     enable: bool = True
     rollback: bool = True
+    threshold: CircuitBreakerThreshold = CircuitBreakerThreshold()
+    # resetOnHealthyTask: a task of the deployment that reaches a healthy state resets its failed-task
+    # count to 0, so only consecutive failures trip it (default true; API_DeploymentCircuitBreaker.html).
+    reset_on_healthy_task: bool = True
 
 
 class ServiceSpec(_Strict):

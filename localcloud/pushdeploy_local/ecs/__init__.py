@@ -9,7 +9,8 @@ but `healthy`. This model is the behaviour behind that surface, in five modules:
 - `state`: its data: services, deployments, tasks, targets, in virtual seconds.
 - `behaviour`: `EcsModel`, the rules that advance the state on the virtual clock (tasks start, register,
   pass or fail health checks, crash, are replaced, drain; deployments complete; the circuit breaker
-  counts and rolls back). It reads and writes no moto object: it tells a `World` what changed.
+  counts, resets on a healthy task and rolls back, as `scenario.CircuitBreaker` configures it). It
+  reads and writes no moto object: it tells a `World` what changed.
 - `moto_view`: `MotoView`, that World for the local cloud, the only module that reads or writes moto's
   objects (ECS tasks, deployments and services, target groups, target health for the hooks of
   `moto_hooks.ecs_deployments` and `moto_hooks.target_health`). A moto upgrade touches it, and the
@@ -23,8 +24,6 @@ Where the next pieces of the model go:
   the transitions in `behaviour._step_task`, the timestamps DescribeTasks shows in `MotoView.write_task`.
 - Container health checks: a container's health in `state.Task`, its checks as timers and its verdict
   (a task stopped as unhealthy) in `behaviour`, healthStatus written by `MotoView.write_task`.
-- A configurable circuit breaker: its settings in `scenario.CircuitBreaker`, its rule in
-  `behaviour._trip_circuit_breaker` and `behaviour.circuit_breaker_threshold`, its defaults in `facts`.
 """
 
 from pushdeploy_local.ecs.behaviour import EcsModel, World

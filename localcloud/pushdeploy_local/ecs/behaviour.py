@@ -12,13 +12,13 @@ or "modelling choice" where AWS publishes no number and the value only has to be
 
 from __future__ import annotations
 
-import math
 import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pushdeploy_local.ecs.events import Outbox, task_state_change
 from pushdeploy_local.ecs.facts import (
+    CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS,
     CIRCUIT_BREAKER_MAX,
     CIRCUIT_BREAKER_MIN,
     CIRCUIT_BREAKER_REASON,
@@ -56,6 +56,7 @@ from pushdeploy_local.ecs.state import (
 )
 from pushdeploy_local.scenario import (
     Behavior,
+    CircuitBreakerThreshold,
     Crash,
     EventDelivery,
     Healthy,
@@ -259,9 +260,23 @@ class EcsModel:
             if self._failing_health_checks(task):
                 assert task.started_at is not None
                 timers.append(task.started_at + svc.spec.grace_period_seconds)
+            if self._resets_failures_when_healthy(svc, task) and task.started_at is not None:
+                timers.append(task.started_at + CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS)
         if self._tasks_to_launch(svc) > 0:
             timers.append(svc.primary.launch_not_before)
         return timers
+
+    def _resets_failures_when_healthy(self, svc: Service, task: Task) -> bool:
+        """A task without a load balancer that will reset its deployment's failures once it has run long
+        enough (with a load balancer, its target's verdict is already a timer)."""
+        if (
+            svc.target_group_arn is not None
+            or task.reached_healthy
+            or not svc.spec.circuit_breaker.reset_on_healthy_task
+        ):
+            return False
+        deployment = self._deployment(svc, task.deployment_id)
+        return task.alive and task.status == RUNNING and deployment is not None and deployment.failed_tasks > 0
 
     def _settle_instant(self) -> None:
         """Apply everything due at `now`, repeatedly, until one pass changes nothing."""
@@ -278,6 +293,7 @@ class EcsModel:
         for task in list(svc.tasks):
             changed |= self._step_task(svc, task)
         changed |= self._stop_unhealthy_tasks(svc)
+        changed |= self._reset_failures_on_healthy_tasks(svc)
         changed |= self._trip_circuit_breaker(svc)
         changed |= self._launch_tasks(svc)
         changed |= self._scale_down_older_deployments(svc)
@@ -539,6 +555,33 @@ class EcsModel:
             changed = True
         return changed
 
+    def _reset_failures_on_healthy_tasks(self, svc: Service) -> bool:
+        """resetOnHealthyTask (default true): a task that reaches a healthy state resets its deployment's
+        failed-task count to 0, so only consecutive failures trip the breaker (aws-facts.md,
+        https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html)."""
+        changed = False
+        for task in svc.tasks:
+            if task.reached_healthy or not self._healthy_for_circuit_breaker(svc, task):
+                continue
+            task.reached_healthy = True  # once: the count resets when a task turns healthy
+            deployment = self._deployment(svc, task.deployment_id)
+            if svc.spec.circuit_breaker.reset_on_healthy_task and deployment is not None and deployment.failed_tasks:
+                deployment.failed_tasks = 0
+                changed = True
+        return changed
+
+    def _healthy_for_circuit_breaker(self, svc: Service, task: Task) -> bool:
+        """Healthy as the circuit breaker sees it: its target `healthy`, or, without a load balancer (and
+        no container health check), RUNNING for CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS (aws-facts.md)."""
+        if svc.target_group_arn is not None:
+            return self._passes(svc, task)
+        return (
+            task.alive
+            and task.status == RUNNING
+            and task.started_at is not None
+            and self._now >= task.started_at + CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS
+        )
+
     def _trip_circuit_breaker(self, svc: Service) -> bool:
         """At the threshold the deployment FAILS; with rollback, the last COMPLETED one comes back.
 
@@ -548,7 +591,7 @@ class EcsModel:
         breaker = svc.spec.circuit_breaker
         if not breaker.enable or deployment.rollout_state != IN_PROGRESS:
             return False
-        if deployment.failed_tasks < circuit_breaker_threshold(svc.desired_count):
+        if deployment.failed_tasks < circuit_breaker_threshold(svc.desired_count, breaker.threshold):
             return False
         deployment.rollout_state = FAILED
         deployment.rollout_state_reason = CIRCUIT_BREAKER_REASON
@@ -675,9 +718,18 @@ class EcsModel:
         return f"has started {len(tasks)} tasks: {ids}."
 
 
-def circuit_breaker_threshold(desired_count: int) -> int:
-    """Failed tasks that trip the circuit breaker (CIRCUIT_BREAKER_MIN/MAX, aws-facts.md)."""
-    return min(CIRCUIT_BREAKER_MAX, max(CIRCUIT_BREAKER_MIN, math.ceil(0.5 * desired_count)))
+def circuit_breaker_threshold(desired_count: int, threshold: CircuitBreakerThreshold | None = None) -> int:
+    """Failed tasks that trip the circuit breaker: `threshold`'s value % of the desired count (clamped to
+    CIRCUIT_BREAKER_MIN/MAX for BOUNDED_PERCENT, the default at 50 %), or the value itself for COUNT
+    (aws-facts.md, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ThresholdConfiguration.html)."""
+    threshold = threshold if threshold is not None else CircuitBreakerThreshold()
+    if threshold.type == "COUNT":
+        return threshold.value
+    failures = -(-threshold.value * desired_count // 100)  # rounded up, in integers
+    if threshold.type == "BOUNDED_PERCENT":
+        return min(CIRCUIT_BREAKER_MAX, max(CIRCUIT_BREAKER_MIN, failures))
+    # Modelling choice: at least 1, so that a desired count of 0 does not fail a deployment outright.
+    return max(1, failures)
 
 
 def _moto_view(account_id: str, region: str, epoch: datetime) -> MotoView:

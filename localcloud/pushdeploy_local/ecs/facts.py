@@ -30,6 +30,9 @@ FARGATE_PLATFORM_VERSION = "1.4.0"
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentCircuitBreaker.html).
 CIRCUIT_BREAKER_MIN = 3
 CIRCUIT_BREAKER_MAX = 200
+# A task without a container health check (and no load balancer) counts as healthy for the circuit
+# breaker 40 s after it is RUNNING (aws-facts.md, "ECS task lifecycle"; API_Deployment.html).
+CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS = 40.0
 
 # Target health states, reasons and descriptions as the ALB writes them (aws-facts.md,
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html).

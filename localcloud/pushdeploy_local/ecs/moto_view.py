@@ -386,11 +386,16 @@ def _declare_configuration(moto_service: Service, spec: ServiceSpec, target_grou
     spec's values back so DescribeServices shows what the model enforces."""
     # Attributes moto's Service does not declare; its serializer reads them when present.
     if not getattr(moto_service, "deployment_configuration", None):
+        breaker = spec.circuit_breaker
+        circuit_breaker: dict[str, Any] = {"enable": breaker.enable, "rollback": breaker.rollback}
+        # The newer settings show only when the scenario sets them, as a service created without them.
+        if "reset_on_healthy_task" in breaker.model_fields_set:
+            circuit_breaker["resetOnHealthyTask"] = breaker.reset_on_healthy_task
+        if "threshold" in breaker.model_fields_set:
+            threshold = breaker.threshold
+            circuit_breaker["thresholdConfiguration"] = {"type": threshold.type, "value": threshold.value}
         configuration = {
-            "deploymentCircuitBreaker": {
-                "enable": spec.circuit_breaker.enable,
-                "rollback": spec.circuit_breaker.rollback,
-            },
+            "deploymentCircuitBreaker": circuit_breaker,
             "maximumPercent": 200,
             "minimumHealthyPercent": 100,
         }

@@ -127,6 +127,7 @@ class Task:
     container_reason: str | None = None
     target: Target | None = None
     reported: tuple[str, str] | None = None  # (lastStatus, desiredStatus) of its last state-change event
+    reached_healthy: bool = False  # has been healthy for the circuit breaker (resetOnHealthyTask)
     # "Every time a task experiences a change that starts a CloudWatch event, the version counter is
     # incremented" (API_Task.html).
     version: int = 0

@@ -258,6 +258,36 @@ def test_a_bad_event_delivery_is_refused_by_name(events: dict[str, Any], message
     assert message in error_of({"world": {"events": events}, "pushes": []})
 
 
+def test_the_circuit_breaker_takes_a_threshold_and_a_reset_on_healthy_task() -> None:
+    default = parse_scenario({"pushes": []}).service.circuit_breaker
+    assert (default.threshold.type, default.threshold.value, default.reset_on_healthy_task) == (
+        "BOUNDED_PERCENT",
+        50,
+        True,
+    )
+    breaker = parse_scenario(
+        {
+            "service": {
+                "circuit_breaker": {"threshold": {"type": "COUNT", "value": 3}, "reset_on_healthy_task": False}
+            },
+            "pushes": [],
+        }
+    ).service.circuit_breaker
+    assert (breaker.threshold.type, breaker.threshold.value, breaker.reset_on_healthy_task) == ("COUNT", 3, False)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "message"),
+    [
+        ({"type": "PERCENT"}, "service.circuit_breaker.threshold.type: Input should be 'BOUNDED_PERCENT'"),
+        ({"type": "COUNT", "value": 0}, "service.circuit_breaker.threshold.value: Input should be greater than"),
+        ({"value": 3, "min": 1}, "service.circuit_breaker.threshold.min: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str, Any], message: str) -> None:
+    assert message in error_of({"service": {"circuit_breaker": {"threshold": threshold}}, "pushes": []})
+
+
 # docs/scenarios.md, part 2: fields the local cloud does not model yet. Until it does, a file that
 # uses one is refused by name, so that no run silently ignores what it was asked to prove.
 @pytest.mark.parametrize(
