@@ -19,9 +19,10 @@ but `healthy`. This model is the behaviour behind that surface, in five modules:
   late, lost or twice as a scenario's `world.events` says; each delivery instant is a model timer).
 
 Where the next pieces of the model go:
-- The full Fargate task lifecycle (PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING,
-  DEPROVISIONING, STOPPED): the durations in `facts`, the instants in `state.Task` (and its `timers`),
-  the transitions in `behaviour._step_task`, the timestamps DescribeTasks shows in `MotoView.write_task`.
+- The Fargate task lifecycle (PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING,
+  DEPROVISIONING, STOPPED) is modelled, with STOPPING and DEPROVISIONING instantaneous (`fast`). Their
+  durations for `world.timing: realistic` go in `facts` and `state.Task` (an instant per state, in its
+  `timers`), the transitions in `behaviour._step_task` and `behaviour._stop_now`.
 - Container health checks: a container's health in `state.Task`, its checks as timers and its verdict
   (a task stopped as unhealthy) in `behaviour`, healthStatus written by `MotoView.write_task`.
 """

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pushdeploy_local.ecs.events import Outbox, task_state_change
 from pushdeploy_local.ecs.facts import (
+    ACTIVATING,
+    ACTIVATING_SECONDS,
     CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS,
     CIRCUIT_BREAKER_MAX,
     CIRCUIT_BREAKER_MIN,
@@ -25,6 +27,7 @@ from pushdeploy_local.ecs.facts import (
     COMPLETED,
     DEACTIVATING,
     DEFAULT_EPOCH,
+    DEPROVISIONING,
     ESSENTIAL_CONTAINER_EXITED,
     FAILED,
     HEALTHY,
@@ -38,6 +41,7 @@ from pushdeploy_local.ecs.facts import (
     RUNNING,
     SERVICE_SCHEDULER_INITIATED,
     STOPPED,
+    STOPPING,
     TASK_FAILED_TO_START,
     TargetHealth,
 )
@@ -306,16 +310,24 @@ class EcsModel:
     # ------------------------------------------------------------------ tasks
 
     def _step_task(self, svc: Service, task: Task) -> bool:
+        """Walk the task through the lifecycle states due by now; each new state is written (and emits its
+        event) as it is reached, even when several fall on one instant."""
         now = self._now
         changed = False
         if task.alive and task.status == PROVISIONING and now >= task.pending_at:
             task.status = PENDING
+            self._write_task(task)
             changed = True
-        if task.alive and task.status == PENDING and now >= task.ready_at:
-            if isinstance(task.behavior, PullError):
-                self._fail_to_start(svc, task)
-            else:
-                self._start_running(svc, task)
+        pull_error = isinstance(task.behavior, PullError)
+        if task.alive and task.status == PENDING and pull_error and now >= task.ready_at:
+            self._fail_to_start(svc, task)
+            changed = True
+        if task.alive and task.status == PENDING and not pull_error and now >= task.activating_at:
+            self._activate(svc, task)
+            changed = True
+        if task.alive and task.status == ACTIVATING and now >= task.ready_at:
+            self._start_running(task)
+            self._write_task(task)
             changed = True
         if task.alive and task.status == RUNNING and task.crash_at is not None and now >= task.crash_at:
             self._container_exited(svc, task)
@@ -324,13 +336,13 @@ class EcsModel:
         if target is not None and target.draining and now >= (target.drain_ends_at or 0.0):
             self._finish_draining(task, target)
             changed = True
-        if changed:
-            self._write_task(task)
         return changed
 
     def _new_task(self, svc: Service, deployment: Deployment) -> Task:
         launched = self._world.launch_task(svc, deployment, self._ids)
         behavior = self._behaviors.get(image_digest(launched.image) or "", Healthy())
+        pending_at = self._now + min(PROVISIONING_SECONDS, behavior.start_seconds / 2)
+        ready_at = self._now + behavior.start_seconds
         task = Task(
             arn=launched.arn,
             short_id=launched.short_id,
@@ -340,8 +352,9 @@ class EcsModel:
             image=launched.image,
             ip=launched.ip,
             created_at=self._now,
-            pending_at=self._now + min(PROVISIONING_SECONDS, behavior.start_seconds / 2),
-            ready_at=self._now + behavior.start_seconds,
+            pending_at=pending_at,
+            activating_at=ready_at - min(ACTIVATING_SECONDS, (ready_at - pending_at) / 2),
+            ready_at=ready_at,
         )
         svc.tasks.append(task)
         self._write_task(task)
@@ -349,7 +362,7 @@ class EcsModel:
 
     def _adopt_running(self, svc: Service, task: Task) -> None:
         """A task of the service as it was before the scenario: RUNNING and, with a load balancer, healthy."""
-        task.pending_at = task.ready_at = self._now
+        task.pending_at = task.activating_at = task.ready_at = self._now
         task.status = RUNNING
         task.started_at = self._now
         task.crash_at = self._crash_instant(task)
@@ -357,18 +370,17 @@ class EcsModel:
             self._register_target(svc, task, first_check_at=self._now, verdict_at=self._now)
         self._write_task(task)
 
-    def _start_running(self, svc: Service, task: Task) -> None:
-        task.status = RUNNING
-        task.started_at = self._now
-        task.crash_at = self._crash_instant(task)
-        # ECS registers a task's IP in the target group once the task is RUNNING (scenarios.md); the
-        # first check follows registration, healthy/unhealthy after `threshold` consecutive results,
-        # one check every interval (aws-facts.md: the Phase 4 guide's 30 s / 2 / 3).
+    def _activate(self, svc: Service, task: Task) -> None:
+        """ACTIVATING: ECS registers the task's IP in the target group before the task is RUNNING (task
+        lifecycle docs, aws-facts.md). The first check follows the registration once the task runs,
+        healthy/unhealthy after `threshold` consecutive results, one check every interval (aws-facts.md:
+        the Phase 4 guide's 30 s / 2 / 3)."""
+        task.status = ACTIVATING
         if svc.target_group_arn and task.ip:
             check = svc.spec.health_check
             passes = not isinstance(task.behavior, Unhealthy)
             threshold = check.healthy_threshold if passes else check.unhealthy_threshold
-            first_check_at = self._now + REGISTRATION_SECONDS
+            first_check_at = task.ready_at + REGISTRATION_SECONDS
             self._register_target(
                 svc,
                 task,
@@ -376,6 +388,12 @@ class EcsModel:
                 verdict_at=first_check_at + (threshold - 1) * check.interval_seconds,
             )
             self._event(svc, f"registered 1 targets in (target-group {svc.target_group_arn})")
+        self._write_task(task)
+
+    def _start_running(self, task: Task) -> None:
+        task.status = RUNNING
+        task.started_at = self._now
+        task.crash_at = self._crash_instant(task)
 
     def _crash_instant(self, task: Task) -> float | None:
         if isinstance(task.behavior, Crash | LateCrash):
@@ -421,6 +439,7 @@ class EcsModel:
         task.stop_code = SERVICE_SCHEDULER_INITIATED
         target = task.target
         if task.status == RUNNING and target is not None and not target.deregistered:
+            self._write_task(task)  # desiredStatus turns STOPPED before lastStatus (task lifecycle docs)
             task.status = DEACTIVATING
             if not target.draining:
                 self._deregister(svc, target)
@@ -439,15 +458,21 @@ class EcsModel:
             self._stop_now(task, reason=task.stopped_reason, stop_code=task.stop_code, exit_code=0)
 
     def _stop_now(self, task: Task, *, reason: str, stop_code: str, exit_code: int | None) -> None:
+        """desiredStatus turns STOPPED first, then lastStatus walks STOPPING, DEPROVISIONING and STOPPED
+        (task lifecycle docs, aws-facts.md), each with its event; in the `fast` world all at this instant."""
         was_running = task.status in (RUNNING, DEACTIVATING)
         task.desired_status = STOPPED
-        task.status = STOPPED
         task.stopping_at = task.stopping_at if task.stopping_at is not None else self._now
-        task.stopped_at = self._now
         task.stopped_reason = reason
         task.stop_code = stop_code
         # A container that never ran has no exit code.
         task.exit_code = exit_code if was_running else None
+        self._write_task(task)
+        for status in (STOPPING, DEPROVISIONING):
+            task.status = status
+            self._write_task(task)
+        task.status = STOPPED
+        task.stopped_at = self._now
         self._write_task(task)
 
     def _task_lost(self, svc: Service, task: Task) -> None:

@@ -29,13 +29,16 @@ from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup, e
 
 from pushdeploy_local.ecs import state
 from pushdeploy_local.ecs.facts import (
+    ACTIVATING,
     DEACTIVATING,
+    DEPROVISIONING,
     FARGATE_PLATFORM_VERSION,
     MAX_SERVICE_EVENTS,
     PENDING,
     PROVISIONING,
     RUNNING,
     STOPPED,
+    STOPPING,
     TargetHealth,
 )
 from pushdeploy_local.ecs.state import AdoptedService, Deployment, Ids, LaunchedTask, Target, image_digest, instant
@@ -267,13 +270,22 @@ class MotoView:
         moto_task.stopped_reason = task.stopped_reason or ""
         moto_task.stop_code = task.stop_code
         moto_task.health_status = "UNKNOWN"
-        container_status = {PROVISIONING: PENDING, DEACTIVATING: RUNNING}.get(task.status, task.status)
+        # Containers are PENDING until the task runs, and stopped from STOPPING on (modelling choice: in
+        # the `fast` world they stop at once).
+        container_status = {
+            PROVISIONING: PENDING,
+            ACTIVATING: PENDING,
+            DEACTIVATING: RUNNING,
+            STOPPING: STOPPED,
+            DEPROVISIONING: STOPPED,
+        }.get(task.status, task.status)
         for container in moto_task.model_containers:
             container.last_status = container_status
             container.image_digest = image_digest(container.image) if task.started_at is not None else None
             ours = container.name == task.container
-            container.exit_code = task.exit_code if task.status == STOPPED else None
-            if task.status == STOPPED and not ours and task.exit_code is not None:
+            container_stopped = container_status == STOPPED
+            container.exit_code = task.exit_code if container_stopped else None
+            if container_stopped and not ours and task.exit_code is not None:
                 container.exit_code = 0  # sidecars are stopped with the task
             container.reason = task.container_reason if ours else None
         if task.status == STOPPED:

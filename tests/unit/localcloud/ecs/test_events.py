@@ -115,7 +115,7 @@ def test_a_delivery_instant_is_a_timer_of_the_model() -> None:
     assert "STOPPED" not in [e["detail"]["lastStatus"] for e in model.drain_events()]
     assert model.next_change_at() == 105.0  # the model itself has nothing left to do
     model.advance_to(105.0)
-    assert [e["detail"]["lastStatus"] for e in model.drain_events()] == ["STOPPED"]
+    assert [e["detail"]["lastStatus"] for e in model.drain_events()] == ["STOPPING", "DEPROVISIONING", "STOPPED"]
     assert model.next_change_at() is None
 
 

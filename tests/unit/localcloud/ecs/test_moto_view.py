@@ -257,8 +257,8 @@ def test_next_change_at_names_each_instant_of_a_rollout() -> None:
         while (instant := b.model.next_change_at()) is not None:
             instants.append(instant)
             b.model.advance_to(instant)
-        # PENDING, RUNNING + registered, first check, healthy (old drains), drained (completed)
-        assert instants == [5.0, 30.0, 40.0, 70.0, 100.0]
+        # PENDING, ACTIVATING + registered, RUNNING, first check, healthy (old drains), drained (completed)
+        assert instants == [5.0, 28.0, 30.0, 40.0, 70.0, 100.0]
         assert b.model.now == 100.0 and b.model.settled()
 
 
@@ -600,7 +600,11 @@ def test_a_crashing_task_emits_a_stopped_event_that_agrees_with_describe_tasks()
         assert changes(events) == [
             (task_id, "PROVISIONING", "RUNNING"),
             (task_id, "PENDING", "RUNNING"),
+            (task_id, "ACTIVATING", "RUNNING"),
             (task_id, "RUNNING", "RUNNING"),
+            (task_id, "RUNNING", "STOPPED"),  # desiredStatus first
+            (task_id, "STOPPING", "STOPPED"),
+            (task_id, "DEPROVISIONING", "STOPPED"),
             (task_id, "STOPPED", "STOPPED"),
         ]
         stopped = events[-1]
@@ -618,8 +622,8 @@ def test_a_crashing_task_emits_a_stopped_event_that_agrees_with_describe_tasks()
         assert (detail["stoppedAt"], detail["updatedAt"]) == ("2026-01-01T00:00:35Z", "2026-01-01T00:00:35Z")
         # Then the event says what DescribeTasks says
         assert as_described(detail) == crashed
-        assert [event["detail"]["version"] for event in events] == [1, 2, 3, 4]
-        assert len({event["id"] for event in events}) == 4
+        assert [event["detail"]["version"] for event in events] == [1, 2, 3, 4, 5, 6, 7, 8]
+        assert len({event["id"] for event in events}) == 8
         assert b.model.drain_events() == []
 
 
@@ -636,12 +640,28 @@ def test_a_rollout_emits_every_status_change_of_the_new_and_the_old_task() -> No
         assert changes(events) == [
             (new_id, "PROVISIONING", "RUNNING"),
             (new_id, "PENDING", "RUNNING"),
+            (new_id, "ACTIVATING", "RUNNING"),  # registered in the target group
             (new_id, "RUNNING", "RUNNING"),
-            (old_id, "DEACTIVATING", "STOPPED"),  # at 70 s: the new target is healthy, the old one drains
+            (old_id, "RUNNING", "STOPPED"),  # at 70 s: the new target is healthy, the old one drains
+            (old_id, "DEACTIVATING", "STOPPED"),
+            (old_id, "STOPPING", "STOPPED"),  # at 100 s: drained
+            (old_id, "DEPROVISIONING", "STOPPED"),
             (old_id, "STOPPED", "STOPPED"),
         ]
         at = [(datetime.fromisoformat(event["time"]) - DEFAULT_EPOCH).total_seconds() for event in events]
-        assert at == [0, 5, 30, 70, 100]
+        assert at == [0, 5, 28, 30, 70, 70, 100, 100, 100]
         stopped = events[-1]["detail"]
         assert stopped["stopCode"] == "ServiceSchedulerInitiated" and stopped["containers"][0]["exitCode"] == 0
         assert stopped["startedBy"] != deployment  # the old deployment's task
+
+
+def test_an_activating_task_is_pending_registered_and_not_yet_started() -> None:
+    with bed() as b:
+        deployment = b.deploy()
+
+        b.model.advance_to(29)  # ACTIVATING from 28 s, RUNNING at 30 s
+        [task] = b.tasks(started_by=deployment)
+        assert (task["lastStatus"], task["desiredStatus"]) == ("ACTIVATING", "RUNNING")
+        assert "startedAt" not in task and task["containers"][0]["lastStatus"] == "PENDING"
+        assert b.health()[ip_of(task)] == ("initial", "Elb.RegistrationInProgress")
+        assert b.service()["pendingCount"] == 1 and b.service()["runningCount"] == 1  # the old task
