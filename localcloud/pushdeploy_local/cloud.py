@@ -34,7 +34,7 @@ from pushdeploy.adapters import aws
 from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.ecs import EcsModel
-from pushdeploy_local.moto_hooks import ecs_deployments, target_health
+from pushdeploy_local.moto_hooks import ecs_deployments, ecs_missing_tasks, target_health
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
@@ -207,6 +207,7 @@ class LocalCloud:
         enter(callbacks_on(self.clock.wait_for))
         enter(ecs_deployments.install(self.model))
         enter(target_health.install(self.model))
+        enter(ecs_missing_tasks.install())
         self.infra = infrastructure.create(self.session, self.scenario, self.model)
         self._create_deployer()
 

@@ -41,6 +41,7 @@ from pushdeploy_local.ecs.facts import (
     RUNNING,
     SERVICE_SCHEDULER_INITIATED,
     STOPPED,
+    STOPPED_TASK_RETENTION_SECONDS,
     STOPPING,
     TASK_FAILED_TO_START,
     TargetHealth,
@@ -86,6 +87,7 @@ class World(Protocol):
     def service_event(self, svc: Service, *, event_id: str, at: float, message: str) -> None: ...
     def launch_task(self, svc: Service, deployment: Deployment, ids: Ids) -> LaunchedTask: ...
     def write_task(self, task: Task) -> None: ...
+    def forget_task(self, task: Task) -> None: ...
     def describe_task(self, task: Task) -> dict[str, Any]: ...
     def target_group_port(self, target_group_arn: str) -> int: ...
     def register_target(self, target: Target) -> None: ...
@@ -122,6 +124,7 @@ class EcsModel:
         self._behaviors: dict[str, Behavior] = {}
         self._targets: dict[tuple[str, str], Target] = {}
         self._outbox = Outbox(events, seed=seed)
+        self._stopped: list[Task] = []  # stopped tasks ECS still describes, oldest first
 
     # ------------------------------------------------------------------ public interface
 
@@ -253,6 +256,8 @@ class EcsModel:
         delivery = self._outbox.next_delivery_after(now)
         if delivery is not None:
             later.append(delivery)
+        if self._stopped:
+            later.append(self._forgotten_at(self._stopped[0]))
         return min(later) if later else None
 
     def _service_timers(self, svc: Service) -> list[float]:
@@ -284,6 +289,7 @@ class EcsModel:
 
     def _settle_instant(self) -> None:
         """Apply everything due at `now`, repeatedly, until one pass changes nothing."""
+        self._forget_stopped_tasks()
         for _ in range(10_000):
             changed = False
             for svc in self._services.values():
@@ -291,6 +297,16 @@ class EcsModel:
             if not changed:
                 return
         raise RuntimeError(f"the ECS model does not settle at t={self._now}")
+
+    def _forget_stopped_tasks(self) -> None:
+        """A task stopped STOPPED_TASK_RETENTION_SECONDS ago is gone from the API (DescribeTasks: MISSING)."""
+        while self._stopped and self._now >= self._forgotten_at(self._stopped[0]):
+            self._world.forget_task(self._stopped.pop(0))
+
+    @staticmethod
+    def _forgotten_at(task: Task) -> float:
+        assert task.stopped_at is not None
+        return task.stopped_at + STOPPED_TASK_RETENTION_SECONDS
 
     def _step_service(self, svc: Service) -> bool:
         changed = False
@@ -474,6 +490,7 @@ class EcsModel:
         task.status = STOPPED
         task.stopped_at = self._now
         self._write_task(task)
+        self._stopped.append(task)
 
     def _task_lost(self, svc: Service, task: Task) -> None:
         """A task stopped on its own: the scheduler replaces it on its next pass (REPLACEMENT_DELAY)."""

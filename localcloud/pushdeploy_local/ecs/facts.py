@@ -28,6 +28,10 @@ REGISTRATION_SECONDS = 10.0
 # pass, observed at roughly 10-20 s; repeated start failures are throttled further by AWS
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-throttle-logic.html), not modelled.
 REPLACEMENT_DELAY_SECONDS = 15.0
+# A stopped task stays describable for about an hour, then DescribeTasks reports it MISSING (aws-facts.md,
+# "ECS task lifecycle"; https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html).
+# Modelling choice: exactly an hour.
+STOPPED_TASK_RETENTION_SECONDS = 3600.0
 # DescribeServices returns the service's most recent events; ECS keeps 100.
 MAX_SERVICE_EVENTS = 100
 FARGATE_PLATFORM_VERSION = "1.4.0"

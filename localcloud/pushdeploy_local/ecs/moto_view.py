@@ -292,6 +292,11 @@ class MotoView:
             for attachment in _attachments(moto_task):
                 attachment["status"] = "DELETED"
 
+    def forget_task(self, task: state.Task) -> None:
+        """Gone from ListTasks and DescribeTasks (which reports it MISSING: `moto_hooks.ecs_missing_tasks`)."""
+        moto_task = self._tasks.pop(task.arn)
+        self._ecs.tasks.get(moto_task.cluster_name, {}).pop(task.arn, None)
+
     def describe_task(self, task: state.Task) -> dict[str, Any]:
         """The task as DescribeTasks (without include=TAGS) shows it, written by moto's own serializer."""
         picker = XFormedAttributePicker(response_transformers={"DescribeTasksResponse.tasks.Task.tags": lambda _: None})

@@ -56,6 +56,7 @@ class FakeWorld:
         self.tasks: dict[str, Task] = {}  # every task ever launched, as last written
         self.messages: list[str] = []  # service events, newest first
         self.registered: set[str] = set()  # the target group's IPs
+        self.forgotten: list[str] = []  # tasks gone from the API, in order
 
     def adopt_service(
         self, cluster: str, service: str, spec: ServiceSpec, target_group_arn: str | None
@@ -88,6 +89,9 @@ class FakeWorld:
 
     def write_task(self, task: Task) -> None:
         self.tasks[task.arn] = task
+
+    def forget_task(self, task: Task) -> None:
+        self.forgotten.append(task.arn)
 
     def describe_task(self, task: Task) -> dict[str, Any]:
         return {"lastStatus": task.status, "desiredStatus": task.desired_status, "version": task.version}
@@ -161,7 +165,7 @@ def test_a_healthy_rollout_changes_at_each_instant_of_the_task_and_target_lifecy
         timeline.append((instant, new.status, old.status, *health))
 
     # PENDING, ACTIVATING + registered, RUNNING, first check, healthy (the old task drains), drained
-    # (completed)
+    # (completed), then an hour later the old task is forgotten
     assert timeline == [
         (5.0, PENDING, RUNNING, None, HEALTHY),
         (28.0, ACTIVATING, RUNNING, REGISTERING, HEALTHY),
@@ -169,7 +173,9 @@ def test_a_healthy_rollout_changes_at_each_instant_of_the_task_and_target_lifecy
         (40.0, RUNNING, RUNNING, INITIAL_CHECKING, HEALTHY),
         (70.0, RUNNING, DEACTIVATING, HEALTHY, DRAINING),
         (100.0, RUNNING, STOPPED, HEALTHY, NOT_REGISTERED),
+        (3700.0, RUNNING, STOPPED, HEALTHY, NOT_REGISTERED),  # the old task leaves the API
     ]
+    assert world.forgotten == [old.arn]
     assert (old.stop_code, old.exit_code) == ("ServiceSchedulerInitiated", 0)
     assert old.stopped_reason == f"Scaling activity initiated by (deployment {old.deployment_id})"
     assert world.registered == {world.tasks["task/2"].ip}

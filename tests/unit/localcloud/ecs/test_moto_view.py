@@ -21,7 +21,7 @@ from moto import mock_aws
 from moto.elbv2.models import FakeTargetGroup
 
 from pushdeploy_local.ecs import DEFAULT_EPOCH, EcsModel
-from pushdeploy_local.moto_hooks import ecs_deployments, target_health
+from pushdeploy_local.moto_hooks import ecs_deployments, ecs_missing_tasks, target_health
 from pushdeploy_local.scenario import (
     Behavior,
     CircuitBreaker,
@@ -257,9 +257,10 @@ def test_next_change_at_names_each_instant_of_a_rollout() -> None:
         while (instant := b.model.next_change_at()) is not None:
             instants.append(instant)
             b.model.advance_to(instant)
-        # PENDING, ACTIVATING + registered, RUNNING, first check, healthy (old drains), drained (completed)
-        assert instants == [5.0, 28.0, 30.0, 40.0, 70.0, 100.0]
-        assert b.model.now == 100.0 and b.model.settled()
+        # PENDING, ACTIVATING + registered, RUNNING, first check, healthy (old drains), drained (completed),
+        # the old task forgotten an hour after it stopped
+        assert instants == [5.0, 28.0, 30.0, 40.0, 70.0, 100.0, 3700.0]
+        assert b.model.now == 3700.0 and b.model.settled()
 
 
 def test_update_service_without_a_new_task_definition_creates_no_deployment() -> None:
@@ -464,7 +465,8 @@ def test_without_rollback_a_failed_deployment_stalls() -> None:
             "FAILED",
         )
         assert old["runningCount"] == 1
-        assert b.model.next_change_at() is None  # no more launches
+        # No more launches: what happens next is the first failed task (stopped at 20 s) leaving the API
+        assert b.model.next_change_at() == 20 + 3600
         assert b.model.settled()
         # The old task still serves: healthy, but the PRIMARY is the failed deployment's task definition.
         state = b.model.service_state(CLUSTER, SERVICE)
@@ -665,3 +667,23 @@ def test_an_activating_task_is_pending_registered_and_not_yet_started() -> None:
         assert "startedAt" not in task and task["containers"][0]["lastStatus"] == "PENDING"
         assert b.health()[ip_of(task)] == ("initial", "Elb.RegistrationInProgress")
         assert b.service()["pendingCount"] == 1 and b.service()["runningCount"] == 1  # the old task
+
+
+def test_a_stopped_task_is_describable_for_an_hour_then_missing() -> None:
+    with bed() as b, ecs_missing_tasks.install():
+        [old_task] = b.tasks()
+        b.deploy()
+        b.model.advance_to(100)  # the old task is STOPPED at 100 s
+
+        def described() -> tuple[list[str], list[dict[str, str]]]:
+            answer = b.ecs.describe_tasks(cluster=CLUSTER, tasks=[old_task["taskArn"]])
+            return [t["lastStatus"] for t in answer["tasks"]], answer["failures"]
+
+        assert b.model.next_change_at() == 3700.0
+        b.model.advance_to(3699)
+        assert described() == (["STOPPED"], [])
+        b.model.advance_to(3700)
+        assert described() == ([], [{"arn": old_task["taskArn"], "reason": "MISSING"}])
+        listed = b.ecs.list_tasks(cluster=CLUSTER, desiredStatus="STOPPED")["taskArns"]
+        assert old_task["taskArn"] not in listed
+        assert b.model.next_change_at() is None
