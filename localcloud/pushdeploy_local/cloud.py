@@ -39,7 +39,7 @@ from pushdeploy.adapters import aws
 from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.ecs import EcsModel
-from pushdeploy_local.moto_hooks import ecs_deployments, target_health
+from pushdeploy_local.moto_hooks import ecs_deployments, ecs_missing_tasks, target_health
 from pushdeploy_local.moto_hooks.asl_parse import parse_once
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
@@ -156,7 +156,7 @@ class LocalCloud:
         self.scenario = scenario
         self.template = template or Template()
         self.clock = VirtualClock(EPOCH)
-        self.model = EcsModel(ACCOUNT, REGION, epoch=EPOCH)
+        self.model = EcsModel(ACCOUNT, REGION, epoch=EPOCH, seed=scenario.world.seed, events=scenario.world.events)
         self.usage = Usage(api_calls=Counter(), invocations=Counter())
         self.executions: list[str] = []
         self._handlers: dict[str, tuple[Function, Any]] = {}
@@ -215,6 +215,7 @@ class LocalCloud:
         enter(callbacks_on(self.clock.wait_for))
         enter(ecs_deployments.install(self.model))
         enter(target_health.install(self.model))
+        enter(ecs_missing_tasks.install())
         self.infra = infrastructure.create(self.session, self.scenario, self.model)
         self._create_deployer()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # The Phase 4 guide's service, which the local cloud holds unless a scenario says otherwise
 # (scenarios.md, "Defaults").
@@ -41,9 +41,24 @@ class HealthCheck(_Strict):
     unhealthy_threshold: int = Field(default=3, ge=2, le=10)
 
 
+class CircuitBreakerThreshold(_Strict):
+    """ECS's thresholdConfiguration: how many failed tasks trip the circuit breaker. BOUNDED_PERCENT:
+    `value` % of the desired count, clamped to 3..200 (the default, 50 %); UNBOUNDED_PERCENT: the same
+    without the clamp; COUNT: `value` itself (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ThresholdConfiguration.html,
+    aws-facts.md, "Circuit breaker")."""
+
+    type: Literal["BOUNDED_PERCENT", "UNBOUNDED_PERCENT", "COUNT"] = "BOUNDED_PERCENT"
+    # Modelling choice: at least 1 (AWS documents an integer; 0 would fail a deployment that has not failed).
+    value: int = Field(default=50, ge=1)
+
+
 class CircuitBreaker(_Strict):
     enable: bool = True
     rollback: bool = True
+    threshold: CircuitBreakerThreshold = CircuitBreakerThreshold()
+    # resetOnHealthyTask: a task of the deployment that reaches a healthy state resets its failed-task
+    # count to 0, so only consecutive failures trip it (default true; API_DeploymentCircuitBreaker.html).
+    reset_on_healthy_task: bool = True
 
 
 class ServiceSpec(_Strict):
@@ -200,8 +215,37 @@ class DeployerSettings(_Strict):
         }
 
 
+class EventDelivery(_Strict):
+    """How EventBridge delivers the ECS task state-change events: best effort, so late, lost or twice
+    (aws-facts.md, "EventBridge"; https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_cwe_events.html).
+    The defaults deliver every event once, at once, in order."""
+
+    # Each delivery (a duplicate too) waits a delay drawn uniformly from [min, max]; different delays
+    # reorder events. Modelling choice: AWS publishes no delay figure, an hour bounds any plausible one.
+    delay_seconds: tuple[float, float] = (0.0, 0.0)
+    loss_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    duplicate_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    @field_validator("delay_seconds")
+    @classmethod
+    def _delay_range(cls, delay: tuple[float, float]) -> tuple[float, float]:
+        low, high = delay
+        if not 0 <= low <= high <= 3600:
+            raise ValueError(f"must be [min, max] with 0 <= min <= max <= 3600, not [{low:g}, {high:g}]")
+        return delay
+
+
+class WorldSettings(_Strict):
+    """How the world around the deployer behaves (scenarios.md, part 2)."""
+
+    # Seeds the model's ids and every draw (event delays, losses, duplicates), so a run replays exactly.
+    seed: int = Field(default=0, ge=0)
+    events: EventDelivery = EventDelivery()
+
+
 class Scenario(_Strict):
     name: str = Field(default=DEFAULT_SCENARIO_NAME, min_length=1)
+    world: WorldSettings = WorldSettings()
     service: ServiceSpec = ServiceSpec()
     extra_services: list[ExtraService] = Field(default_factory=list, max_length=20)
     deployer: DeployerSettings = DeployerSettings()

@@ -12,19 +12,22 @@ or "modelling choice" where AWS publishes no number and the value only has to be
 
 from __future__ import annotations
 
-import math
 import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pushdeploy_local.ecs.events import Outbox, task_state_change
 from pushdeploy_local.ecs.facts import (
+    ACTIVATING,
+    ACTIVATING_SECONDS,
+    CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS,
     CIRCUIT_BREAKER_MAX,
     CIRCUIT_BREAKER_MIN,
     CIRCUIT_BREAKER_REASON,
     COMPLETED,
     DEACTIVATING,
     DEFAULT_EPOCH,
+    DEPROVISIONING,
     ESSENTIAL_CONTAINER_EXITED,
     FAILED,
     HEALTHY,
@@ -38,6 +41,8 @@ from pushdeploy_local.ecs.facts import (
     RUNNING,
     SERVICE_SCHEDULER_INITIATED,
     STOPPED,
+    STOPPED_TASK_RETENTION_SECONDS,
+    STOPPING,
     TASK_FAILED_TO_START,
     TargetHealth,
 )
@@ -54,7 +59,17 @@ from pushdeploy_local.ecs.state import (
     instant,
     normalise_digest,
 )
-from pushdeploy_local.scenario import Behavior, Crash, Healthy, LateCrash, PullError, ServiceSpec, Unhealthy
+from pushdeploy_local.scenario import (
+    Behavior,
+    CircuitBreakerThreshold,
+    Crash,
+    EventDelivery,
+    Healthy,
+    LateCrash,
+    PullError,
+    ServiceSpec,
+    Unhealthy,
+)
 
 if TYPE_CHECKING:
     from pushdeploy_local.ecs.moto_view import MotoView
@@ -72,6 +87,7 @@ class World(Protocol):
     def service_event(self, svc: Service, *, event_id: str, at: float, message: str) -> None: ...
     def launch_task(self, svc: Service, deployment: Deployment, ids: Ids) -> LaunchedTask: ...
     def write_task(self, task: Task) -> None: ...
+    def forget_task(self, task: Task) -> None: ...
     def describe_task(self, task: Task) -> dict[str, Any]: ...
     def target_group_port(self, target_group_arn: str) -> int: ...
     def register_target(self, target: Target) -> None: ...
@@ -93,6 +109,7 @@ class EcsModel:
         *,
         epoch: datetime = DEFAULT_EPOCH,
         seed: int = 0,
+        events: EventDelivery | None = None,
         world: World | None = None,
     ) -> None:
         self.account_id = account_id
@@ -106,7 +123,8 @@ class EcsModel:
         self._services: dict[tuple[str, str], Service] = {}
         self._behaviors: dict[str, Behavior] = {}
         self._targets: dict[tuple[str, str], Target] = {}
-        self._outbox = Outbox()
+        self._outbox = Outbox(events, seed=seed)
+        self._stopped: list[Task] = []  # stopped tasks ECS still describes, oldest first
 
     # ------------------------------------------------------------------ public interface
 
@@ -195,9 +213,10 @@ class EcsModel:
             self._settle_instant()
 
     def drain_events(self) -> list[dict[str, Any]]:
-        """The "ECS Task State Change" events emitted since the last drain, oldest first."""
+        """The "ECS Task State Change" events due for delivery by now and not yet drained, in order of
+        delivery (with the default delivery: every event emitted since the last drain, oldest first)."""
         with self._lock:
-            return self._outbox.drain()
+            return self._outbox.drain(now=self._now)
 
     def next_change_at(self) -> float | None:
         """The earliest instant after now when the state will change on its own (None: never)."""
@@ -224,7 +243,8 @@ class EcsModel:
             )
 
     def settled(self) -> bool:
-        """No deployment IN_PROGRESS, no task starting or draining, no target checking or draining."""
+        """No deployment IN_PROGRESS, no task starting or draining, no target checking or draining (events
+        on their way to EventBridge's targets are timers of `next_change_at`, not unsettled state)."""
         with self._lock:
             return all(self._service_settled(svc) for svc in self._services.values())
 
@@ -233,6 +253,11 @@ class EcsModel:
     def _next_timer_after(self, now: float) -> float | None:
         timers = [instant for svc in self._services.values() for instant in self._service_timers(svc)]
         later = [instant for instant in timers if instant > now]
+        delivery = self._outbox.next_delivery_after(now)
+        if delivery is not None:
+            later.append(delivery)
+        if self._stopped:
+            later.append(self._forgotten_at(self._stopped[0]))
         return min(later) if later else None
 
     def _service_timers(self, svc: Service) -> list[float]:
@@ -244,12 +269,27 @@ class EcsModel:
             if self._failing_health_checks(task):
                 assert task.started_at is not None
                 timers.append(task.started_at + svc.spec.grace_period_seconds)
+            if self._resets_failures_when_healthy(svc, task) and task.started_at is not None:
+                timers.append(task.started_at + CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS)
         if self._tasks_to_launch(svc) > 0:
             timers.append(svc.primary.launch_not_before)
         return timers
 
+    def _resets_failures_when_healthy(self, svc: Service, task: Task) -> bool:
+        """A task without a load balancer that will reset its deployment's failures once it has run long
+        enough (with a load balancer, its target's verdict is already a timer)."""
+        if (
+            svc.target_group_arn is not None
+            or task.reached_healthy
+            or not svc.spec.circuit_breaker.reset_on_healthy_task
+        ):
+            return False
+        deployment = self._deployment(svc, task.deployment_id)
+        return task.alive and task.status == RUNNING and deployment is not None and deployment.failed_tasks > 0
+
     def _settle_instant(self) -> None:
         """Apply everything due at `now`, repeatedly, until one pass changes nothing."""
+        self._forget_stopped_tasks()
         for _ in range(10_000):
             changed = False
             for svc in self._services.values():
@@ -258,11 +298,22 @@ class EcsModel:
                 return
         raise RuntimeError(f"the ECS model does not settle at t={self._now}")
 
+    def _forget_stopped_tasks(self) -> None:
+        """A task stopped STOPPED_TASK_RETENTION_SECONDS ago is gone from the API (DescribeTasks: MISSING)."""
+        while self._stopped and self._now >= self._forgotten_at(self._stopped[0]):
+            self._world.forget_task(self._stopped.pop(0))
+
+    @staticmethod
+    def _forgotten_at(task: Task) -> float:
+        assert task.stopped_at is not None
+        return task.stopped_at + STOPPED_TASK_RETENTION_SECONDS
+
     def _step_service(self, svc: Service) -> bool:
         changed = False
         for task in list(svc.tasks):
             changed |= self._step_task(svc, task)
         changed |= self._stop_unhealthy_tasks(svc)
+        changed |= self._reset_failures_on_healthy_tasks(svc)
         changed |= self._trip_circuit_breaker(svc)
         changed |= self._launch_tasks(svc)
         changed |= self._scale_down_older_deployments(svc)
@@ -275,16 +326,24 @@ class EcsModel:
     # ------------------------------------------------------------------ tasks
 
     def _step_task(self, svc: Service, task: Task) -> bool:
+        """Walk the task through the lifecycle states due by now; each new state is written (and emits its
+        event) as it is reached, even when several fall on one instant."""
         now = self._now
         changed = False
         if task.alive and task.status == PROVISIONING and now >= task.pending_at:
             task.status = PENDING
+            self._write_task(task)
             changed = True
-        if task.alive and task.status == PENDING and now >= task.ready_at:
-            if isinstance(task.behavior, PullError):
-                self._fail_to_start(svc, task)
-            else:
-                self._start_running(svc, task)
+        pull_error = isinstance(task.behavior, PullError)
+        if task.alive and task.status == PENDING and pull_error and now >= task.ready_at:
+            self._fail_to_start(svc, task)
+            changed = True
+        if task.alive and task.status == PENDING and not pull_error and now >= task.activating_at:
+            self._activate(svc, task)
+            changed = True
+        if task.alive and task.status == ACTIVATING and now >= task.ready_at:
+            self._start_running(task)
+            self._write_task(task)
             changed = True
         if task.alive and task.status == RUNNING and task.crash_at is not None and now >= task.crash_at:
             self._container_exited(svc, task)
@@ -293,13 +352,13 @@ class EcsModel:
         if target is not None and target.draining and now >= (target.drain_ends_at or 0.0):
             self._finish_draining(task, target)
             changed = True
-        if changed:
-            self._write_task(task)
         return changed
 
     def _new_task(self, svc: Service, deployment: Deployment) -> Task:
         launched = self._world.launch_task(svc, deployment, self._ids)
         behavior = self._behaviors.get(image_digest(launched.image) or "", Healthy())
+        pending_at = self._now + min(PROVISIONING_SECONDS, behavior.start_seconds / 2)
+        ready_at = self._now + behavior.start_seconds
         task = Task(
             arn=launched.arn,
             short_id=launched.short_id,
@@ -309,8 +368,9 @@ class EcsModel:
             image=launched.image,
             ip=launched.ip,
             created_at=self._now,
-            pending_at=self._now + min(PROVISIONING_SECONDS, behavior.start_seconds / 2),
-            ready_at=self._now + behavior.start_seconds,
+            pending_at=pending_at,
+            activating_at=ready_at - min(ACTIVATING_SECONDS, (ready_at - pending_at) / 2),
+            ready_at=ready_at,
         )
         svc.tasks.append(task)
         self._write_task(task)
@@ -318,7 +378,7 @@ class EcsModel:
 
     def _adopt_running(self, svc: Service, task: Task) -> None:
         """A task of the service as it was before the scenario: RUNNING and, with a load balancer, healthy."""
-        task.pending_at = task.ready_at = self._now
+        task.pending_at = task.activating_at = task.ready_at = self._now
         task.status = RUNNING
         task.started_at = self._now
         task.crash_at = self._crash_instant(task)
@@ -326,18 +386,17 @@ class EcsModel:
             self._register_target(svc, task, first_check_at=self._now, verdict_at=self._now)
         self._write_task(task)
 
-    def _start_running(self, svc: Service, task: Task) -> None:
-        task.status = RUNNING
-        task.started_at = self._now
-        task.crash_at = self._crash_instant(task)
-        # ECS registers a task's IP in the target group once the task is RUNNING (scenarios.md); the
-        # first check follows registration, healthy/unhealthy after `threshold` consecutive results,
-        # one check every interval (aws-facts.md: the Phase 4 guide's 30 s / 2 / 3).
+    def _activate(self, svc: Service, task: Task) -> None:
+        """ACTIVATING: ECS registers the task's IP in the target group before the task is RUNNING (task
+        lifecycle docs, aws-facts.md). The first check follows the registration once the task runs,
+        healthy/unhealthy after `threshold` consecutive results, one check every interval (aws-facts.md:
+        the Phase 4 guide's 30 s / 2 / 3)."""
+        task.status = ACTIVATING
         if svc.target_group_arn and task.ip:
             check = svc.spec.health_check
             passes = not isinstance(task.behavior, Unhealthy)
             threshold = check.healthy_threshold if passes else check.unhealthy_threshold
-            first_check_at = self._now + REGISTRATION_SECONDS
+            first_check_at = task.ready_at + REGISTRATION_SECONDS
             self._register_target(
                 svc,
                 task,
@@ -345,6 +404,12 @@ class EcsModel:
                 verdict_at=first_check_at + (threshold - 1) * check.interval_seconds,
             )
             self._event(svc, f"registered 1 targets in (target-group {svc.target_group_arn})")
+        self._write_task(task)
+
+    def _start_running(self, task: Task) -> None:
+        task.status = RUNNING
+        task.started_at = self._now
+        task.crash_at = self._crash_instant(task)
 
     def _crash_instant(self, task: Task) -> float | None:
         if isinstance(task.behavior, Crash | LateCrash):
@@ -390,6 +455,7 @@ class EcsModel:
         task.stop_code = SERVICE_SCHEDULER_INITIATED
         target = task.target
         if task.status == RUNNING and target is not None and not target.deregistered:
+            self._write_task(task)  # desiredStatus turns STOPPED before lastStatus (task lifecycle docs)
             task.status = DEACTIVATING
             if not target.draining:
                 self._deregister(svc, target)
@@ -408,16 +474,23 @@ class EcsModel:
             self._stop_now(task, reason=task.stopped_reason, stop_code=task.stop_code, exit_code=0)
 
     def _stop_now(self, task: Task, *, reason: str, stop_code: str, exit_code: int | None) -> None:
+        """desiredStatus turns STOPPED first, then lastStatus walks STOPPING, DEPROVISIONING and STOPPED
+        (task lifecycle docs, aws-facts.md), each with its event; in the `fast` world all at this instant."""
         was_running = task.status in (RUNNING, DEACTIVATING)
         task.desired_status = STOPPED
-        task.status = STOPPED
         task.stopping_at = task.stopping_at if task.stopping_at is not None else self._now
-        task.stopped_at = self._now
         task.stopped_reason = reason
         task.stop_code = stop_code
         # A container that never ran has no exit code.
         task.exit_code = exit_code if was_running else None
         self._write_task(task)
+        for status in (STOPPING, DEPROVISIONING):
+            task.status = status
+            self._write_task(task)
+        task.status = STOPPED
+        task.stopped_at = self._now
+        self._write_task(task)
+        self._stopped.append(task)
 
     def _task_lost(self, svc: Service, task: Task) -> None:
         """A task stopped on its own: the scheduler replaces it on its next pass (REPLACEMENT_DELAY)."""
@@ -449,7 +522,8 @@ class EcsModel:
                     region=self.region,
                     at=at,
                     event_id=self._ids.event_id(),
-                )
+                ),
+                now=self._now,
             )
 
     # ------------------------------------------------------------------ targets
@@ -523,6 +597,33 @@ class EcsModel:
             changed = True
         return changed
 
+    def _reset_failures_on_healthy_tasks(self, svc: Service) -> bool:
+        """resetOnHealthyTask (default true): a task that reaches a healthy state resets its deployment's
+        failed-task count to 0, so only consecutive failures trip the breaker (aws-facts.md,
+        https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html)."""
+        changed = False
+        for task in svc.tasks:
+            if task.reached_healthy or not self._healthy_for_circuit_breaker(svc, task):
+                continue
+            task.reached_healthy = True  # once: the count resets when a task turns healthy
+            deployment = self._deployment(svc, task.deployment_id)
+            if svc.spec.circuit_breaker.reset_on_healthy_task and deployment is not None and deployment.failed_tasks:
+                deployment.failed_tasks = 0
+                changed = True
+        return changed
+
+    def _healthy_for_circuit_breaker(self, svc: Service, task: Task) -> bool:
+        """Healthy as the circuit breaker sees it: its target `healthy`, or, without a load balancer (and
+        no container health check), RUNNING for CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS (aws-facts.md)."""
+        if svc.target_group_arn is not None:
+            return self._passes(svc, task)
+        return (
+            task.alive
+            and task.status == RUNNING
+            and task.started_at is not None
+            and self._now >= task.started_at + CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS
+        )
+
     def _trip_circuit_breaker(self, svc: Service) -> bool:
         """At the threshold the deployment FAILS; with rollback, the last COMPLETED one comes back.
 
@@ -532,7 +633,7 @@ class EcsModel:
         breaker = svc.spec.circuit_breaker
         if not breaker.enable or deployment.rollout_state != IN_PROGRESS:
             return False
-        if deployment.failed_tasks < circuit_breaker_threshold(svc.desired_count):
+        if deployment.failed_tasks < circuit_breaker_threshold(svc.desired_count, breaker.threshold):
             return False
         deployment.rollout_state = FAILED
         deployment.rollout_state_reason = CIRCUIT_BREAKER_REASON
@@ -659,9 +760,18 @@ class EcsModel:
         return f"has started {len(tasks)} tasks: {ids}."
 
 
-def circuit_breaker_threshold(desired_count: int) -> int:
-    """Failed tasks that trip the circuit breaker (CIRCUIT_BREAKER_MIN/MAX, aws-facts.md)."""
-    return min(CIRCUIT_BREAKER_MAX, max(CIRCUIT_BREAKER_MIN, math.ceil(0.5 * desired_count)))
+def circuit_breaker_threshold(desired_count: int, threshold: CircuitBreakerThreshold | None = None) -> int:
+    """Failed tasks that trip the circuit breaker: `threshold`'s value % of the desired count (clamped to
+    CIRCUIT_BREAKER_MIN/MAX for BOUNDED_PERCENT, the default at 50 %), or the value itself for COUNT
+    (aws-facts.md, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ThresholdConfiguration.html)."""
+    threshold = threshold if threshold is not None else CircuitBreakerThreshold()
+    if threshold.type == "COUNT":
+        return threshold.value
+    failures = -(-threshold.value * desired_count // 100)  # rounded up, in integers
+    if threshold.type == "BOUNDED_PERCENT":
+        return min(CIRCUIT_BREAKER_MAX, max(CIRCUIT_BREAKER_MIN, failures))
+    # Modelling choice: at least 1, so that a desired count of 0 does not fail a deployment outright.
+    return max(1, failures)
 
 
 def _moto_view(account_id: str, region: str, epoch: datetime) -> MotoView:

@@ -4,17 +4,21 @@ ECS sends one whenever a task's lastStatus or desiredStatus changes
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html). Its detail is the
 task as DescribeTasks shows it, which `moto_view` writes; the envelope is EventBridge's.
 
-Today every event is delivered at once and in order: `Outbox.drain` hands over all of them. EventBridge
-delivers ECS events best effort, so a delivery delay or a lost event belongs in `Outbox` (an event's
-delivery instant would join the model's timers in `behaviour`).
+EventBridge delivers them best effort: `Outbox` gives each event a delivery instant (a timer of the
+model's, see `behaviour._next_timer_after`), loses some and delivers some twice, as a scenario's
+`world.events` says; by default every event is delivered at once, once and in order.
 """
 
 from __future__ import annotations
 
+import copy
+import random
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pushdeploy_local.ecs.facts import TASK_STATE_CHANGE
+from pushdeploy_local.scenario import EventDelivery
 
 
 def task_state_change(
@@ -39,22 +43,60 @@ def iso8601(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if at.microsecond else "%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(order=True)
+class _Delivery:
+    at: float
+    sequence: int  # the order of posting, which breaks ties between equal instants
+    event: dict[str, Any] = field(compare=False)
+
+
 class Outbox:
-    """Task state-change events emitted and not yet handed to EventBridge, oldest first."""
+    """Task state-change events on their way to EventBridge's targets, each with its delivery instant.
 
-    def __init__(self) -> None:
-        self._events: list[dict[str, Any]] = []
+    EventBridge delivers AWS service events best effort: late, duplicated or (rarely) not at all
+    (aws-facts.md, "EventBridge"; https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_cwe_events.html).
+    `delivery` says how (a scenario's `world.events`); its draws come from a generator of their own,
+    seeded by the scenario, so that a run replays exactly and the model's ids do not move. With the
+    default delivery every event is due the instant it is posted, once, in order.
+    """
 
-    def post(self, event: dict[str, Any]) -> None:
-        self._events.append(event)
+    def __init__(self, delivery: EventDelivery | None = None, *, seed: int = 0) -> None:
+        self._delivery = delivery if delivery is not None else EventDelivery()
+        self._draws = random.Random(f"{seed}:delivery")
+        self._pending: list[_Delivery] = []
+        self._posted = 0
 
-    def drain(self) -> list[dict[str, Any]]:
-        events, self._events = self._events, []
-        return events
+    def post(self, event: dict[str, Any], *, now: float) -> None:
+        """An event emitted at `now`: lost, or delivered once or twice, each copy after its own delay."""
+        sequence, self._posted = self._posted, self._posted + 1
+        if self._draw(self._delivery.loss_rate):
+            return
+        # A duplicate is the same event (same id) delivered again: consumers must be idempotent.
+        copies = 2 if self._draw(self._delivery.duplicate_rate) else 1
+        for _ in range(copies):
+            self._pending.append(_Delivery(now + self._delay(), sequence, copy.deepcopy(event)))
+
+    def drain(self, *, now: float) -> list[dict[str, Any]]:
+        """The events due by `now`, in order of delivery (so a later event may come before an earlier one)."""
+        due = sorted(delivery for delivery in self._pending if delivery.at <= now)
+        self._pending = [delivery for delivery in self._pending if delivery.at > now]
+        return [delivery.event for delivery in due]
+
+    def next_delivery_after(self, now: float) -> float | None:
+        later = [delivery.at for delivery in self._pending if delivery.at > now]
+        return min(later, default=None)
 
     def mark(self) -> int:
         """A point to `discard_since`."""
-        return len(self._events)
+        return self._posted
 
     def discard_since(self, mark: int) -> None:
-        del self._events[mark:]
+        self._pending = [delivery for delivery in self._pending if delivery.sequence < mark]
+
+    def _draw(self, rate: float) -> bool:
+        # No draw for a rate of 0, so that a scenario without losses or duplicates draws nothing.
+        return rate > 0 and self._draws.random() < rate
+
+    def _delay(self) -> float:
+        low, high = self._delivery.delay_seconds
+        return low if low == high else self._draws.uniform(low, high)

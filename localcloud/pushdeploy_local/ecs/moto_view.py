@@ -29,13 +29,16 @@ from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup, e
 
 from pushdeploy_local.ecs import state
 from pushdeploy_local.ecs.facts import (
+    ACTIVATING,
     DEACTIVATING,
+    DEPROVISIONING,
     FARGATE_PLATFORM_VERSION,
     MAX_SERVICE_EVENTS,
     PENDING,
     PROVISIONING,
     RUNNING,
     STOPPED,
+    STOPPING,
     TargetHealth,
 )
 from pushdeploy_local.ecs.state import AdoptedService, Deployment, Ids, LaunchedTask, Target, image_digest, instant
@@ -267,18 +270,32 @@ class MotoView:
         moto_task.stopped_reason = task.stopped_reason or ""
         moto_task.stop_code = task.stop_code
         moto_task.health_status = "UNKNOWN"
-        container_status = {PROVISIONING: PENDING, DEACTIVATING: RUNNING}.get(task.status, task.status)
+        # Containers are PENDING until the task runs, and stopped from STOPPING on (modelling choice: in
+        # the `fast` world they stop at once).
+        container_status = {
+            PROVISIONING: PENDING,
+            ACTIVATING: PENDING,
+            DEACTIVATING: RUNNING,
+            STOPPING: STOPPED,
+            DEPROVISIONING: STOPPED,
+        }.get(task.status, task.status)
         for container in moto_task.model_containers:
             container.last_status = container_status
             container.image_digest = image_digest(container.image) if task.started_at is not None else None
             ours = container.name == task.container
-            container.exit_code = task.exit_code if task.status == STOPPED else None
-            if task.status == STOPPED and not ours and task.exit_code is not None:
+            container_stopped = container_status == STOPPED
+            container.exit_code = task.exit_code if container_stopped else None
+            if container_stopped and not ours and task.exit_code is not None:
                 container.exit_code = 0  # sidecars are stopped with the task
             container.reason = task.container_reason if ours else None
         if task.status == STOPPED:
             for attachment in _attachments(moto_task):
                 attachment["status"] = "DELETED"
+
+    def forget_task(self, task: state.Task) -> None:
+        """Gone from ListTasks and DescribeTasks (which reports it MISSING: `moto_hooks.ecs_missing_tasks`)."""
+        moto_task = self._tasks.pop(task.arn)
+        self._ecs.tasks.get(moto_task.cluster_name, {}).pop(task.arn, None)
 
     def describe_task(self, task: state.Task) -> dict[str, Any]:
         """The task as DescribeTasks (without include=TAGS) shows it, written by moto's own serializer."""
@@ -386,11 +403,16 @@ def _declare_configuration(moto_service: Service, spec: ServiceSpec, target_grou
     spec's values back so DescribeServices shows what the model enforces."""
     # Attributes moto's Service does not declare; its serializer reads them when present.
     if not getattr(moto_service, "deployment_configuration", None):
+        breaker = spec.circuit_breaker
+        circuit_breaker: dict[str, Any] = {"enable": breaker.enable, "rollback": breaker.rollback}
+        # The newer settings show only when the scenario sets them, as a service created without them.
+        if "reset_on_healthy_task" in breaker.model_fields_set:
+            circuit_breaker["resetOnHealthyTask"] = breaker.reset_on_healthy_task
+        if "threshold" in breaker.model_fields_set:
+            threshold = breaker.threshold
+            circuit_breaker["thresholdConfiguration"] = {"type": threshold.type, "value": threshold.value}
         configuration = {
-            "deploymentCircuitBreaker": {
-                "enable": spec.circuit_breaker.enable,
-                "rollback": spec.circuit_breaker.rollback,
-            },
+            "deploymentCircuitBreaker": circuit_breaker,
             "maximumPercent": 200,
             "minimumHealthyPercent": 100,
         }

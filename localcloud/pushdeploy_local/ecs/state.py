@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pushdeploy_local.ecs.facts import (
+    ACTIVATING,
     DRAINING,
     HEALTHY,
     IN_PROGRESS,
@@ -25,7 +26,7 @@ from pushdeploy_local.ecs.facts import (
     STOPPED,
     TargetHealth,
 )
-from pushdeploy_local.scenario import Behavior, ServiceSpec
+from pushdeploy_local.scenario import Behavior, PullError, ServiceSpec
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Task:
     ip: str | None
     created_at: float
     pending_at: float
+    activating_at: float
     ready_at: float  # RUNNING, or the pull failure for pull_error
     status: str = PROVISIONING
     desired_status: str = RUNNING
@@ -127,6 +129,7 @@ class Task:
     container_reason: str | None = None
     target: Target | None = None
     reported: tuple[str, str] | None = None  # (lastStatus, desiredStatus) of its last state-change event
+    reached_healthy: bool = False  # has been healthy for the circuit breaker (resetOnHealthyTask)
     # "Every time a task experiences a change that starts a CloudWatch event, the version counter is
     # incremented" (API_Task.html).
     version: int = 0
@@ -144,7 +147,7 @@ class Task:
     @property
     def starting(self) -> bool:
         """Not yet RUNNING: DescribeServices counts it as pending."""
-        return self.status in (PROVISIONING, PENDING)
+        return self.status in (PROVISIONING, PENDING, ACTIVATING)
 
     def timers(self) -> list[float]:
         if not self.alive:
@@ -152,6 +155,8 @@ class Task:
         if self.status == PROVISIONING:
             return [self.pending_at]
         if self.status == PENDING:
+            return [self.ready_at if isinstance(self.behavior, PullError) else self.activating_at]
+        if self.status == ACTIVATING:
             return [self.ready_at]
         if self.status == RUNNING and self.crash_at is not None:
             return [self.crash_at]

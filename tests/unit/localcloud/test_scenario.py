@@ -219,12 +219,81 @@ def test_models_are_immutable() -> None:
     assert isinstance(scenario, Scenario)
 
 
+def test_the_world_delivers_every_event_at_once_once_and_with_seed_0_by_default() -> None:
+    world = parse_scenario({"pushes": []}).world
+    assert world.seed == 0
+    assert (world.events.delay_seconds, world.events.loss_rate, world.events.duplicate_rate) == ((0, 0), 0, 0)
+
+
+def test_the_world_takes_a_seed_and_an_event_delivery() -> None:
+    world = parse_scenario(
+        {
+            "world": {"seed": 7, "events": {"delay_seconds": [1, 30], "loss_rate": 0.1, "duplicate_rate": 0.2}},
+            "pushes": [],
+        }
+    ).world
+    assert world.seed == 7
+    assert (world.events.delay_seconds, world.events.loss_rate, world.events.duplicate_rate) == ((1, 30), 0.1, 0.2)
+
+
+def test_the_example_of_event_delivery_loads() -> None:
+    scenario = load_scenario(Path(__file__).parents[3] / "scenarios" / "late-crash-events-lost.json")
+    assert scenario.world.seed == 7
+    assert (scenario.world.events.delay_seconds, scenario.world.events.loss_rate) == ((1, 30), 0.2)
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        ({"delay_seconds": [30, 1]}, "world.events.delay_seconds: Value error, must be [min, max] with 0 <= min"),
+        ({"delay_seconds": [-1, 1]}, "world.events.delay_seconds: Value error, must be [min, max]"),
+        ({"delay_seconds": [0, 4000]}, "world.events.delay_seconds: Value error, must be [min, max]"),
+        ({"delay_seconds": [1]}, "world.events.delay_seconds.1: Field required"),
+        ({"loss_rate": 1.5}, "world.events.loss_rate: Input should be less than or equal to 1"),
+        ({"duplicate_rate": -0.1}, "world.events.duplicate_rate: Input should be greater than or equal to 0"),
+        ({"order": "random"}, "world.events.order: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_event_delivery_is_refused_by_name(events: dict[str, Any], message: str) -> None:
+    assert message in error_of({"world": {"events": events}, "pushes": []})
+
+
+def test_the_circuit_breaker_takes_a_threshold_and_a_reset_on_healthy_task() -> None:
+    default = parse_scenario({"pushes": []}).service.circuit_breaker
+    assert (default.threshold.type, default.threshold.value, default.reset_on_healthy_task) == (
+        "BOUNDED_PERCENT",
+        50,
+        True,
+    )
+    breaker = parse_scenario(
+        {
+            "service": {
+                "circuit_breaker": {"threshold": {"type": "COUNT", "value": 3}, "reset_on_healthy_task": False}
+            },
+            "pushes": [],
+        }
+    ).service.circuit_breaker
+    assert (breaker.threshold.type, breaker.threshold.value, breaker.reset_on_healthy_task) == ("COUNT", 3, False)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "message"),
+    [
+        ({"type": "PERCENT"}, "service.circuit_breaker.threshold.type: Input should be 'BOUNDED_PERCENT'"),
+        ({"type": "COUNT", "value": 0}, "service.circuit_breaker.threshold.value: Input should be greater than"),
+        ({"value": 3, "min": 1}, "service.circuit_breaker.threshold.min: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str, Any], message: str) -> None:
+    assert message in error_of({"service": {"circuit_breaker": {"threshold": threshold}}, "pushes": []})
+
+
 # docs/scenarios.md, part 2: fields the local cloud does not model yet. Until it does, a file that
 # uses one is refused by name, so that no run silently ignores what it was asked to prove.
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"world": {"timing": "realistic"}}, "world:"),
+        ({"world": {"timing": "realistic"}}, "world.timing:"),
         ({"iam": {"remove": []}}, "iam:"),
         ({"faults": [{"step": "Register", "when": "after"}]}, "faults:"),
         ({"alarms": [{"name": "api-5xx", "state": "ALARM", "at_seconds": 150}]}, "alarms:"),

@@ -13,9 +13,11 @@ from typing import Any
 from pushdeploy_local.ecs import EcsModel, ServiceState
 from pushdeploy_local.ecs.behaviour import circuit_breaker_threshold
 from pushdeploy_local.ecs.facts import (
+    ACTIVATING,
     CIRCUIT_BREAKER_REASON,
     COMPLETED,
     DEACTIVATING,
+    DEPROVISIONING,
     DRAINING,
     FAILED,
     HEALTHY,
@@ -28,6 +30,7 @@ from pushdeploy_local.ecs.facts import (
     RESPONSE_CODE_MISMATCH,
     RUNNING,
     STOPPED,
+    STOPPING,
 )
 from pushdeploy_local.ecs.state import AdoptedService, Deployment, Ids, LaunchedTask, Service, Target, Task
 from pushdeploy_local.scenario import Behavior, Crash, PullError, ServiceSpec, Unhealthy
@@ -53,6 +56,7 @@ class FakeWorld:
         self.tasks: dict[str, Task] = {}  # every task ever launched, as last written
         self.messages: list[str] = []  # service events, newest first
         self.registered: set[str] = set()  # the target group's IPs
+        self.forgotten: list[str] = []  # tasks gone from the API, in order
 
     def adopt_service(
         self, cluster: str, service: str, spec: ServiceSpec, target_group_arn: str | None
@@ -85,6 +89,9 @@ class FakeWorld:
 
     def write_task(self, task: Task) -> None:
         self.tasks[task.arn] = task
+
+    def forget_task(self, task: Task) -> None:
+        self.forgotten.append(task.arn)
 
     def describe_task(self, task: Task) -> dict[str, Any]:
         return {"lastStatus": task.status, "desiredStatus": task.desired_status, "version": task.version}
@@ -157,14 +164,18 @@ def test_a_healthy_rollout_changes_at_each_instant_of_the_task_and_target_lifecy
         health = (model.target_health(TARGET_GROUP, new.ip or ""), model.target_health(TARGET_GROUP, old.ip or ""))
         timeline.append((instant, new.status, old.status, *health))
 
-    # PENDING, RUNNING + registered, first check, healthy (the old task drains), drained (completed)
+    # PENDING, ACTIVATING + registered, RUNNING, first check, healthy (the old task drains), drained
+    # (completed), then an hour later the old task is forgotten
     assert timeline == [
         (5.0, PENDING, RUNNING, None, HEALTHY),
+        (28.0, ACTIVATING, RUNNING, REGISTERING, HEALTHY),
         (30.0, RUNNING, RUNNING, REGISTERING, HEALTHY),
         (40.0, RUNNING, RUNNING, INITIAL_CHECKING, HEALTHY),
         (70.0, RUNNING, DEACTIVATING, HEALTHY, DRAINING),
         (100.0, RUNNING, STOPPED, HEALTHY, NOT_REGISTERED),
+        (3700.0, RUNNING, STOPPED, HEALTHY, NOT_REGISTERED),  # the old task leaves the API
     ]
+    assert world.forgotten == [old.arn]
     assert (old.stop_code, old.exit_code) == ("ServiceSchedulerInitiated", 0)
     assert old.stopped_reason == f"Scaling activity initiated by (deployment {old.deployment_id})"
     assert world.registered == {world.tasks["task/2"].ip}
@@ -185,22 +196,27 @@ def test_every_status_change_emits_one_event_and_the_adopted_tasks_none() -> Non
     events = model.drain_events()
 
     changes = [(e["resources"], e["detail"]["lastStatus"], e["detail"]["desiredStatus"]) for e in events]
+    # The Fargate task lifecycle; desiredStatus turns STOPPED before lastStatus leaves RUNNING.
     assert changes == [
         (["task/2"], PROVISIONING, RUNNING),
         (["task/2"], PENDING, RUNNING),
+        (["task/2"], ACTIVATING, RUNNING),
         (["task/2"], RUNNING, RUNNING),
+        (["task/1"], RUNNING, STOPPED),
         (["task/1"], DEACTIVATING, STOPPED),
+        (["task/1"], STOPPING, STOPPED),
+        (["task/1"], DEPROVISIONING, STOPPED),
         (["task/1"], STOPPED, STOPPED),
     ]
     # The detail is the task as the World describes it once its version counts the change.
-    assert [e["detail"]["version"] for e in events] == [1, 2, 3, 3, 4]
-    times = ["2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z", "2026-01-01T00:00:30Z"]
-    times += ["2026-01-01T00:01:10Z", "2026-01-01T00:01:40Z"]
+    assert [e["detail"]["version"] for e in events] == [1, 2, 3, 4, 3, 4, 5, 6, 7]
+    times = ["2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z", "2026-01-01T00:00:28Z", "2026-01-01T00:00:30Z"]
+    times += ["2026-01-01T00:01:10Z"] * 2 + ["2026-01-01T00:01:40Z"] * 3
     assert [e["time"] for e in events] == [e["detail"]["updatedAt"] for e in events] == times
     assert {(e["detail-type"], e["source"], e["account"], e["region"]) for e in events} == {
         ("ECS Task State Change", "aws.ecs", ACCOUNT, REGION)
     }
-    assert len({e["id"] for e in events}) == 5
+    assert len({e["id"] for e in events}) == 9
     assert model.drain_events() == []
 
 

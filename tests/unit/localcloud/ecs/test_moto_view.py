@@ -21,7 +21,7 @@ from moto import mock_aws
 from moto.elbv2.models import FakeTargetGroup
 
 from pushdeploy_local.ecs import DEFAULT_EPOCH, EcsModel
-from pushdeploy_local.moto_hooks import ecs_deployments, target_health
+from pushdeploy_local.moto_hooks import ecs_deployments, ecs_missing_tasks, target_health
 from pushdeploy_local.scenario import (
     Behavior,
     CircuitBreaker,
@@ -257,9 +257,10 @@ def test_next_change_at_names_each_instant_of_a_rollout() -> None:
         while (instant := b.model.next_change_at()) is not None:
             instants.append(instant)
             b.model.advance_to(instant)
-        # PENDING, RUNNING + registered, first check, healthy (old drains), drained (completed)
-        assert instants == [5.0, 30.0, 40.0, 70.0, 100.0]
-        assert b.model.now == 100.0 and b.model.settled()
+        # PENDING, ACTIVATING + registered, RUNNING, first check, healthy (old drains), drained (completed),
+        # the old task forgotten an hour after it stopped
+        assert instants == [5.0, 28.0, 30.0, 40.0, 70.0, 100.0, 3700.0]
+        assert b.model.now == 3700.0 and b.model.settled()
 
 
 def test_update_service_without_a_new_task_definition_creates_no_deployment() -> None:
@@ -464,7 +465,8 @@ def test_without_rollback_a_failed_deployment_stalls() -> None:
             "FAILED",
         )
         assert old["runningCount"] == 1
-        assert b.model.next_change_at() is None  # no more launches
+        # No more launches: what happens next is the first failed task (stopped at 20 s) leaving the API
+        assert b.model.next_change_at() == 20 + 3600
         assert b.model.settled()
         # The old task still serves: healthy, but the PRIMARY is the failed deployment's task definition.
         state = b.model.service_state(CLUSTER, SERVICE)
@@ -600,7 +602,11 @@ def test_a_crashing_task_emits_a_stopped_event_that_agrees_with_describe_tasks()
         assert changes(events) == [
             (task_id, "PROVISIONING", "RUNNING"),
             (task_id, "PENDING", "RUNNING"),
+            (task_id, "ACTIVATING", "RUNNING"),
             (task_id, "RUNNING", "RUNNING"),
+            (task_id, "RUNNING", "STOPPED"),  # desiredStatus first
+            (task_id, "STOPPING", "STOPPED"),
+            (task_id, "DEPROVISIONING", "STOPPED"),
             (task_id, "STOPPED", "STOPPED"),
         ]
         stopped = events[-1]
@@ -618,8 +624,8 @@ def test_a_crashing_task_emits_a_stopped_event_that_agrees_with_describe_tasks()
         assert (detail["stoppedAt"], detail["updatedAt"]) == ("2026-01-01T00:00:35Z", "2026-01-01T00:00:35Z")
         # Then the event says what DescribeTasks says
         assert as_described(detail) == crashed
-        assert [event["detail"]["version"] for event in events] == [1, 2, 3, 4]
-        assert len({event["id"] for event in events}) == 4
+        assert [event["detail"]["version"] for event in events] == [1, 2, 3, 4, 5, 6, 7, 8]
+        assert len({event["id"] for event in events}) == 8
         assert b.model.drain_events() == []
 
 
@@ -636,12 +642,48 @@ def test_a_rollout_emits_every_status_change_of_the_new_and_the_old_task() -> No
         assert changes(events) == [
             (new_id, "PROVISIONING", "RUNNING"),
             (new_id, "PENDING", "RUNNING"),
+            (new_id, "ACTIVATING", "RUNNING"),  # registered in the target group
             (new_id, "RUNNING", "RUNNING"),
-            (old_id, "DEACTIVATING", "STOPPED"),  # at 70 s: the new target is healthy, the old one drains
+            (old_id, "RUNNING", "STOPPED"),  # at 70 s: the new target is healthy, the old one drains
+            (old_id, "DEACTIVATING", "STOPPED"),
+            (old_id, "STOPPING", "STOPPED"),  # at 100 s: drained
+            (old_id, "DEPROVISIONING", "STOPPED"),
             (old_id, "STOPPED", "STOPPED"),
         ]
         at = [(datetime.fromisoformat(event["time"]) - DEFAULT_EPOCH).total_seconds() for event in events]
-        assert at == [0, 5, 30, 70, 100]
+        assert at == [0, 5, 28, 30, 70, 70, 100, 100, 100]
         stopped = events[-1]["detail"]
         assert stopped["stopCode"] == "ServiceSchedulerInitiated" and stopped["containers"][0]["exitCode"] == 0
         assert stopped["startedBy"] != deployment  # the old deployment's task
+
+
+def test_an_activating_task_is_pending_registered_and_not_yet_started() -> None:
+    with bed() as b:
+        deployment = b.deploy()
+
+        b.model.advance_to(29)  # ACTIVATING from 28 s, RUNNING at 30 s
+        [task] = b.tasks(started_by=deployment)
+        assert (task["lastStatus"], task["desiredStatus"]) == ("ACTIVATING", "RUNNING")
+        assert "startedAt" not in task and task["containers"][0]["lastStatus"] == "PENDING"
+        assert b.health()[ip_of(task)] == ("initial", "Elb.RegistrationInProgress")
+        assert b.service()["pendingCount"] == 1 and b.service()["runningCount"] == 1  # the old task
+
+
+def test_a_stopped_task_is_describable_for_an_hour_then_missing() -> None:
+    with bed() as b, ecs_missing_tasks.install():
+        [old_task] = b.tasks()
+        b.deploy()
+        b.model.advance_to(100)  # the old task is STOPPED at 100 s
+
+        def described() -> tuple[list[str], list[dict[str, str]]]:
+            answer = b.ecs.describe_tasks(cluster=CLUSTER, tasks=[old_task["taskArn"]])
+            return [t["lastStatus"] for t in answer["tasks"]], answer["failures"]
+
+        assert b.model.next_change_at() == 3700.0
+        b.model.advance_to(3699)
+        assert described() == (["STOPPED"], [])
+        b.model.advance_to(3700)
+        assert described() == ([], [{"arn": old_task["taskArn"], "reason": "MISSING"}])
+        listed = b.ecs.list_tasks(cluster=CLUSTER, desiredStatus="STOPPED")["taskArns"]
+        assert old_task["taskArn"] not in listed
+        assert b.model.next_change_at() is None
