@@ -1,6 +1,7 @@
 # pushdeploy: `make demo` runs the deployer on the local cloud; `make test` is everything CI runs.
-# Python 3.12: python3.12 on PATH, else pyenv's newest 3.12, else say so (or pass PYTHON=/path/to/python3.12).
-PYTHON ?= $(or $(shell command -v python3.12 2>/dev/null),$(lastword $(sort $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.12*/bin/python3.12))),$(error no Python 3.12 found: put python3.12 on PATH, install it with pyenv, or run make PYTHON=/path/to/python3.12))
+# Python 3.12: a python3.12 on PATH that runs (a pyenv shim of a version not selected does not), else
+# pyenv's newest 3.12, else say so (or pass PYTHON=/path/to/python3.12).
+PYTHON ?= $(or $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null),$(lastword $(sort $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.12*/bin/python3.12))),$(error no Python 3.12 found: put python3.12 on PATH, install it with pyenv, or run make PYTHON=/path/to/python3.12))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -28,9 +28,15 @@ def make_python(tmp_path: Path, path: str, home: Path) -> subprocess.CompletedPr
     )
 
 
-def executable(path: Path) -> Path:
+def executable(path: Path, runs: bool = True) -> Path:
+    """A stand-in python3.12: one that runs prints its own path (as sys.executable); one that does not
+    fails as a pyenv shim of a version not selected does."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("#!/bin/sh\n")
+    path.write_text(
+        f"#!/bin/sh\necho {path}\n"
+        if runs
+        else "#!/bin/sh\necho 'pyenv: python3.12: command not found' >&2\nexit 127\n"
+    )
     path.chmod(0o755)
     return path
 
@@ -61,3 +67,14 @@ def test_without_any_python3_12_make_says_how_to_get_one(tmp_path):
 
     assert ran.returncode != 0
     assert "no Python 3.12 found" in ran.stderr and "PYTHON=" in ran.stderr
+
+
+@pytest.mark.skipif(MAKE is None, reason="no make")
+def test_a_python3_12_on_the_path_that_does_not_run_is_passed_over(tmp_path):
+    home = tmp_path / "home"
+    shim = executable(tmp_path / "shims" / "python3.12", runs=False)
+    installed = executable(home / ".pyenv/versions/3.12.1/bin/python3.12")
+
+    ran = make_python(tmp_path, f"{shim.parent}:/usr/bin:/bin", home)
+
+    assert ran.stdout.strip() == str(installed)
