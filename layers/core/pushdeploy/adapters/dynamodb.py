@@ -97,21 +97,27 @@ def take(
     execution: str,
     now: int,
     expires_at: int,
-    running: str,
+    running: str | None,
     *,
     dynamodb: DynamoDBClient | None = None,
 ) -> bool:
     """Become the holder: only the newest push may, and only when the lock is free, ours, or expired.
 
-    The first holder ever also seeds `good` with what the service `running` before pushdeploy changed it.
+    The first holder ever that deploys also seeds `good` with what the service is `running` before
+    pushdeploy changes it (None: seed nothing, as for a rollback, which moves away from what runs).
     """
+    update = "SET holder = :me, acquired_at = :now, expires_at = :expires"
+    values: dict[str, str | int | list[str]] = {":me": execution, ":now": now, ":expires": expires_at}
+    if running is not None:
+        update += ", good = if_not_exists(good, :seed)"
+        values[":seed"] = [running]
     return _update(
         dynamodb,
         table,
         service,
-        "SET holder = :me, acquired_at = :now, expires_at = :expires, good = if_not_exists(good, :seed)",
+        update,
         "newest = :me AND (attribute_not_exists(holder) OR holder = :me OR expires_at < :now)",
-        {":me": execution, ":now": now, ":expires": expires_at, ":seed": [running]},
+        values,
     )
 
 

@@ -48,8 +48,9 @@ def lock(request: LockInput, table: str) -> LockOutput:
     if not dynamodb.note_push(table, key, me, order_key(item, me)):
         return _superseded(key, dynamodb.read(table, key).newest)
     now = int(datetime.now(UTC).timestamp())
+    running = item.task_definition if item.kind == "deploy" else None  # seeds `good` (steps.unlock)
     expires_at = now + 2 * item.target.policy.deadline_seconds + LOCK_GRACE_SECONDS
-    if dynamodb.take(table, key, me, now, expires_at, item.task_definition):
+    if dynamodb.take(table, key, me, now, expires_at, running):
         return LockOutput(service=key, status="held", holder=me)
     current = dynamodb.read(table, key)
     if current.newest != me:
@@ -60,7 +61,7 @@ def lock(request: LockInput, table: str) -> LockOutput:
     if current.holder and stepfunctions.execution_status(current.holder) != "RUNNING":
         logger.warning("recovering the lock of an execution that has ended", extra={"holder": current.holder})
         dynamodb.release(table, key, current.holder)
-        if dynamodb.take(table, key, me, now, expires_at, item.task_definition):
+        if dynamodb.take(table, key, me, now, expires_at, running):
             return LockOutput(service=key, status="held", holder=me)
     waited, limit = now - int(item.requested_at.timestamp()), item.target.policy.lock_wait_seconds
     if waited >= limit:

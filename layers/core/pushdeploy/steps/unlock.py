@@ -5,7 +5,7 @@ or reverted by hand) records the task definition it runs at the head of the serv
 A rollback asked for without a destination returns to the newest of them that is not running now, so it
 never returns to a version pushdeploy rolled back: that one was never verified healthy.
 
-The list starts with what the service ran before pushdeploy first changed it (the Lock step seeds it):
+The list starts with what the service ran before pushdeploy first deployed to it (the Lock step seeds it):
 pushdeploy trusts that one as it trusts the version an automatic rollback returns to. After that, only
 what pushdeploy verified enters the list (a version left running by a failed rollback never does).
 """
