@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from pushdeploy.adapters import dynamodb
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import Target, safe_execution_name
+from pushdeploy.models import Target, family_of, safe_execution_name
 from pushdeploy.steps.plan import rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
@@ -93,7 +93,7 @@ def start_rollback(connection: Connection, service: str, to: str | None, cluster
 def _check_rollback_destination(connection: Connection, target: Target, to: str) -> None:
     """Refuse now a `to` that names no task definition of the service's family (the Plan step would, later)."""
     running = _service(connection, target)["taskDefinition"]
-    family = _family(running)
+    family = family_of(running)
     try:
         found = connection.client("ecs").describe_task_definition(taskDefinition=rollback_destination(to, running, ()))[
             "taskDefinition"
@@ -257,10 +257,6 @@ def _service(connection: Connection, target: Target) -> dict[str, Any]:
     if not found:
         raise CliError(f"the targets document names {target.key}, but ECS has no such service")
     return dict(found[0])
-
-
-def _family(task_definition: str) -> str:
-    return task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0]
 
 
 def _rollback_to(connection: Connection, target: Target, running: str) -> str | None:

@@ -243,6 +243,11 @@ class Rollout(Frozen):
     watch_seconds: int = 0  # how long the watch still has to run (0: none, or over)
 
 
+def family_of(task_definition: str) -> str:
+    """The family of a task definition named by ARN, `family:revision` or family."""
+    return task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
 EXECUTION_NAME_MAX = 80  # 1-80 characters of [A-Za-z0-9_-] (docs/aws-facts.md, "Execution names and history")
 
 

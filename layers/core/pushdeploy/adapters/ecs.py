@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from pushdeploy.adapters.aws import client, translate_throttling
 from pushdeploy.errors import InvalidRequest
+from pushdeploy.models import family_of
 from pushdeploy.verdict import ContainerState, Deployment, TaskState
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def register_task_definition(definition: dict[str, Any], *, ecs: ECSClient | Non
 def latest_task_definition_arn(family: str, *, ecs: ECSClient | None = None) -> str | None:
     ecs = ecs or client("ecs")
     answer = ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC", maxResults=1)
-    arns = [a for a in answer.get("taskDefinitionArns", []) if a.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+    arns = [a for a in answer.get("taskDefinitionArns", []) if family_of(a) == family]
     return arns[0] if arns else None
 
 

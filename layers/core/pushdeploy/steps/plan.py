@@ -14,7 +14,7 @@ from pydantic import Field
 from pushdeploy import taskdef
 from pushdeploy.adapters import dynamodb, ecr, ecs, ssm
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import Model, PlanItem, Target, TargetsConfig
+from pushdeploy.models import Model, PlanItem, Target, TargetsConfig, family_of
 from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
 
 logger = Logger(child=True)
@@ -129,7 +129,7 @@ def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: 
     good = dynamodb.read(lock_table, target.key).good if request.to is None else ()
     to = rollback_destination(request.to, current_arn, good)
     destination = ecs.describe_task_definition(to)
-    family = current_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    family = family_of(current_arn)
     if destination.get("family") != family:
         raise InvalidRequest(f"'to' names family {destination.get('family')!r}; {request.service!r} runs {family!r}")
     if taskdef.container_image(destination, target.container) is None:
@@ -149,7 +149,7 @@ def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: 
 def rollback_destination(to: str | None, current_arn: str, good: tuple[str, ...]) -> str:
     """`to` as a task definition (a revision of the service's family, or as given); without `to`, the newest
     task definition verified healthy on the service that it does not run now (pushdeploy.steps.unlock)."""
-    family = current_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+    family = family_of(current_arn)
     if to is not None:
         return f"{family}:{to}" if to.isdigit() else to
     earlier = [arn for arn in good if arn != current_arn]
