@@ -213,7 +213,7 @@ def test_outputs(template):
     assert url.startswith(
         "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/statemachines/view/"
     )
-    assert url.endswith(":stateMachine:DeployStateMachine")
+    assert url.endswith(":stateMachine:pushdeploy-deploy")  # the Name the template gives it
     assert outputs["LockTableName"]["Value"] == {"Ref": "LockTable"}  # `pushdeploy status` reads it
 
 
