@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from pushdeploy.models import Evidence, LogLocation
@@ -90,3 +91,38 @@ def log_link(logs: LogLocation, task_id: str | None = None) -> str:
 def console_link(execution: str) -> str:
     region = execution.split(":")[3] if execution.count(":") >= 3 else "us-east-1"
     return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution}"
+
+
+# The alert as a custom notification of Amazon Q Developer in chat applications (formerly AWS Chatbot),
+# which renders it in Slack or Microsoft Teams ("Event schema":
+# https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html).
+CHAT_ICONS = {"info": ":white_check_mark:", "warning": ":warning:", "critical": ":rotating_light:"}
+
+
+def chat(result: TargetResult, state: IterationState) -> dict[str, Any]:
+    """The same alert for chat: its title, the message as the description, and the commands to run next."""
+    service = result.service.split("/")[-1]
+    execution = result.execution.rsplit(":", 1)[-1]
+    next_steps = [f"See what happened: `pushdeploy explain {execution}`"]
+    if result.outcome == Outcome.ROLLBACK_FAILED:
+        next_steps.append(f"Roll back to a revision that worked: `pushdeploy rollback --service {service} --to N`")
+    elif result.outcome in (Outcome.ROLLED_BACK, Outcome.FAILED):
+        next_steps.append("Fix the image and push it again.")
+    return {
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": f"{CHAT_ICONS[result.severity]} {subject(result)}",
+            "description": message(result, state),
+            "nextSteps": next_steps,
+            "keywords": [result.outcome.value, service],
+        },
+        "metadata": {
+            # One thread per service: its deploys and rollbacks read as one conversation.
+            "threadId": result.service,
+            "summary": subject(result),
+            "eventType": f"pushdeploy.{result.outcome.value}",
+            "relatedResources": [result.execution, result.service],
+        },
+    }

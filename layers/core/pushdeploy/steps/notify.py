@@ -20,7 +20,13 @@ def notify(state: IterationState, topic: str, notify_on_success: bool) -> Target
     logger.info("outcome", extra={"service": result.service, "outcome": result.outcome, "reason": result.reason})
     if not result.ok or notify_on_success:
         try:
-            sns.publish(topic, alerts.subject(result), alerts.message(result, state), result.model_dump_json())
+            sns.publish(
+                topic,
+                alerts.subject(result),
+                alerts.message(result, state),
+                result.model_dump_json(),
+                alerts.chat(result, state),
+            )
         except ClientError as exc:
             # The outcome stands and is the iteration's result; a failed target also fails the execution,
             # whose status change reaches the alert topic through EventBridge, not through this function.
