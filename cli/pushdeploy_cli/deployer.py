@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from pushdeploy.adapters import dynamodb
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import Target, family_of, safe_execution_name
+from pushdeploy.models import StoppedTask, Target, family_of, safe_execution_name
 from pushdeploy.steps.plan import rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
@@ -291,3 +291,60 @@ def _tags(connection: Connection, repository: str, digest: str | None) -> list[s
     except ClientError:
         return []  # the image was deleted from ECR: the service still runs it, by digest
     return sorted(images["imageDetails"][0].get("imageTags", []))
+
+
+# -- the failed tasks' logs --------------------------------------------------------------------------
+
+
+class TaskLog(BaseModel):
+    """One failed task of an execution: why it stopped, and the last lines its container wrote."""
+
+    service: str
+    task: StoppedTask
+    group: str | None  # None when the task definition logs nowhere pushdeploy can read (no awslogs driver)
+    stream: str | None
+    lines: list[str]
+    missing: str | None = None  # why there are no lines (no stream: the container never started, say)
+
+
+def task_logs(connection: Connection, story: Story, lines: int) -> list[TaskLog]:
+    """The last `lines` lines of each failed task's log stream, for every target of the execution."""
+    found = []
+    for target in story.targets:
+        for task in target.failed_tasks:
+            if target.logs is None:
+                found.append(
+                    TaskLog(
+                        service=target.service,
+                        task=task,
+                        group=None,
+                        stream=None,
+                        lines=[],
+                        missing="its task definition has no awslogs log configuration",
+                    )
+                )
+                continue
+            stream = target.logs.stream(task.task_id)
+            found.append(_read_stream(connection, target.service, task, target.logs.group, stream, lines))
+    return found
+
+
+def _read_stream(
+    connection: Connection, service: str, task: StoppedTask, group: str, stream: str, lines: int
+) -> TaskLog:
+    try:
+        events = connection.client("logs").get_log_events(
+            logGroupName=group, logStreamName=stream, limit=lines, startFromHead=False
+        )["events"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        return TaskLog(
+            service=service,
+            task=task,
+            group=group,
+            stream=stream,
+            lines=[],
+            missing="no log stream: the container wrote nothing (it may never have started)",
+        )
+    return TaskLog(service=service, task=task, group=group, stream=stream, lines=[e["message"] for e in events])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -253,6 +254,46 @@ def explain(
         render.print_json(render.console(), story.model_dump(mode="json"))
     else:
         render.print_story(story, render.console())
+
+
+@app.command()
+@connected
+def logs(
+    where: Where,
+    execution: Annotated[
+        str, typer.Argument(help="An execution name (see `history`) or ARN.", show_default=False, metavar="EXECUTION")
+    ],
+    lines: Annotated[int, typer.Option("--lines", "-n", min=1, max=10_000, help="Lines per task, the last ones.")] = 20,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="While the execution runs, show each task as it fails.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """The failed tasks of an execution: each one's stopped reason and exit code, and the last lines of its
+    log stream (the awslogs driver's group and stream that the task definition names).
+
+    Example: pushdeploy logs aiuteur-backend-v2-df3e634239599cdb --lines 50
+    """
+    with opened(where) as connection:
+        console = render.console()
+        poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
+        shown: set[str] = set()  # task ids printed already (--follow prints each failed task once)
+        while True:
+            story = deployer.story(connection, execution)
+            running = follow and story.status == "RUNNING"
+            if as_json and not running:
+                render.print_json(
+                    console, [log.model_dump(mode="json") for log in deployer.task_logs(connection, story, lines)]
+                )
+                return
+            if not as_json:
+                new = [log for log in deployer.task_logs(connection, story, lines) if log.task.task_id not in shown]
+                if new or (not running and not shown):
+                    render.print_task_logs(new, console)
+                shown.update(log.task.task_id for log in new)
+                if not running:
+                    return
+            time.sleep(poll)
 
 
 def _draw(story: Story, svg: Path | None, html: Path | None) -> None:

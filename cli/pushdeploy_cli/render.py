@@ -14,7 +14,7 @@ from rich.table import Column, Table
 
 from pushdeploy.outcome import Outcome
 from pushdeploy_cli.connection import Where
-from pushdeploy_cli.deployer import Started, TargetStatus
+from pushdeploy_cli.deployer import Started, TargetStatus, TaskLog
 from pushdeploy_cli.story import Probe, Story, Summary, TargetStory, outcome_name, revision
 
 if TYPE_CHECKING:
@@ -308,3 +308,23 @@ def _short_image(image: str) -> str:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{int(value)} s"
+
+
+def print_task_logs(logs: list[TaskLog], console: Console) -> None:
+    """Each failed task: why it stopped (reason, stop code, exit codes), then the last lines it wrote."""
+    if not logs:
+        console.print("no task of this execution failed")
+        return
+    for log in logs:
+        code = f" [{log.task.stop_code}]" if log.task.stop_code else ""
+        console.print(
+            f"\n[bold]{log.service}[/bold]  task {log.task.task_id} ({revision(log.task.task_definition)}): "
+            f"[red]{escape(log.task.summary)}[/red]{code}",
+            highlight=False,
+        )
+        if log.stream is not None:
+            console.print(f"  [dim]{log.group} {log.stream}[/dim]", highlight=False)
+        if log.missing:
+            console.print(f"  {escape(log.missing)}", highlight=False)
+        for line in log.lines:
+            console.print(f"  {escape(line)}", highlight=False)

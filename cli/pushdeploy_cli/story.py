@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from pushdeploy.models import Rollout, StoppedTask, TargetEvidence, Verdict
+from pushdeploy.models import LogLocation, Rollout, StoppedTask, TargetEvidence, Verdict
 from pushdeploy.outcome import (
     GOOD_OUTCOMES,
     DescribedExecution,
@@ -121,6 +121,8 @@ class TargetStory(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     probes: list[Probe] = Field(default_factory=list)
     result: TargetResult | None = None
+    failed_tasks: list[StoppedTask] = Field(default_factory=list)  # each failing stop the probes saw, once
+    logs: LogLocation | None = None  # where the registered task definition's container logs (awslogs)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -327,6 +329,7 @@ class _Reader:
         elif name == "Register" and iteration.registered is not None:
             registered = iteration.registered
             track.wanted = registered.task_definition
+            track.logs = registered.logs
             how = "reused" if registered.reused else "registered"
             text = f"{how} {revision(registered.task_definition)}"
             self._step(track, name, at, text, task_definition=registered.task_definition)
@@ -338,6 +341,8 @@ class _Reader:
         elif name in ("CheckRollout", "CheckRollback"):
             judged = iteration.rollout if name == "CheckRollout" else iteration.rollback
             if judged is not None:
+                seen = {task.task_id for task in track.failed_tasks}
+                track.failed_tasks += [t for t in judged.evidence.stopped_tasks if t.task_id not in seen]
                 probe = _probe(judged, at, self._seconds(at))
                 track.probes.append(probe)
                 if probe.decided:

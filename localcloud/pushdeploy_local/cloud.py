@@ -38,6 +38,7 @@ from moto.events.models import EventPattern
 from pushdeploy.adapters import aws
 from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
+from pushdeploy_local.container_logs import AwsLogsDriver
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, ecs_missing_tasks, target_health
 from pushdeploy_local.moto_hooks.asl_parse import parse_once
@@ -217,6 +218,7 @@ class LocalCloud:
         enter(target_health.install(self.model))
         enter(ecs_missing_tasks.install())
         self.infra = infrastructure.create(self.session, self.scenario, self.model)
+        self._awslogs = AwsLogsDriver(self.session.client("ecs"), self.session.client("logs"), EPOCH)
         self._create_deployer()
 
     # -- the deployer ----------------------------------------------------------------------------
@@ -384,6 +386,7 @@ class LocalCloud:
         invoked functions cause in turn (an UpdateService starting tasks) are delivered in the same step.
         """
         self.model.advance_to(instant)
+        self._awslogs.write(self.model.drain_logs())
         while events := self.model.drain_events():
             for event in events:
                 self.publish(event)

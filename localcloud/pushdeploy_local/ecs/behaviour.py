@@ -51,6 +51,7 @@ from pushdeploy_local.ecs.state import (
     Deployment,
     Ids,
     LaunchedTask,
+    LogLine,
     Service,
     ServiceState,
     Target,
@@ -125,6 +126,7 @@ class EcsModel:
         self._targets: dict[tuple[str, str], Target] = {}
         self._outbox = Outbox(events, seed=seed)
         self._stopped: list[Task] = []  # stopped tasks ECS still describes, oldest first
+        self._printed: list[LogLine] = []  # what containers printed since the last drain_logs
 
     # ------------------------------------------------------------------ public interface
 
@@ -217,6 +219,12 @@ class EcsModel:
         delivery (with the default delivery: every event emitted since the last drain, oldest first)."""
         with self._lock:
             return self._outbox.drain(now=self._now)
+
+    def drain_logs(self) -> list[LogLine]:
+        """The lines the tasks' containers printed since the last drain, oldest first."""
+        with self._lock:
+            printed, self._printed = self._printed, []
+            return printed
 
     def next_change_at(self) -> float | None:
         """The earliest instant after now when the state will change on its own (None: never)."""
@@ -363,6 +371,7 @@ class EcsModel:
             arn=launched.arn,
             short_id=launched.short_id,
             deployment_id=deployment.id,
+            task_definition=deployment.task_definition,
             behavior=behavior,
             container=launched.container,
             image=launched.image,
@@ -410,6 +419,12 @@ class EcsModel:
         task.status = RUNNING
         task.started_at = self._now
         task.crash_at = self._crash_instant(task)
+        self._print(task, f"{task.container} started from {task.image}")
+        if isinstance(task.behavior, Unhealthy):
+            self._print(task, "GET /api/health 500: the service is not ready")
+
+    def _print(self, task: Task, text: str) -> None:
+        self._printed.append(LogLine(task.short_id, task.task_definition, task.container, self._now, text))
 
     def _crash_instant(self, task: Task) -> float | None:
         if isinstance(task.behavior, Crash | LateCrash):
@@ -431,6 +446,7 @@ class EcsModel:
     def _container_exited(self, svc: Service, task: Task) -> None:
         """crash / late_crash: the essential container exits; the task stops at once, its target drains."""
         assert isinstance(task.behavior, Crash | LateCrash)
+        self._print(task, f"fatal: unhandled error; {task.container} exits with code {task.behavior.exit_code}")
         self._stop_now(
             task,
             reason="Essential container in task exited",
@@ -477,6 +493,8 @@ class EcsModel:
         """desiredStatus turns STOPPED first, then lastStatus walks STOPPING, DEPROVISIONING and STOPPED
         (task lifecycle docs, aws-facts.md), each with its event; in the `fast` world all at this instant."""
         was_running = task.status in (RUNNING, DEACTIVATING)
+        if was_running and stop_code == SERVICE_SCHEDULER_INITIATED:
+            self._print(task, "SIGTERM received: shutting down")  # ECS stops a container with SIGTERM
         task.desired_status = STOPPED
         task.stopping_at = task.stopping_at if task.stopping_at is not None else self._now
         task.stopped_reason = reason

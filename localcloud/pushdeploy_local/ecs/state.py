@@ -109,6 +109,7 @@ class Task:
     arn: str
     short_id: str
     deployment_id: str
+    task_definition: str
     behavior: Behavior
     container: str  # the essential container the behaviour applies to
     image: str
@@ -235,3 +236,17 @@ def image_digest(image: str) -> str | None:
 
 def normalise_digest(digest: str) -> str:
     return digest if digest.startswith("sha256:") else f"sha256:{digest}"
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """A line a task's container printed. The awslogs driver sends it to the stream
+    `<awslogs-stream-prefix>/<container>/<task id>` of the task definition's log group
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html). The words are the
+    model's stand-in for the application's own output; where they go is AWS's."""
+
+    task_id: str
+    task_definition: str
+    container: str
+    at: float
+    text: str
