@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pushdeploy.adapters import dynamodb
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import StoppedTask, Target, family_of, safe_execution_name
-from pushdeploy.steps.plan import rollback_destination
+from pushdeploy.steps.plan import PlanOutput, rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
 
@@ -88,6 +88,38 @@ def start_rollback(connection: Connection, service: str, to: str | None, cluster
     if cluster:
         document["cluster"] = cluster
     return _start(connection, safe_execution_name("rollback", service, to or "previous", unique=_now()), document)
+
+
+def start_plan(
+    connection: Connection,
+    service: str | None,
+    repository: str | None,
+    tag: str | None,
+    digest: str | None,
+    cluster: str | None,
+) -> Started:
+    """A dry-run execution: the Plan step says what the deployment would do, and no target goes on. With a
+    repository and a tag, the targets are those a push of that tag would feed."""
+    if service is not None:
+        find_target(connection, service, cluster)  # an unknown service is named now, not by the execution
+    document: dict[str, Any] = {"dry_run": True}
+    document.update({k: v for k, v in (("service", service), ("repository", repository), ("cluster", cluster)) if v})
+    document.update({k: v for k, v in (("tag", tag), ("digest", digest)) if v})
+    image = tag or (digest or "").removeprefix("sha256:")[:16]
+    return _start(connection, safe_execution_name("plan", service or repository or "", image, unique=_now()), document)
+
+
+def planned(connection: Connection, execution: str, poll_seconds: float) -> tuple[Summary, PlanOutput | None]:
+    """Wait for a dry-run execution to end; its summary, and the Plan's answer when it gave one."""
+    sfn = connection.client("stepfunctions")
+    while True:
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(poll_seconds)
+    summary = summarize(described)
+    output = PlanOutput.model_validate_json(described["output"]) if described.get("output") else None
+    return summary, output if output is not None and output.action == "dry_run" else None
 
 
 def _check_rollback_destination(connection: Connection, target: Target, to: str) -> None:

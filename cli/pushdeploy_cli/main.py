@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, TAG_PATTERN
+from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
 from pushdeploy.outcome import Outcome
 from pushdeploy.requests import ROLLBACK_TO_PATTERN  # the console input's own: the CLI refuses what Plan would
 from pushdeploy_cli import deployer, local, render
@@ -88,6 +88,18 @@ Cluster = Annotated[
     str | None,
     typer.Option("--cluster", help="The cluster, when two clusters have a service of that name.", show_default=False),
 ]
+ImageTag = Annotated[
+    str | None,
+    typer.Option(
+        "--tag", "-t", help="The image tag (resolved to its digest now).", callback=_matching(TAG_PATTERN, "a tag")
+    ),
+]
+ImageDigest = Annotated[
+    str | None,
+    typer.Option(
+        "--digest", help="The image digest (sha256:...).", callback=_matching(DIGEST_PATTERN, "an image digest")
+    ),
+]
 Follow = Annotated[bool, typer.Option("--follow", "-f", help="Show live progress until the execution ends.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
@@ -112,18 +124,8 @@ def _exit_status(story: Story) -> int:
 def deploy(
     where: Where,
     service: Service,
-    tag: Annotated[
-        str | None,
-        typer.Option(
-            "--tag", "-t", help="The image tag (resolved to its digest now).", callback=_matching(TAG_PATTERN, "a tag")
-        ),
-    ] = None,
-    digest: Annotated[
-        str | None,
-        typer.Option(
-            "--digest", help="The image digest (sha256:...).", callback=_matching(DIGEST_PATTERN, "an image digest")
-        ),
-    ] = None,
+    tag: ImageTag = None,
+    digest: ImageDigest = None,
     cluster: Cluster = None,
     follow: Follow = False,
     as_json: Json = False,
@@ -140,6 +142,55 @@ def deploy(
     with opened(where) as connection:
         started = deployer.start_deploy(connection, service, tag, digest, cluster)
         _report_start(connection, where, started, follow, as_json)
+
+
+@app.command()
+@connected
+def plan(
+    where: Where,
+    service: AnyService = None,
+    repository: Annotated[
+        str | None,
+        typer.Option(
+            "--repository",
+            "-r",
+            help="Plan as a push to this repository would: every target that follows it and watches the tag.",
+            callback=_matching(REPOSITORY_PATTERN, "an ECR repository name"),
+            show_default=False,
+        ),
+    ] = None,
+    tag: ImageTag = None,
+    digest: ImageDigest = None,
+    cluster: Cluster = None,
+    as_json: Json = False,
+) -> None:
+    """What a deployment would do, changing nothing: the targets it would feed, the image by digest, the
+    task definition it would register (only the image changes), a revision edited since outside pushdeploy,
+    the version a rollback would return to and whether its image is still in ECR, and each lock.
+
+    It runs the deployer's own Plan step as a dry-run execution (input `"dry_run": true`): the answer is
+    the one a deployment would act on. Exit status: 0 planned (warnings included), 2 refused.
+
+    Example: pushdeploy plan --service aiuteur-backend-service --tag v1.4.2
+    """
+    if (service is None) == (repository is None):
+        raise typer.BadParameter(
+            "give the targets as --service or as --repository (one of them)", param_hint="--service"
+        )
+    if (tag is None) == (digest is None):
+        raise typer.BadParameter("give the image as --tag or as --digest (one of them)", param_hint="--tag")
+    with opened(where) as connection:
+        started = deployer.start_plan(connection, service, repository, tag, digest, cluster)
+        poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
+        summary, answer = deployer.planned(connection, started.execution, poll)
+    if as_json:
+        render.print_json(
+            render.console(), answer.model_dump(mode="json") if answer else summary.model_dump(mode="json")
+        )
+    else:
+        render.print_plan(summary, answer, render.console())
+    if answer is None:
+        raise typer.Exit(2 if summary.outcome == Outcome.REJECTED else 1)
 
 
 @app.command()

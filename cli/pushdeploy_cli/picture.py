@@ -63,6 +63,7 @@ OUTCOME_COLOURS = {
     Outcome.REVERTED: "#2e9e5b",
     Outcome.SUPERSEDED: "#8e44ad",
     Outcome.IGNORED: "#6c7a89",
+    Outcome.PLANNED: "#6c7a89",
     Outcome.ROLLED_BACK: "#d68910",
 }
 RUNNING_COLOUR = "#2f6fb0"

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from pushdeploy.outcome import Outcome
+from pushdeploy.steps.plan import PlanOutput
 from pushdeploy_cli.connection import Where
 from pushdeploy_cli.deployer import Started, TargetStatus, TaskLog
 from pushdeploy_cli.story import Probe, Story, Summary, TargetStory, outcome_name, revision
@@ -25,6 +26,7 @@ COLOURS = {
     Outcome.REVERTED: "green",
     Outcome.SUPERSEDED: "cyan",
     Outcome.IGNORED: "dim",
+    Outcome.PLANNED: "cyan",
     Outcome.ROLLED_BACK: "yellow",
     Outcome.ROLLBACK_FAILED: "red",
     Outcome.UNKNOWN: "red",
@@ -328,3 +330,37 @@ def print_task_logs(logs: list[TaskLog], console: Console) -> None:
             console.print(f"  {escape(log.missing)}", highlight=False)
         for line in log.lines:
             console.print(f"  {escape(line)}", highlight=False)
+
+
+def print_plan(summary: Summary, answer: PlanOutput | None, console: Console) -> None:
+    """A dry run's answer, target by target; or why the deployer refused the request."""
+    if answer is None:
+        console.print(f"{outcome_text(summary.outcome)}: {escape(summary.reason)}", highlight=False)
+        return
+    console.print(escape(answer.reason), highlight=False)
+    for preview in answer.previews:
+        console.print(f"\n[bold]{preview.service}[/bold]  runs {revision(preview.runs)}", highlight=False)
+        console.print(f"  would run  {escape(preview.image)}", highlight=False)
+        for change in preview.would_register:
+            console.print(
+                f"  register   {escape(change.field)}: {escape(str(change.before))} -> {escape(str(change.after))}",
+                highlight=False,
+            )
+        for change in preview.edited_since:
+            console.print(
+                f"  [yellow]{revision(preview.newest)} differs[/yellow] {escape(change.field)}: "
+                f"{escape(str(change.before))} -> {escape(str(change.after))}",
+                highlight=False,
+            )
+        if preview.rollback_to is None:
+            console.print("  rollback   [yellow]nothing verified healthy to return to[/yellow]", highlight=False)
+        else:
+            known = {True: "in ECR", False: "[red]NOT in ECR any more[/red]", None: "not checked"}
+            console.print(
+                f"  rollback   to {revision(preview.rollback_to)}, image {escape(preview.rollback_image or '-')} "
+                f"({known[preview.rollback_image_in_ecr]})",
+                highlight=False,
+            )
+        console.print(f"  lock       {escape(preview.lock)}", highlight=False)
+        for warning in preview.warnings:
+            console.print(f"  [yellow]warning[/yellow]    {escape(warning)}", highlight=False)

@@ -40,7 +40,12 @@ from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.container_logs import AwsLogsDriver
 from pushdeploy_local.ecs import EcsModel
-from pushdeploy_local.moto_hooks import ecs_deployments, ecs_missing_tasks, target_health
+from pushdeploy_local.moto_hooks import (
+    ecs_deployments,
+    ecs_list_task_definitions,
+    ecs_missing_tasks,
+    target_health,
+)
 from pushdeploy_local.moto_hooks.asl_parse import parse_once
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
@@ -217,6 +222,7 @@ class LocalCloud:
         enter(ecs_deployments.install(self.model))
         enter(target_health.install(self.model))
         enter(ecs_missing_tasks.install())
+        enter(ecs_list_task_definitions.install())
         self.infra = infrastructure.create(self.session, self.scenario, self.model)
         self._awslogs = AwsLogsDriver(self.session.client("ecs"), self.session.client("logs"), EPOCH)
         self._create_deployer()

@@ -106,3 +106,32 @@ def test_a_bad_targets_configuration_fails_the_plan_naming_it_and_changes_nothin
         assert not {"ecs:RegisterTaskDefinition", "ecs:UpdateService", "dynamodb:UpdateItem"} & set(
             cloud.usage.api_calls
         )
+
+
+def test_a_register_that_ran_before_the_update_is_reused_not_registered_again():
+    # Register succeeded, then its answer was lost (a crash after the call): the retry must find the
+    # revision it registered, the family's newest, and reuse it (ListTaskDefinitions sort=DESC, max 1).
+    with LocalCloud(parse_scenario({"pushes": []})) as cloud:
+        ecs = cloud.session.client("ecs")
+        digest = cloud.push_image("aiuteur-backend", "v2", Healthy())
+        item = {
+            "kind": "deploy",
+            "target": {
+                "cluster": "aiuteur-cluster",
+                "service": "aiuteur-backend-service",
+                "container": "aiuteur-backend",
+                "repository": "aiuteur-backend",
+            },
+            "task_definition": ecs.describe_services(cluster="aiuteur-cluster", services=["aiuteur-backend-service"])[
+                "services"
+            ][0]["taskDefinition"],
+            "image": {"repository": "aiuteur-backend", "registry": cloud.infra.registry, "digest": digest, "tag": "v2"},
+            "requested_at": "2026-11-20T09:00:00Z",
+        }
+
+        first = cloud.invoke("RegisterFunction", {"item": item})
+        again = cloud.invoke("RegisterFunction", {"item": item})
+
+        assert (first["reused"], again["reused"]) == (False, True)
+        assert again["task_definition"] == first["task_definition"]
+        assert len(ecs.list_task_definitions(familyPrefix="aiuteur-backend")["taskDefinitionArns"]) == 2

@@ -35,6 +35,10 @@ Tag = Annotated[str, Field(pattern=TAG_PATTERN)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
+# What the Plan decided for an execution: deploy, roll back, ignore the input, or answer a dry run.
+PlanAction = Literal["deploy", "rollback", "ignore", "dry_run"]
+
+
 class Model(BaseModel):
     """Every pushdeploy model. Its validator is built when first used, so each step's cold start pays only for
     the models that step uses (measured in docs/benchmarks.md)."""

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from pushdeploy.models import Model, PlanItem, Rollout, Verdict
+from pushdeploy.models import Model, PlanAction, PlanItem, Rollout, Verdict
 from pushdeploy.steps.lock import LockOutput
 from pushdeploy.steps.rollout import Registered
 
@@ -30,6 +30,7 @@ class Outcome(StrEnum):
     REVERTED = "reverted"  # a rollback asked for by hand, done
     # Only an execution's (or a push's), never a target's: the Plan decided before any target was touched.
     IGNORED = "ignored"  # nothing to deploy (a tag no target watches, say); the Plan's reason says why
+    PLANNED = "planned"  # a dry run: the Plan said what a deployment would do and nothing changed
     REJECTED = "rejected"  # the input cannot be valid (InvalidRequest); nothing changed
     # The Notify step itself failed after its retries (the ASL's `Unnotified`): what became of the target
     # is in the execution's history, and a person must look. Never decided by `decide`.
@@ -46,10 +47,11 @@ WORST_FIRST: tuple[Outcome, ...] = (
     Outcome.SUPERSEDED,
     Outcome.REVERTED,
     Outcome.DEPLOYED,
+    Outcome.PLANNED,
     Outcome.IGNORED,
 )
 # What needs nobody: the alert is info, the execution succeeds, the CLI exits 0.
-GOOD_OUTCOMES = frozenset({Outcome.DEPLOYED, Outcome.SUPERSEDED, Outcome.REVERTED, Outcome.IGNORED})
+GOOD_OUTCOMES = frozenset({Outcome.DEPLOYED, Outcome.SUPERSEDED, Outcome.REVERTED, Outcome.IGNORED, Outcome.PLANNED})
 Severity = Literal["info", "warning", "critical"]
 # Step Functions' statuses of an execution (DescribeExecution); PENDING_REDRIVE is one being redriven.
 ExecutionStatus = Literal["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"]
@@ -203,7 +205,7 @@ class ExecutionOutput(Model):
     """What a succeeded execution returns: the Summarize state's (every target's result), or the Plan's own
     output when it ignored the input."""
 
-    action: Literal["deploy", "rollback", "ignore"]
+    action: PlanAction
     reason: str = ""
     results: list[TargetResult] = Field(default_factory=list)
 
@@ -214,7 +216,7 @@ class ExecutionSummary(Model):
     status: ExecutionStatus
     outcome: Outcome | None  # None while it runs
     reason: str
-    action: Literal["deploy", "rollback", "ignore"] | None = None  # known from a succeeded execution's output
+    action: PlanAction | None = None  # known from a succeeded execution's output
     results: list[TargetResult] = Field(default_factory=list)
 
 
@@ -233,10 +235,9 @@ class DescribedExecution(Model):
             return ExecutionSummary(status=self.status, outcome=None, reason="running")
         if self.status == "SUCCEEDED":
             output = ExecutionOutput.model_validate_json(self.output or "{}")
-            if output.action == "ignore":
-                return ExecutionSummary(
-                    status=self.status, outcome=Outcome.IGNORED, reason=output.reason, action=output.action
-                )
+            if output.action in ("ignore", "dry_run"):
+                outcome = Outcome.IGNORED if output.action == "ignore" else Outcome.PLANNED
+                return ExecutionSummary(status=self.status, outcome=outcome, reason=output.reason, action=output.action)
             if not output.results:  # the Plan plans no deployment without a target; it succeeded all the same
                 return ExecutionSummary(
                     status=self.status, outcome=Outcome.DEPLOYED, reason=output.reason, action=output.action
@@ -247,9 +248,7 @@ class DescribedExecution(Model):
         outcome = Outcome.REJECTED if self.error == "InvalidRequest" else Outcome.FAILED
         return ExecutionSummary(status=self.status, outcome=outcome, reason=self._failure())
 
-    def _of_targets(
-        self, results: list[TargetResult], action: Literal["deploy", "rollback", "ignore"] | None
-    ) -> ExecutionSummary:
+    def _of_targets(self, results: list[TargetResult], action: PlanAction | None) -> ExecutionSummary:
         outcome = worst(r.outcome for r in results)
         deciding = next(r for r in results if r.outcome == outcome)
         return ExecutionSummary(

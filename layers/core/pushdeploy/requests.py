@@ -70,6 +70,8 @@ class DeployRequest(Model):
     account: str | None = Field(None, pattern=ACCOUNT_PATTERN)
     region: str | None = Field(None, pattern=REGION_PATTERN)
     requested_at: datetime | None = None  # the push's time; a console request is ordered by its start
+    # A console request: say what the deployment would do (pushdeploy.preview), change nothing.
+    dry_run: bool = False
 
     @model_validator(mode="after")
     def _names_something(self) -> DeployRequest:

@@ -6,7 +6,7 @@ Nothing is written here: an input that cannot be valid fails this step before an
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from pydantic import Field
@@ -14,7 +14,8 @@ from pydantic import Field
 from pushdeploy import taskdef
 from pushdeploy.adapters import dynamodb, ecr, ecs, ssm
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import Model, PlanItem, Target, TargetsConfig, family_of
+from pushdeploy.models import Image, Model, PlanAction, PlanItem, Target, TargetsConfig, family_of
+from pushdeploy.preview import Preview, preview
 from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
 
 logger = Logger(child=True)
@@ -28,9 +29,10 @@ REGISTER_AT_ONCE = 10
 
 
 class PlanOutput(Model):
-    action: Literal["deploy", "rollback", "ignore"]
+    action: PlanAction
     reason: str = ""
     items: list[PlanItem] = Field(default_factory=list)
+    previews: list[Preview] = Field(default_factory=list)  # a dry run's answer: what each target would see
 
 
 def plan(payload: Any, targets_parameter: str, lock_table: str, account: str, region: str) -> PlanOutput:
@@ -50,10 +52,10 @@ def plan(payload: Any, targets_parameter: str, lock_table: str, account: str, re
     config = ssm.load_targets(targets_parameter)
     if isinstance(request, RollbackRequest):
         return _plan_rollback(request, config, lock_table)
-    return _plan_deploy(request, config)
+    return _plan_deploy(request, config, lock_table)
 
 
-def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
+def _plan_deploy(request: DeployRequest, config: TargetsConfig, lock_table: str) -> PlanOutput:
     targets = _deploy_targets(request, config)
     if not targets and request.source == "manual":
         raise InvalidRequest(f"no target follows {request.repository}:{request.tag} (see the targets configuration)")
@@ -83,7 +85,28 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig) -> PlanOutput:
         )
         for index, target in enumerate(targets)
     ]
+    if request.dry_run:
+        return _dry_run(image, items, lock_table)
     return PlanOutput(action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=items)
+
+
+def _dry_run(image: Image, items: list[PlanItem], lock_table: str) -> PlanOutput:
+    """What the deployment would do to each target; no item goes on, so nothing is locked, registered or
+    updated."""
+    previews = []
+    for item in items:
+        lock = dynamodb.read(lock_table, item.target.key)
+        previews.append(preview(item, image, lock, _rollback_to_or_none(item.task_definition, lock.good)))
+    warned = sum(1 for p in previews if p.warnings)
+    reason = f"dry run: {image.label} would deploy to {len(previews)} service(s), {warned} with a warning"
+    return PlanOutput(action="dry_run", reason=f"{reason}; nothing was changed", previews=previews)
+
+
+def _rollback_to_or_none(current_arn: str, good: tuple[str, ...]) -> str | None:
+    try:
+        return rollback_destination(None, current_arn, good)
+    except InvalidRequest:
+        return None
 
 
 def start_delay(index: int) -> int:
