@@ -17,7 +17,7 @@ from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.moto_hooks import quotas
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import sleep_on
-from pushdeploy_local.runner import ecr_event
+from pushdeploy_local.runner import ecr_event, run_recorded
 from pushdeploy_local.scenario import Healthy, Push, ScenarioError, parse_scenario
 from tests.integration.test_cli_local import PUSHDEPLOY
 from tests.integration.test_moto_hooks import lambda_function
@@ -301,3 +301,14 @@ def test_an_event_over_256_kib_is_refused_never_delivered_and_recorded():
         assert "Total size of the entries in the request is over the limit" in refusal.reason
         assert answer["outcome"] == "ignored" and "262,144" in answer["reason"]
         assert cloud.executions == [] and not cloud.usage.invocations
+
+
+# -- the report -------------------------------------------------------------------------------------------------
+
+
+def test_the_report_gives_the_largest_history_of_the_run():
+    report, histories = run_recorded(parse_scenario({"pushes": [{"at_seconds": 0, "tag": "v2"}]}))
+
+    (history,) = histories.values()
+    assert report.max_history_events == len(history) > 0
+    assert history[-1]["id"] == report.max_history_events
