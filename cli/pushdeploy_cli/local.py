@@ -61,11 +61,11 @@ def run_scenario(
 
     try:
         loaded = load_scenario(scenario)
+        with _handlers_to_stderr(verbose):  # stdout is the report's
+            report = run(loaded)  # a ScenarioError here: AWS would refuse what the scenario builds
     except ScenarioError as exc:
-        Console(stderr=True).print(f"[red]invalid scenario:[/red] {exc}", markup=True, highlight=False)
+        Console(stderr=True).print(f"[red]invalid scenario:[/red] {escape(str(exc))}", markup=True, highlight=False)
         raise typer.Exit(2) from exc
-    with _handlers_to_stderr(verbose):  # stdout is the report's
-        report = run(loaded)
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
@@ -190,6 +190,8 @@ def serve(
                 time.sleep(0.2)
             console.print(f"[red]the virtual clock stopped:[/red] {escape(repr(server.driver_error))}")
             raise typer.Exit(1)
+    except ScenarioError as exc:  # AWS would refuse what the scenario builds (SSM's value limit, say)
+        raise typer.BadParameter(str(exc), param_hint="--scenario") from exc
     except KeyboardInterrupt:
         console.print("stopped")
 

@@ -32,6 +32,7 @@ from unittest import mock
 import boto3
 import botocore.loaders
 import botocore.session
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.events.models import EventPattern
 
@@ -44,13 +45,14 @@ from pushdeploy_local.moto_hooks import (
     ecs_deployments,
     ecs_list_task_definitions,
     ecs_missing_tasks,
+    quotas,
     target_health,
 )
 from pushdeploy_local.moto_hooks.asl_parse import parse_once
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
-from pushdeploy_local.scenario import Behavior, Scenario
+from pushdeploy_local.scenario import Behavior, Scenario, ScenarioError
 from pushdeploy_local.template import Function, Rule, Template
 
 ACCOUNT = "123456789012"
@@ -143,6 +145,15 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """An event EventBridge refused (over its entry size): when, and why, in EventBridge's words."""
+
+    at_seconds: float
+    event: dict[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True)
 class _Route:
     rule: Rule
     pattern: EventPattern
@@ -176,6 +187,7 @@ class LocalCloud:
         self.printed: list[str] = []  # every line the handlers printed (their logs, their metrics)
         self.metrics: list[dict[str, Any]] = []  # the embedded-metric documents among them
         self.events_delivered: list[Delivery] = []  # what `publish` delivered, in order
+        self.events_refused: list[Refusal] = []  # what `publish` refused (over EventBridge's quotas)
         self._routes: list[_Route] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -223,7 +235,11 @@ class LocalCloud:
         enter(target_health.install(self.model))
         enter(ecs_missing_tasks.install())
         enter(ecs_list_task_definitions.install())
-        self.infra = infrastructure.create(self.session, self.scenario, self.model)
+        enter(quotas.install())
+        try:
+            self.infra = infrastructure.create(self.session, self.scenario, self.model)
+        except ClientError as exc:  # AWS would refuse what the scenario asks for (SSM's 4,096 characters, say)
+            raise ScenarioError(f"AWS refuses this scenario's resources: {exc}") from exc
         self._awslogs = AwsLogsDriver(self.session.client("ecs"), self.session.client("logs"), EPOCH)
         self._create_deployer()
 
@@ -326,6 +342,8 @@ class LocalCloud:
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         """EventBridge: the real rule pattern decides; a match invokes the rule's target (the Trigger)."""
+        if refused := quotas.oversized_entry(event):
+            return {"outcome": "ignored", "reason": refused}
         if not self._ecr_pattern.matches_event(event):  # type: ignore[arg-type]
             why = unmatched(json.loads(self._ecr_pattern_text), event) or "the event"
             return {"outcome": "ignored", "reason": f"the EventBridge rule's pattern does not match {why}"}
@@ -347,8 +365,12 @@ class LocalCloud:
 
         EventBridge invokes a Lambda target asynchronously; here the invocation runs in-process before
         `publish` returns, through moto's Lambda API like every other one (counted in the usage). A
-        failed invocation is recorded, not retried. An event that no rule matches is dropped.
+        failed invocation is recorded, not retried. An event that no rule matches is dropped; one over
+        EventBridge's entry size is refused before any rule sees it (recorded in `events_refused`).
         """
+        if refused := quotas.oversized_entry(event):
+            self.events_refused.append(Refusal(self.clock.now, event, refused))
+            return []
         lam = self.session.client("lambda")
         delivered = []
         for route in self._routes:

@@ -61,3 +61,6 @@ class Report(BaseModel):
     alerts: list[Alert]
     cost: Cost
     api_calls: dict[str, int]
+    # The most events in the history of any execution the run started; AWS fails a Standard execution
+    # at 25,000 (pushdeploy_local.moto_hooks.quotas.HISTORY_MAX_EVENTS).
+    max_history_events: int

@@ -123,7 +123,8 @@ def _seconds(moment: datetime | str | None) -> float | None:
 
 def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) -> r.Report:
     pushes = [_push_report(cloud, record) for record in records]
-    transitions = sum(_transitions(cloud.history(e)) for e in cloud.executions)
+    histories = [cloud.history(e) for e in cloud.executions]
+    transitions = sum(_transitions(history) for history in histories)
     invocations = sum(cloud.usage.invocations.values())
     architecture = next(iter(cloud.template.functions.values())).architecture
     usd = (
@@ -148,6 +149,7 @@ def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) ->
             usd=round(usd, 8),
         ),
         api_calls=dict(sorted(cloud.usage.api_calls.items())),
+        max_history_events=max((len(history) for history in histories), default=0),
     )
 
 

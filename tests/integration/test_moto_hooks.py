@@ -66,20 +66,26 @@ class Throttled(Exception):
     pass
 
 
+def lambda_function(session: boto3.session.Session) -> tuple[str, str]:
+    """In moto: a role, and a Lambda function `Fn` whose invocations a test routes; their ARNs."""
+    role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    archive = io.BytesIO()
+    zipfile.ZipFile(archive, "w").writestr("app.py", "")
+    function = session.client("lambda").create_function(
+        FunctionName="Fn",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )["FunctionArn"]
+    return role, function
+
+
 @pytest.fixture
 def aws():
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         session = boto3.session.Session(region_name="us-east-1")
-        role = session.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        archive = io.BytesIO()
-        zipfile.ZipFile(archive, "w").writestr("app.py", "")
-        function = session.client("lambda").create_function(
-            FunctionName="Fn",
-            Runtime="python3.12",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": archive.getvalue()},
-        )["FunctionArn"]
+        role, function = lambda_function(session)
         sfn = session.client("stepfunctions")
         machines = {
             name: sfn.create_state_machine(
