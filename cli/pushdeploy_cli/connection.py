@@ -26,6 +26,8 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from rich.console import Console
 from rich.markup import escape
 
+from pushdeploy.adapters import ssm
+from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import TargetsConfig
 
 DEFAULT_STACK = "pushdeploy"  # samconfig.toml's stack_name
@@ -205,9 +207,11 @@ class Connection:
         return LOCAL_LOCK_TABLE if self.is_local else None
 
     def targets(self) -> TargetsConfig:
-        """The targets document (SSM), validated as the Plan step validates it."""
-        value = self.client("ssm").get_parameter(Name=self.targets_parameter)["Parameter"]["Value"]
-        return TargetsConfig.model_validate_json(value)
+        """The targets (SSM), read and validated as the Plan step reads them."""
+        try:
+            return ssm.load_targets(self.targets_parameter, ssm=self.client("ssm"))
+        except InvalidRequest as exc:
+            raise CliError(str(exc)) from exc
 
     def execution_arn(self, name_or_arn: str) -> str:
         if name_or_arn.startswith("arn:"):

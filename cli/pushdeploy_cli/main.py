@@ -19,7 +19,7 @@ from rich.console import Console
 from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
 from pushdeploy.outcome import Outcome
 from pushdeploy.requests import ROLLBACK_TO_PATTERN  # the console input's own: the CLI refuses what Plan would
-from pushdeploy_cli import deployer, local, render
+from pushdeploy_cli import deployer, local, render, targets
 from pushdeploy_cli.connection import Connection, Where, connected, opened
 from pushdeploy_cli.story import Story
 
@@ -32,6 +32,7 @@ app = typer.Typer(
     epilog="Every command works against AWS (boto3's credentials, --region, --stack) or the local cloud (--local).",
 )
 app.add_typer(local.app, name="local")
+app.add_typer(targets.app, name="targets")
 
 
 def _print_version(asked: bool) -> None:

@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Column, Table
 
+from pushdeploy.models import TargetsConfig
 from pushdeploy.outcome import Outcome
 from pushdeploy.steps.plan import PlanOutput
 from pushdeploy_cli.connection import Where
@@ -364,3 +365,17 @@ def print_plan(summary: Summary, answer: PlanOutput | None, console: Console) ->
         console.print(f"  lock       {escape(preview.lock)}", highlight=False)
         for warning in preview.warnings:
             console.print(f"  [yellow]warning[/yellow]    {escape(warning)}", highlight=False)
+
+
+def print_targets(config: TargetsConfig, console: Console) -> None:
+    table = Table(identifier("service"), "container", "repository", "tags", "policy", box=None)
+    for target in config.targets:
+        policy = target.policy
+        table.add_row(
+            target.key,
+            target.container,
+            target.repository,
+            " ".join(target.tags),
+            f"deadline {policy.deadline_seconds} s, watch {policy.watch_seconds} s, bake {policy.bake_seconds} s",
+        )
+    console.print(table)

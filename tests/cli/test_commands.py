@@ -111,9 +111,10 @@ def test_the_suggested_command_says_local_when_the_user_did():
 
 
 def test_history_lists_executions_newest_first_with_outcome_digest_duration_and_reason(served: Served):
-    push(served, "rc-history-a")
-    wait_until_idle(served)
-    pushdeploy("deploy", "-s", SERVICE, "-t", "rc-history-a", "--follow", "--endpoint-url", served.url)
+    for tag in ("rc-history-b", "rc-history-a"):  # two of its own: the test does not rely on the others' runs
+        push(served, tag)
+        wait_until_idle(served)
+        pushdeploy("deploy", "-s", SERVICE, "-t", tag, "--follow", "--endpoint-url", served.url)
 
     entries = pushdeploy("history", "--service", SERVICE, "--limit", "2", "--json", "--endpoint-url", served.url).json()
 

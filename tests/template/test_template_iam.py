@@ -51,6 +51,7 @@ FUNCTION_ACTIONS = {
     "TriggerFunction": {"states:StartExecution"},
     "PlanFunction": {
         "ssm:GetParameter",
+        "ssm:GetParametersByPath",  # the targets under the document, one parameter each
         "ecr:DescribeImages",
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
