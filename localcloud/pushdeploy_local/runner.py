@@ -148,6 +148,10 @@ def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) ->
             usd=round(usd, 8),
         ),
         api_calls=dict(sorted(cloud.usage.api_calls.items())),
+        iam=r.Iam(
+            denied=[r.Denied(function=d.function, action=d.action, resource=d.resource) for d in cloud.iam.denied],
+            unused=cloud.iam.unused(),
+        ),
     )
 
 
