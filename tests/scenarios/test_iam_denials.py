@@ -109,16 +109,41 @@ def test_a_trigger_that_cannot_start_an_execution_leaves_the_event_to_its_dead_l
     assert histories == [] and report.final.tag == "v1"
 
 
-@pytest.mark.parametrize(
-    ("function", "behavior", "final"),
-    [
-        ("UnlockFunction", HEALTHY, "v2"),
-        ("WatchFunction", HEALTHY, "v2"),
-        ("WakeFunction", {"kind": "late_crash"}, "v1"),
-    ],
-)
-def test_a_refused_lock_record_after_the_verdict_leaves_the_verified_version(function, behavior, final):
-    report, _ = run_without(function, "dynamodb:UpdateItem", behavior)
+def test_an_unlock_that_cannot_write_alerts_and_the_next_push_recovers_the_lock():
+    scenario = parse_scenario(
+        {
+            "name": "unlock-without-its-write",
+            "iam": {"remove": [{"function": "UnlockFunction", "action": "dynamodb:UpdateItem"}]},
+            "pushes": [{"at_seconds": 0, "tag": "v2"}, {"at_seconds": 1000, "tag": "v3"}],
+        }
+    )
+    report = runner.run(scenario)
 
-    assert denied(report) == {(function, "dynamodb:UpdateItem")}
-    assert report.final.tag == final and report.final.healthy
+    assert denied(report) == {("UnlockFunction", "dynamodb:UpdateItem")}
+    assert [p.outcome for p in report.pushes] == ["deployed", "deployed"]  # no stuck lock
+    assert report.final.tag == "v3" and report.final.healthy
+    first, _ = report.alerts
+    assert "The lock could not be released" in first.message
+    assert names_the_refusal(first.message, "dynamodb:UpdateItem")
+
+
+def test_a_watch_that_cannot_start_leaves_the_verified_version_and_alerts():
+    report, _ = run_without("WatchFunction", "dynamodb:UpdateItem", HEALTHY)
+
+    assert denied(report) == {("WatchFunction", "dynamodb:UpdateItem")}
+    assert report.pushes[0].outcome == "deployed" and report.final.tag == "v2" and report.final.healthy
+    (alert,) = report.alerts
+    assert "The watch could not start" in alert.message and names_the_refusal(alert.message, "dynamodb:UpdateItem")
+
+
+def test_a_wake_that_cannot_end_the_watch_leaves_the_verdict_to_the_watch_timeout():
+    # Wake runs for EventBridge (asynchronous; no alert of its own): a refused wake-up costs time, never
+    # the verdict. The watch ends at its timeout (300 s after the verdict at 105 s) and Check rolls back.
+    report, _ = run_without("WakeFunction", "dynamodb:UpdateItem", {"kind": "late_crash"})
+
+    assert denied(report) == {("WakeFunction", "dynamodb:UpdateItem")}
+    (push,) = report.pushes
+    assert push.outcome == "rolled_back" and push.verdict_at_seconds == 405.0
+    assert report.final.tag == "v1" and report.final.healthy
+    (alert,) = report.alerts
+    assert "ROLLED BACK" in alert.subject
