@@ -321,7 +321,7 @@ def test_iam_remove_refuses_a_function_or_action_the_template_does_not_grant():
     def remove(function: str, action: str) -> None:
         parse_scenario({"iam": {"remove": [{"function": function, "action": action}]}, "pushes": []})
 
-    with pytest.raises(ScenarioError, match="iam.remove.0: .*no function 'DeployFunction'"):
+    with pytest.raises(ScenarioError, match=r"iam\.remove\.0: .*no function 'DeployFunction'"):
         remove("DeployFunction", "ecs:UpdateService")
     with pytest.raises(ScenarioError, match="UpdateFunction's role does not grant ecs:RegisterTaskDefinition"):
         remove("UpdateFunction", "ecs:RegisterTaskDefinition")
