@@ -147,3 +147,14 @@ def test_a_wake_that_cannot_end_the_watch_leaves_the_verdict_to_the_watch_timeou
     assert report.final.tag == "v1" and report.final.healthy
     (alert,) = report.alerts
     assert "ROLLED BACK" in alert.subject
+
+
+def test_a_state_machine_that_cannot_invoke_its_functions_fails_before_any_change():
+    # The state machine's Lambda tasks are authorized against its own role (SAM's LambdaInvokePolicy).
+    report, histories = run_without("DeployStateMachine", "lambda:InvokeFunction", HEALTHY)
+
+    assert {(d.function, d.action, d.resource) for d in report.iam.denied} == {
+        ("DeployStateMachine", "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:PlanFunction")
+    }
+    assert set(report.api_calls) == {"states:StartExecution"}  # the Trigger's; no function ran
+    assert _failed(histories)  # the ExecutionFailedRule alerts
