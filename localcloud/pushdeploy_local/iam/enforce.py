@@ -17,7 +17,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 
 from pushdeploy_local.iam.calls import Where, requests_of
-from pushdeploy_local.iam.policy import Decision, Principal, Request, decide, matches
+from pushdeploy_local.iam.policy import Decision, Policy, Principal, Request, decide, matches
 from pushdeploy_local.iam.stack import StackIam, function_arn
 
 # The code and HTTP status each service answers a refused call with. JSON-protocol services answer
@@ -129,7 +129,9 @@ class Enforcer:
                 found[role.name] = idle
         return found
 
-    def _resource_policy(self, request: Request) -> tuple[Any, bool]:
+    def _resource_policy(self, request: Request) -> tuple[Policy | None, bool]:
+        """The policy of the resource `request` names (if the service has resource policies), and whether it
+        is a KMS key policy."""
         if request.action.lower().startswith("kms:"):
             return self.stack.key_policies.get(request.resource), True
         if request.action.lower().startswith("sns:"):
