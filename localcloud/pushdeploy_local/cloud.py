@@ -34,6 +34,7 @@ import botocore.loaders
 import botocore.session
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.ecs.models import ecs_backends
 from moto.events.models import EventPattern
 
 from pushdeploy.adapters import aws
@@ -41,6 +42,9 @@ from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.container_logs import AwsLogsDriver
 from pushdeploy_local.ecs import EcsModel
+from pushdeploy_local.iam.calls import Where
+from pushdeploy_local.iam.enforce import Enforcer
+from pushdeploy_local.iam.stack import role_policies, rule_arn
 from pushdeploy_local.moto_hooks import (
     ecs_deployments,
     ecs_list_task_definitions,
@@ -59,6 +63,7 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 EPOCH = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 STATE_MACHINE_NAME = "pushdeploy-deploy"
+STATE_MACHINE_ROLE_OWNER = "DeployStateMachine"  # the template's state machine, whose role invokes its tasks
 
 _ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -225,7 +230,12 @@ class LocalCloud:
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
         self.session = _own_clients()  # the cloud's own calls, not counted
         boto3.setup_default_session(region_name=REGION)
-        boto3.DEFAULT_SESSION.events.register("before-call", self._count_call)  # type: ignore[union-attr]
+        stack_iam = role_policies().without((r.function, r.action) for r in self.scenario.iam.remove)
+        self.iam = Enforcer(stack_iam, Where(ACCOUNT, REGION, stack_iam.topic_keys, _next_revision))
+        events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+        events.register("before-parameter-build", self.iam.remember_params)
+        events.register("before-call", self._count_call)
+        events.register("before-call", self._authorize)
         enter(self.clock)
         enter(route_invocations(self.invoke))
         enter(reuse_clients())
@@ -305,7 +315,7 @@ class LocalCloud:
         # Lambda runs concurrent invocations in separate environments; here they share the module's
         # globals (Powertools' Metrics, say), so one function runs one invocation at a time.
         with self._function_locks[function_name]:
-            self._in_handler.active = True
+            self._in_handler.active, self._in_handler.function = True, function_name
             started = time.perf_counter()
             try:
                 if fault is not None and not fault.after_handler:
@@ -324,6 +334,16 @@ class LocalCloud:
         if getattr(self._in_handler, "active", False):
             with self._usage_lock:
                 self.usage.api_calls[f"{model.service_model.signing_name}:{model.name}"] += 1
+
+    def _authorize(self, model: Any, context: dict[str, Any], **_: Any) -> Any:
+        """Each call with its caller's role: a handler's with its function's, a Lambda task's (the
+        interpreter's own client) with the state machine's; a refusal is the answer AWS would give."""
+        caller = None
+        if getattr(self._in_handler, "active", False):
+            caller = self._in_handler.function
+        elif model.service_model.service_name == "lambda" and model.name == "Invoke":
+            caller = STATE_MACHINE_ROLE_OWNER
+        return self.iam.authorize_call(caller, model, context)
 
     def crash(self, function: str, *, after_handler: bool, times: int = 1) -> None:
         """Make the next `times` invocations of `function` crash (after its AWS calls, if `after_handler`)."""
@@ -347,6 +367,8 @@ class LocalCloud:
         if not self._ecr_pattern.matches_event(event):  # type: ignore[arg-type]
             why = unmatched(json.loads(self._ecr_pattern_text), event) or "the event"
             return {"outcome": "ignored", "reason": f"the EventBridge rule's pattern does not match {why}"}
+        if not self.iam.delivers(rule_arn(self.template.ecr_rule.logical_id), self._ecr_rule_target):
+            return {"outcome": "rejected", "reason": f"EventBridge may not invoke {self._ecr_rule_target}"}
         answer = self.session.client("lambda").invoke(
             FunctionName=self._ecr_rule_target, Payload=json.dumps(event).encode()
         )
@@ -377,6 +399,8 @@ class LocalCloud:
             if not route.pattern.matches_event(event):  # type: ignore[arg-type]
                 continue
             for function in route.rule.functions:
+                if not self.iam.delivers(rule_arn(route.rule.logical_id), function):
+                    continue  # EventBridge counts a FailedInvocation; nothing runs
                 answer = lam.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode())
                 error = None
                 if answer.get("FunctionError"):
@@ -468,6 +492,12 @@ def unmatched(pattern: dict[str, Any], event: Any, path: str = "") -> str | None
         if values and value not in values:
             return f"{where} {str(value)[:80]!r} (the rule takes {values})"
     return None
+
+
+def _next_revision(family: str) -> int:
+    """The revision RegisterTaskDefinition gives `family` next (what IAM authorizes it to create)."""
+    revisions = ecs_backends[ACCOUNT][REGION].task_definitions.get(family, {})
+    return max(revisions, default=0) + 1
 
 
 @functools.cache

@@ -53,6 +53,19 @@ class Cost(BaseModel):
     usd: float
 
 
+class Denied(BaseModel):
+    """A call IAM refused: the function whose role made it, the action and the resource it asked for."""
+
+    function: str
+    action: str
+    resource: str
+
+
+class Iam(BaseModel):
+    denied: list[Denied] = Field(default_factory=list)  # every call refused, in order
+    unused: dict[str, list[str]] = Field(default_factory=dict)  # role -> granted actions no call used
+
+
 class Report(BaseModel):
     scenario: str
     pushes: list[PushReport]
@@ -64,3 +77,4 @@ class Report(BaseModel):
     # The most events in the history of any execution the run started; AWS fails a Standard execution
     # at 25,000 (pushdeploy_local.moto_hooks.quotas.HISTORY_MAX_EVENTS).
     max_history_events: int
+    iam: Iam = Field(default_factory=Iam)

@@ -150,6 +150,10 @@ def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) ->
         ),
         api_calls=dict(sorted(cloud.usage.api_calls.items())),
         max_history_events=max((len(history) for history in histories), default=0),
+        iam=r.Iam(
+            denied=[r.Denied(function=d.function, action=d.action, resource=d.resource) for d in cloud.iam.denied],
+            unused=cloud.iam.unused(),
+        ),
     )
 
 

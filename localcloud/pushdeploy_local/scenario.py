@@ -243,12 +243,36 @@ class WorldSettings(_Strict):
     events: EventDelivery = EventDelivery()
 
 
+class Removal(_Strict):
+    """A permission taken out of a function's role for one run: `action` from the statements of
+    `function`'s role that grant it by name."""
+
+    function: str = Field(min_length=1)
+    action: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _granted(self) -> Self:
+        from pushdeploy_local.iam.stack import granting  # reads template.yaml through the SAM transform
+
+        refused = granting(self.function, self.action)
+        if refused:
+            raise ValueError(refused)
+        return self
+
+
+class IamSettings(_Strict):
+    """IAM in the local cloud (scenarios.md, "IAM"): enforced on every call; `remove` takes permissions out."""
+
+    remove: list[Removal] = Field(default_factory=list, max_length=50)
+
+
 class Scenario(_Strict):
     name: str = Field(default=DEFAULT_SCENARIO_NAME, min_length=1)
     world: WorldSettings = WorldSettings()
     service: ServiceSpec = ServiceSpec()
     extra_services: list[ExtraService] = Field(default_factory=list, max_length=20)
     deployer: DeployerSettings = DeployerSettings()
+    iam: IamSettings = IamSettings()
     initial: InitialImage = InitialImage()
     pushes: list[Push]
 

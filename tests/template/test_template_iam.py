@@ -55,7 +55,7 @@ FUNCTION_ACTIONS = {
         "ecr:DescribeImages",
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
-        "ecs:ListTaskDefinitions",
+        "ecs:ListTaskDefinitions",  # a dry run names the family's newest revision
         "dynamodb:GetItem",  # the task definitions last verified healthy, for a rollback without `to`
     },
     "LockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:DescribeExecution", "states:SendTaskSuccess"},
@@ -69,7 +69,8 @@ FUNCTION_ACTIONS = {
         "iam:PassRole",
     },
     "UpdateFunction": {"ecs:UpdateService", "ecs:DescribeServices"},
-    "RollbackFunction": {"ecs:UpdateService", "ecs:DescribeServices"},
+    # A rollback reads its destination's status before it points the service at it.
+    "RollbackFunction": {"ecs:UpdateService", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"},
     "CheckFunction": {
         "ecs:DescribeServices",
         "ecs:ListTasks",
@@ -230,11 +231,14 @@ def test_task_execution_role_reads_only_the_task_secrets(template):
 
 def test_alert_topic_policy_names_its_publishers(template):
     statements = template.resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    sources = {s["Principal"]["Service"]: s["Condition"]["ArnEquals"]["aws:SourceArn"] for s in statements}
-    assert sources == {
-        "events.amazonaws.com": {"Fn::GetAtt": ["ExecutionFailedRule", "Arn"]},
-        "cloudwatch.amazonaws.com": {"Fn::GetAtt": ["TriggerDeadLetterAlarm", "Arn"]},
-    }
+    sources = sorted(
+        (s["Principal"]["Service"], s["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"][0]) for s in statements
+    )
+    assert sources == [
+        ("cloudwatch.amazonaws.com", "RollbackFailedAlarm"),
+        ("cloudwatch.amazonaws.com", "TriggerDeadLetterAlarm"),
+        ("events.amazonaws.com", "ExecutionFailedRule"),
+    ]
 
 
 def test_alert_topic_is_encrypted_with_a_key_eventbridge_can_use(template):

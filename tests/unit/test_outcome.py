@@ -332,3 +332,26 @@ def test_a_result_that_is_not_a_target_result_is_an_error_not_a_gap():
 
     with pytest.raises(ValidationError):
         DescribedExecution(status="FAILED", error="DeploymentFailed", cause=cause).summary()
+
+
+def test_a_watch_or_unlock_that_failed_after_the_verdict_is_in_the_alert():
+    # Given a deployed target whose Watch and Unlock failed (the ASL's Catch records them, then Notify runs)
+    def caught(message: str) -> dict[str, str]:
+        return {"Error": "ClientError", "Cause": json.dumps({"errorType": "ClientError", "errorMessage": message})}
+
+    recorded = IterationState.model_validate(
+        {
+            "item": ITEM.model_dump(mode="json"),
+            "execution": EXECUTION,
+            "watch_error": caught("AccessDenied dynamodb:UpdateItem (watch)"),
+            "unlock_error": caught("AccessDenied dynamodb:UpdateItem (unlock)"),
+        }
+    )
+
+    lines = alerts.aftermath(recorded)
+
+    assert lines[0].startswith("The watch could not start") and lines[0].endswith(
+        "ClientError: AccessDenied dynamodb:UpdateItem (watch)"
+    )
+    assert lines[1].startswith("The lock could not be released") and "(unlock)" in lines[1]
+    assert alerts.aftermath(IterationState(item=ITEM, execution=EXECUTION)) == []

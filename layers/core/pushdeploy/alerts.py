@@ -34,12 +34,29 @@ def subject(result: TargetResult) -> str:
     return f"[pushdeploy] {result.severity.upper()}: {result.service.split('/')[-1]} {HEADLINES[result.outcome]} {tag}"
 
 
+def aftermath(state: IterationState) -> list[str]:
+    """What failed after the verdict, which the outcome does not show: each is alerted, whatever the outcome."""
+    found = []
+    if state.watch_error is not None:
+        found.append(
+            "The watch could not start (a later failure of the new tasks is not watched for): "
+            f"{state.watch_error.message}"
+        )
+    if state.unlock_error is not None:
+        found.append(
+            "The lock could not be released (the next deployment of the service recovers it; this version is not "
+            f"recorded as verified): {state.unlock_error.message}"
+        )
+    return found
+
+
 def message(result: TargetResult, state: IterationState) -> str:
     lines = [
         f"{result.service}: {HEADLINES[result.outcome]}.",
         "",
         f"What was deployed: {result.image or 'a rollback'}",
         f"What happened: {result.reason}",
+        *aftermath(state),
     ]
     logs = state.registered.logs if state.registered else None
     if state.rollout is not None:

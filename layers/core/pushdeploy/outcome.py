@@ -104,6 +104,9 @@ class IterationState(Model):
     rollout: Rollout | None = None
     rollback: Rollout | None = None
     error: StepError | None = None
+    # What the ASL's Catch recorded after the verdict: the watch could not start, the lock not be released.
+    watch_error: StepError | None = None
+    unlock_error: StepError | None = None
 
 
 class TargetResult(Model):

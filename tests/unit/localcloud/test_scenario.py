@@ -294,7 +294,6 @@ def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str,
     ("data", "field"),
     [
         ({"world": {"timing": "realistic"}}, "world.timing:"),
-        ({"iam": {"remove": []}}, "iam:"),
         ({"faults": [{"step": "Register", "when": "after"}]}, "faults:"),
         ({"alarms": [{"name": "api-5xx", "state": "ALARM", "at_seconds": 150}]}, "alarms:"),
         ({"service": {"deployment": {"strategy": "canary"}}}, "service.deployment:"),
@@ -316,3 +315,14 @@ def test_a_part_2_field_not_modelled_yet_is_refused_by_name(data: dict[str, Any]
 def test_a_part_2_push_field_not_modelled_yet_is_refused_by_name(entry: dict[str, Any]) -> None:
     (name,) = entry
     assert f"pushes.0.{name}: Extra inputs are not permitted" in error_of({"pushes": [{"tag": "v2", **entry}]})
+
+
+def test_iam_remove_refuses_a_function_or_action_the_template_does_not_grant():
+    def remove(function: str, action: str) -> None:
+        parse_scenario({"iam": {"remove": [{"function": function, "action": action}]}, "pushes": []})
+
+    with pytest.raises(ScenarioError, match=r"iam\.remove\.0: .*no function 'DeployFunction'"):
+        remove("DeployFunction", "ecs:UpdateService")
+    with pytest.raises(ScenarioError, match="UpdateFunction's role does not grant ecs:RegisterTaskDefinition"):
+        remove("UpdateFunction", "ecs:RegisterTaskDefinition")
+    remove("UpdateFunction", "ecs:UpdateService")  # granted: accepted

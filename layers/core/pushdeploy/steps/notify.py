@@ -18,7 +18,7 @@ logger = Logger(child=True)
 def notify(state: IterationState, topic: str, notify_on_success: bool) -> TargetResult:
     result = decide(state, datetime.now(UTC))
     logger.info("outcome", extra={"service": result.service, "outcome": result.outcome, "reason": result.reason})
-    if not result.ok or notify_on_success:
+    if not result.ok or notify_on_success or alerts.aftermath(state):
         try:
             sns.publish(
                 topic,
