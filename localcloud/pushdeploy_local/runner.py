@@ -125,7 +125,7 @@ def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) ->
     pushes = [_push_report(cloud, record) for record in records]
     transitions = sum(_transitions(cloud.history(e)) for e in cloud.executions)
     invocations = sum(cloud.usage.invocations.values())
-    architecture = next(iter(cloud.template.functions.values())).architecture
+    architecture = next(iter(cloud.functions.values())).architecture
     usd = (
         transitions * r.USD_PER_TRANSITION
         + invocations * r.USD_PER_LAMBDA_REQUEST
