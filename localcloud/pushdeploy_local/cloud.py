@@ -286,6 +286,11 @@ class LocalCloud:
                 target_group_arn=service.target_group,
             )
         self._alert_queue = _subscribe_queue(self.session, self.infra.alert_topic)
+        self._load_functions(stack)
+        self._load_routes(stack)
+
+    def _load_functions(self, stack: BuiltStack) -> None:
+        """Each Lambda function of the stack, its handler imported with the function's own environment."""
         for logical_id in stack.of_type("AWS::Lambda::Function"):
             properties = stack.properties(logical_id)
             function = Function(
@@ -302,6 +307,9 @@ class LocalCloud:
             self._logical[function.name] = logical_id
             self._handlers[logical_id] = getattr(_load_module(function), function.attribute)
             self._function_locks[logical_id] = threading.Lock()
+
+    def _load_routes(self, stack: BuiltStack) -> None:
+        """Each enabled rule of the stack with Lambda targets, its pattern resolved; the ECR push rule apart."""
         by_arn = {f.arn: f.logical_id for f in self.functions.values()}
         for rule in stack.of_type("AWS::Events::Rule"):
             properties = stack.properties(rule)

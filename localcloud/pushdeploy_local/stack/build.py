@@ -22,14 +22,13 @@ import functools
 import hashlib
 import io
 import json
-import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from typing import Any, Protocol
 
-from pushdeploy_local.stack.evaluate import Template
+from pushdeploy_local.stack.evaluate import Template, references
 from pushdeploy_local.stack.source import Artifacts
 
 # Types the local cloud does not create, and why (every other type without a creator fails the build).
@@ -39,8 +38,6 @@ NOT_CREATED = {
     # The handlers run in-process, and the layer's package is installed in the local cloud's environment.
     "AWS::Lambda::LayerVersion": "the layer's package is installed where the handlers run in-process",
 }
-
-_SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
 class Clients(Protocol):
@@ -151,7 +148,7 @@ def creation_order(template: Template) -> list[str]:
     for name in existing:
         resource = template.resources[name]
         depends = resource.get("DependsOn", [])
-        needs = set(_references(resource.get("Properties", {}))) | set(
+        needs = set(references(resource.get("Properties", {}))) | set(
             [depends] if isinstance(depends, str) else depends
         )
         graph.add(name, *sorted(n for n in needs if n in template.resources and template.exists(n)))
@@ -163,25 +160,6 @@ def creation_order(template: Template) -> list[str]:
         found += ready
         graph.done(*ready)
     return found
-
-
-def _references(node: Any) -> Iterator[str]:
-    """The names a node refers to (resources, parameters and pseudo parameters alike)."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _references(item)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Ref":
-                yield value
-            elif key == "Fn::GetAtt":
-                yield value[0] if isinstance(value, list) else value.split(".", 1)[0]
-            elif key == "Fn::Sub":
-                text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
-                yield from (n.split(".", 1)[0] for n in _SUB_NAME.findall(text) if n not in variables)
-                yield from _references(variables)
-            else:
-                yield from _references(value)
 
 
 # -- creators: one per resource type, from its resolved properties to the API -----------------------
