@@ -42,6 +42,7 @@ from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.moto_hooks import ecs_deployments, ecs_missing_tasks, target_health
 from pushdeploy_local.moto_hooks.asl_parse import parse_once
+from pushdeploy_local.moto_hooks.dispatch_once import method_names_once
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
@@ -236,6 +237,7 @@ class LocalCloud:
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         enter(_shared_service_data())
         enter(parse_once())
+        enter(method_names_once())
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
         self.session = _own_clients()  # the cloud's own calls, not counted
         boto3.setup_default_session(region_name=REGION)
