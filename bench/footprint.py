@@ -26,14 +26,14 @@ from bench.measurements import (
     ImportSummary,
     LibrariesImport,
 )
-from pushdeploy_local.template import REPO_ROOT, Template
+from pushdeploy_local.stack import REPO_ROOT, transformed
 
 REPEATS = 7
 PYTHON312 = Path("/root/.pyenv/versions/3.12.1/bin")
 SAM_BUILD_DIR = Path(os.environ.get("PUSHDEPLOY_BENCH_BUILD", "/tmp/pushdeploy-bench-sam"))
 LAYER = REPO_ROOT / "layers" / "core"
-# What the template's Refs stand for, as the local cloud names them (any valid value will do: the
-# functions only validate them at import).
+# What the template's Refs stand for, values of the shape a stack gives them (any valid value will do:
+# the functions only validate them at import).
 REF_VALUES = {
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:pushdeploy-deploy",
     "TARGETS_PARAMETER": "/pushdeploy/targets",
@@ -197,15 +197,20 @@ def import_times(repeats: int = REPEATS) -> Imports:
     libraries, then every handler, `repeats` times) so that a busy moment of the machine weighs on all alike.
     """
     layer = host_layer()
-    functions = Template().functions
+    document, packaged = transformed()
+    functions = {
+        name: resource["Properties"]
+        for name, resource in document["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
     runs: list[tuple[str, str, Path, dict[str, str]]] = [
         ("boto3", "boto3", REPO_ROOT, _lambda_environment("boto3-only", 256, layer))
     ]
     for name, function in functions.items():
-        env = _lambda_environment(name, function.memory_mb, layer)
-        for key, value in function.environment.items():
+        env = _lambda_environment(name, int(function["MemorySize"]), layer)
+        for key, value in function.get("Environment", {}).get("Variables", {}).items():
             env[key] = str(value) if isinstance(value, str | int | bool) else REF_VALUES.get(key, "placeholder")
-        runs.append((name, function.handler.rsplit(".", 1)[0], function.code_uri, env))
+        runs.append((name, function["Handler"].rsplit(".", 1)[0], packaged.of(name), env))
     libraries = Path(tempfile.mkdtemp(prefix="pushdeploy-bench-imports-"))
     (libraries / "libraries.py").write_text(LIBRARIES)
     runs.insert(1, ("libraries", "libraries", libraries, runs[0][3]))

@@ -33,7 +33,8 @@ from pushdeploy.models import TargetsConfig
 DEFAULT_STACK = "pushdeploy"  # samconfig.toml's stack_name
 DEFAULT_TARGETS_PARAMETER = "/pushdeploy/targets"
 LOCAL_STATE_MACHINE_NAME = "pushdeploy-deploy"
-LOCAL_LOCK_TABLE = "pushdeploy-locks"  # the local cloud's (pushdeploy_local.infrastructure.LOCK_TABLE)
+# The local cloud builds template.yaml as the stack DEFAULT_STACK; CloudFormation names its LockTable so.
+LOCAL_LOCK_TABLE_PREFIX = f"{DEFAULT_STACK}-LockTable-"
 LOCAL_REGION = "us-east-1"
 LOCAL_URL_TEMPLATE = "http://127.0.0.1:{port}"
 LOCAL_PORT = 5000
@@ -204,7 +205,10 @@ class Connection:
         if self.stack or (not self.is_local and not self.given_arn):
             with contextlib.suppress(CliError):
                 return self._stack_output("LockTableName")
-        return LOCAL_LOCK_TABLE if self.is_local else None
+        if not self.is_local:
+            return None
+        tables = self.client("dynamodb").list_tables()["TableNames"]
+        return next((name for name in tables if name.startswith(LOCAL_LOCK_TABLE_PREFIX)), None)
 
     def targets(self) -> TargetsConfig:
         """The targets (SSM), read and validated as the Plan step reads them."""

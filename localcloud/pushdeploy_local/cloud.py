@@ -1,8 +1,10 @@
 """The local cloud: moto's AWS with pushdeploy's real functions and state machine, on a virtual clock.
 
 `LocalCloud` starts moto, installs the hooks (Lambda in-process, virtual time, the ECS/ALB model),
-creates the Phase 4 service and the deployer's resources, and offers what a scenario does: push an
-image, deliver an event, start an execution, and run the world until every execution has ended.
+builds template.yaml's stack in it as `sam deploy` would (`pushdeploy_local.stack`: the SAM transform,
+then every resource created from its resolved properties, with what the scenario names), and offers
+what a scenario does: push an image, deliver an event, start an execution, and run the world until
+every execution has ended.
 The world steps in one place (`step_world`): the ECS model moves to the instant, then EventBridge
 delivers the task state-change events it emitted to the template's rules.
 """
@@ -20,11 +22,11 @@ import os
 import sys
 import threading
 import time
-import zipfile
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from unittest import mock
@@ -38,13 +40,12 @@ from moto.ecs.models import ecs_backends
 from moto.events.models import EventPattern
 
 from pushdeploy.adapters import aws
-from pushdeploy_local import infrastructure
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.container_logs import AwsLogsDriver
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
-from pushdeploy_local.iam.stack import role_policies, rule_arn
+from pushdeploy_local.iam.stack import stack_iam as iam_of
 from pushdeploy_local.moto_hooks import (
     ecs_deployments,
     ecs_list_task_definitions,
@@ -53,16 +54,18 @@ from pushdeploy_local.moto_hooks import (
     target_health,
 )
 from pushdeploy_local.moto_hooks.asl_parse import parse_once
+from pushdeploy_local.moto_hooks.dispatch_once import method_names_once
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
 from pushdeploy_local.scenario import Behavior, Scenario, ScenarioError
-from pushdeploy_local.template import Function, Rule, Template
+from pushdeploy_local.stack import PSEUDO
+from pushdeploy_local.stack.build import BuiltStack
+from pushdeploy_local.stack.local import StackView, build_scenario_stack, services_of
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+ACCOUNT = PSEUDO["AWS::AccountId"]
+REGION = PSEUDO["AWS::Region"]
 EPOCH = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-STATE_MACHINE_NAME = "pushdeploy-deploy"
 STATE_MACHINE_ROLE_OWNER = "DeployStateMachine"  # the template's state machine, whose role invokes its tasks
 
 _ENVIRONMENT = {
@@ -159,9 +162,36 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Function:
+    """A Lambda function of the built stack and the handler the local cloud runs for it."""
+
+    logical_id: str
+    name: str  # its physical name
+    arn: str
+    handler: str
+    path: Path  # the packaged artifact (its CodeUri)
+    memory_mb: int
+    architecture: str
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def module_path(self) -> Path:
+        module, _ = self.handler.rsplit(".", 1)
+        return self.path / f"{module.replace('.', '/')}.py"
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True)
 class _Route:
-    rule: Rule
+    """An enabled EventBridge rule of the stack: its resolved pattern and its Lambda targets (logical ids)."""
+
+    rule: str
     pattern: EventPattern
+    text: str
+    functions: tuple[str, ...]
 
 
 @dataclass
@@ -174,14 +204,17 @@ class Usage:
 
 
 class LocalCloud:
-    def __init__(self, scenario: Scenario, template: Template | None = None) -> None:
+    def __init__(self, scenario: Scenario, template: dict[str, Any] | None = None) -> None:
+        """`template`: a template document in its source form (`stack.source()`, changed); template.yaml by default."""
         self.scenario = scenario
-        self.template = template or Template()
+        self.template = template
         self.clock = VirtualClock(EPOCH)
         self.model = EcsModel(ACCOUNT, REGION, epoch=EPOCH, seed=scenario.world.seed, events=scenario.world.events)
         self.usage = Usage(api_calls=Counter(), invocations=Counter())
         self.executions: list[str] = []
-        self._handlers: dict[str, tuple[Function, Any]] = {}
+        self.functions: dict[str, Function] = {}  # by logical id
+        self._handlers: dict[str, Any] = {}
+        self._logical: dict[str, str] = {}  # a function's physical name -> its logical id
         self._in_handler = threading.local()
         self._stack = contextlib.ExitStack()
         self._saved_env: dict[str, str | None] = {}
@@ -227,17 +260,14 @@ class LocalCloud:
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         enter(_shared_service_data())
         enter(parse_once())
+        enter(method_names_once())
         aws.client.cache_clear()  # clients of an earlier run belong to another moto world
         self.session = _own_clients()  # the cloud's own calls, not counted
         boto3.setup_default_session(region_name=REGION)
-        stack_iam = role_policies().without((r.function, r.action) for r in self.scenario.iam.remove)
-        self.iam = Enforcer(stack_iam, Where(ACCOUNT, REGION, stack_iam.topic_keys, _next_revision))
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
-        events.register("before-parameter-build", self.iam.remember_params)
         events.register("before-call", self._count_call)
-        events.register("before-call", self._authorize)
         enter(self.clock)
-        enter(route_invocations(self.invoke))
+        enter(route_invocations(lambda name, event: self.invoke(self._logical[name], event)))
         enter(reuse_clients())
         enter(sleep_on(self.clock.sleep))
         enter(callbacks_on(self.clock.wait_for))
@@ -247,64 +277,93 @@ class LocalCloud:
         enter(ecs_list_task_definitions.install())
         enter(quotas.install())
         try:
-            self.infra = infrastructure.create(self.session, self.scenario, self.model)
+            self._build()
         except ClientError as exc:  # AWS would refuse what the scenario asks for (SSM's 4,096 characters, say)
             raise ScenarioError(f"AWS refuses this scenario's resources: {exc}") from exc
         self._awslogs = AwsLogsDriver(self.session.client("ecs"), self.session.client("logs"), EPOCH)
-        self._create_deployer()
+        # IAM as the built stack holds it, less what the scenario takes out for this run.
+        stack_iam = iam_of(self.stack.evaluator).without((r.function, r.action) for r in self.scenario.iam.remove)
+        self.iam = Enforcer(stack_iam, Where(ACCOUNT, REGION, stack_iam.topic_keys, _next_revision))
+        events.register("before-parameter-build", self.iam.remember_params)
+        events.register("before-call", self._authorize)
 
-    # -- the deployer ----------------------------------------------------------------------------
+    # -- the stack -------------------------------------------------------------------------------
 
-    def _create_deployer(self) -> None:
-        lam = self.session.client("lambda")
-        role = self.infra.deployer_role
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w") as zf:
-            zf.writestr("app.py", "# the local cloud runs the real handler in-process\n")
-        arns = {}
-        for name, function in self.template.functions.items():
-            arns[name] = lam.create_function(
-                FunctionName=name,
-                Runtime="python3.12",
-                Role=role,
-                Handler=function.handler,
-                Code={"ZipFile": archive.getvalue()},
-                MemorySize=function.memory_mb,
-            )["FunctionArn"]
-        sfn = self.session.client("stepfunctions")
-        self.state_machine = sfn.create_state_machine(
-            name=STATE_MACHINE_NAME, definition=self.template.definition(arns), roleArn=role, type="STANDARD"
-        )["stateMachineArn"]
-        values = {
-            "STATE_MACHINE_ARN": self.state_machine,
-            "TARGETS_PARAMETER": self.infra.targets_parameter,
-            "LOCK_TABLE": self.infra.lock_table,
-            "ALERT_TOPIC_ARN": self.infra.alert_topic,
-            "NOTIFY_ON_SUCCESS": "false",
-        }
-        for name, function in self.template.functions.items():
-            self._handlers[name] = (function, getattr(_load_module(function, values), function.attribute))
-            self._function_locks[name] = threading.Lock()
-        self._ecr_pattern_text = self.template.ecr_rule_pattern(sorted(self.infra.repositories))
-        self._ecr_pattern = EventPattern.load(self._ecr_pattern_text)
-        self._ecr_rule_target = self.template.ecr_rule_target()
-        refs = {"DeployStateMachine": self.state_machine}
-        self._routes = [
-            _Route(
-                rule,
-                self._ecr_pattern if rule is self.template.ecr_rule else EventPattern.load(rule.bound_pattern(refs)),
+    def _build(self) -> None:
+        """template.yaml's stack, with the scenario's services, then the handlers and routes it defines."""
+        seed = f"{self.scenario.name}-initial"
+        digest = _image_digest(_manifest(seed))
+        self.stack: BuiltStack = build_scenario_stack(
+            self.scenario,
+            self.session,
+            template=self.template,
+            network=_default_network(self.session),
+            initial_image=f"{self.scenario.initial.tag}@{digest}",
+        )
+        stack = self.stack
+        registry = str(stack.attribute("Repository", "RepositoryUri")).split("/", 1)[0]
+        self.infra = StackView(
+            state_machine=stack.output("StateMachineArn"),
+            targets_parameter=stack.output("TargetsParameterName"),
+            lock_table=stack.output("LockTableName"),
+            alert_topic=stack.output("AlertTopicArn"),
+            registry=registry,
+            initial_digest=_put_image(self.session, stack.ref("Repository"), self.scenario.initial.tag, seed, digest),
+            services=services_of(stack, self.scenario),
+            repositories={stack.ref(name) for name in stack.of_type("AWS::ECR::Repository")},
+        )
+        self.state_machine = self.infra.state_machine
+        self.model.set_behavior(self.infra.initial_digest, self.scenario.initial.behavior)
+        for service in self.infra.services:
+            self.model.add_service(
+                cluster=service.cluster,
+                service=service.name,
+                container=service.container,
+                spec=service.spec,
+                target_group_arn=service.target_group,
             )
-            for rule in self.template.rules.values()
-            if rule.enabled and rule.functions  # the local cloud delivers to Lambda targets only
-        ]
+        self._alert_queue = _subscribe_queue(self.session, self.infra.alert_topic)
+        self._load_functions(stack)
+        self._load_routes(stack)
+
+    def _load_functions(self, stack: BuiltStack) -> None:
+        """Each Lambda function of the stack, its handler imported with the function's own environment."""
+        for logical_id in stack.of_type("AWS::Lambda::Function"):
+            properties = stack.properties(logical_id)
+            function = Function(
+                logical_id=logical_id,
+                name=stack.ref(logical_id),
+                arn=stack.attribute(logical_id, "Arn"),
+                handler=properties["Handler"],
+                path=stack.artifacts.of(logical_id),
+                memory_mb=int(properties.get("MemorySize", 128)),
+                architecture=properties.get("Architectures", ["x86_64"])[0],
+                environment={k: str(v) for k, v in properties.get("Environment", {}).get("Variables", {}).items()},
+            )
+            self.functions[logical_id] = function
+            self._logical[function.name] = logical_id
+            self._handlers[logical_id] = getattr(_load_module(function), function.attribute)
+            self._function_locks[logical_id] = threading.Lock()
+
+    def _load_routes(self, stack: BuiltStack) -> None:
+        """Each enabled rule of the stack with Lambda targets, its pattern resolved; the ECR push rule apart."""
+        by_arn = {f.arn: f.logical_id for f in self.functions.values()}
+        for rule in stack.of_type("AWS::Events::Rule"):
+            properties = stack.properties(rule)
+            text = json.dumps(properties["EventPattern"])
+            functions = tuple(by_arn[t["Arn"]] for t in properties.get("Targets", []) if t["Arn"] in by_arn)
+            # the local cloud delivers to Lambda targets only (an SNS target is EventBridge's to call)
+            if properties.get("State", "ENABLED") == "ENABLED" and functions:
+                self._routes.append(_Route(rule, EventPattern.load(text), text, functions))
+        (self._ecr_route,) = [r for r in self._routes if json.loads(r.text).get("source") == ["aws.ecr"]]
 
     def invoke(self, function_name: str, event: Any) -> Any:
         """Run one function's real handler in-process, as Lambda would (counted in the usage)."""
-        function, handler = self._handlers[function_name]
+        function, handler = self.functions[function_name], self._handlers[function_name]
         context = LambdaContext(
-            function_name=function_name,
+            function_name=function.name,
             memory_limit_in_mb=function.memory_mb,
-            invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}",
+            invoked_function_arn=function.arn,
             aws_request_id=hashlib.sha1(f"{function_name}{time.monotonic_ns()}".encode()).hexdigest()[:32],
         )
         with self._usage_lock:
@@ -354,9 +413,11 @@ class LocalCloud:
     def push_image(self, repository: str, tag: str | None, behavior: Behavior, digest: str | None = None) -> str:
         """Put a new image into ECR (as `docker push` would) and tell the model how it behaves."""
         self._pushes += 1
-        infrastructure.ensure_repository(self.session, repository, self.infra)
+        if repository not in self.infra.repositories:
+            self.session.client("ecr").create_repository(repositoryName=repository)
+            self.infra.repositories.add(repository)
         seed = f"{self.scenario.name}-{self._pushes}"
-        digest = infrastructure.put_image(self.session, repository, tag, seed, digest)
+        digest = _put_image(self.session, repository, tag, seed, digest)
         self.model.set_behavior(digest, behavior)
         return digest
 
@@ -364,13 +425,15 @@ class LocalCloud:
         """EventBridge: the real rule pattern decides; a match invokes the rule's target (the Trigger)."""
         if refused := quotas.oversized_entry(event):
             return {"outcome": "ignored", "reason": refused}
-        if not self._ecr_pattern.matches_event(event):  # type: ignore[arg-type]
-            why = unmatched(json.loads(self._ecr_pattern_text), event) or "the event"
+        route = self._ecr_route
+        if not route.pattern.matches_event(event):  # type: ignore[arg-type]
+            why = unmatched(json.loads(route.text), event) or "the event"
             return {"outcome": "ignored", "reason": f"the EventBridge rule's pattern does not match {why}"}
-        if not self.iam.delivers(rule_arn(self.template.ecr_rule.logical_id), self._ecr_rule_target):
-            return {"outcome": "rejected", "reason": f"EventBridge may not invoke {self._ecr_rule_target}"}
+        target = self.functions[route.functions[0]]
+        if not self.iam.delivers(self.stack.attribute(route.rule, "Arn"), target.arn):
+            return {"outcome": "rejected", "reason": f"EventBridge may not invoke {target.logical_id}"}
         answer = self.session.client("lambda").invoke(
-            FunctionName=self._ecr_rule_target, Payload=json.dumps(event).encode()
+            FunctionName=self.functions[route.functions[0]].name, Payload=json.dumps(event).encode()
         )
         result = json.loads(answer["Payload"].read())
         if answer.get("FunctionError"):
@@ -398,14 +461,18 @@ class LocalCloud:
         for route in self._routes:
             if not route.pattern.matches_event(event):  # type: ignore[arg-type]
                 continue
-            for function in route.rule.functions:
-                if not self.iam.delivers(rule_arn(route.rule.logical_id), function):
+            for function in route.functions:
+                if not self.iam.delivers(self.stack.attribute(route.rule, "Arn"), self.functions[function].arn):
                     continue  # EventBridge counts a FailedInvocation; nothing runs
-                answer = lam.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode())
+                answer = lam.invoke(
+                    FunctionName=self.functions[function].name,
+                    InvocationType="Event",
+                    Payload=json.dumps(event).encode(),
+                )
                 error = None
                 if answer.get("FunctionError"):
                     error = str(json.loads(answer["Payload"].read()).get("errorType"))
-                delivered.append(Delivery(self.clock.now, route.rule.logical_id, function, event, error))
+                delivered.append(Delivery(self.clock.now, route.rule, function, event, error))
         self.events_delivered.extend(delivered)
         return delivered
 
@@ -471,7 +538,16 @@ class LocalCloud:
             self.clock.advance_to(min(step, limit), self.step_world)
 
     def alerts(self) -> list[dict[str, Any]]:
-        return infrastructure.published_alerts(self.session, self.infra)
+        """Every SNS message published to the alert topic, read from the queue subscribed to it."""
+        sqs = self.session.client("sqs")
+        found: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self._alert_queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self._alert_queue, ReceiptHandle=message["ReceiptHandle"])
 
 
 def unmatched(pattern: dict[str, Any], event: Any, path: str = "") -> str | None:
@@ -500,15 +576,84 @@ def _next_revision(family: str) -> int:
     return max(revisions, default=0) + 1
 
 
+class Clients:
+    """The local cloud's own boto3 clients (not the deployer's), each made once: one costs ~40 ms."""
+
+    def __init__(self, region: str) -> None:
+        self.region_name = region
+        self._session = boto3.session.Session(region_name=region)
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service)  # type: ignore[call-overload]
+        return self._clients[service]
+
+
+def _default_network(session: Clients) -> dict[str, Any]:
+    """moto's default VPC and two of its default subnets: the VpcId and SubnetIds the guide uses."""
+    ec2 = session.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "default-for-az", "Values": ["true"]}]
+    )
+    return {"vpc": vpc, "subnets": [s["SubnetId"] for s in subnets["Subnets"]][:2]}
+
+
+def _subscribe_queue(session: Clients, topic: str) -> str:
+    """An SQS queue subscribed to the alert topic: the local cloud's own instrument to read the alerts
+    published (not a resource of the stack; on AWS a person subscribes, by AlertEmail or otherwise)."""
+    sqs = session.client("sqs")
+    url = sqs.create_queue(QueueName="pushdeploy-local-alerts-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    session.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def _manifest(seed: str) -> str:
+    """A distinct image manifest for each seed."""
+    layer = hashlib.sha256(seed.encode()).hexdigest()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 1,
+                "digest": f"sha256:{layer}",
+            },
+            "layers": [],
+        }
+    )
+
+
+def _image_digest(manifest: str) -> str:
+    """The registry's digest of a manifest: its sha256 (moto 5.2.5 hashes an empty string unless told)."""
+    return "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+
+
+def _put_image(session: Clients, repository: str, tag: str | None, seed: str, digest: str | None = None) -> str:
+    """Push a distinct image (or one whose digest an event already names)."""
+    manifest = _manifest(seed)
+    args: dict[str, Any] = {
+        "repositoryName": repository,
+        "imageManifest": manifest,
+        "imageDigest": digest or _image_digest(manifest),
+    }
+    if tag:
+        args["imageTag"] = tag
+    return str(session.client("ecr").put_image(**args)["image"]["imageId"]["imageDigest"])
+
+
 @functools.cache
-def _own_clients() -> infrastructure.Clients:
+def _own_clients() -> Clients:
     """The clients of the cloud's own calls, made once for the process: each costs 10-80 ms to make.
 
     They hold no state of a moto world (moto answers whichever client calls, from the backends of the
     world running then) and no handler of a cloud: the deployer's clients, which count calls for their
     cloud, are still made anew for each cloud.
     """
-    return infrastructure.Clients(REGION)
+    return Clients(REGION)
 
 
 @functools.cache
@@ -533,25 +678,20 @@ def _shared_service_data() -> Iterator[None]:
 _modules: dict[str, ModuleType] = {}
 
 
-def _load_module(function: Function, values: dict[str, str]) -> ModuleType:
+def _load_module(function: Function) -> ModuleType:
     """Import a function's handler from its CodeUri, once per process (like a warm Lambda).
 
-    It imports with only the environment variables template.yaml gives that function (the local
-    cloud's values for the ones that name resources), so a variable missing from the template fails
-    here as it would on AWS: at cold start.
+    It imports with only the environment variables the built function has (template.yaml's, resolved
+    to the stack's physical names), so a variable missing from the template fails here as it would
+    on AWS: at cold start.
     """
     path = function.module_path
     if str(path) in _modules:
         return _modules[str(path)]
-    declared = {
-        key: values[key] if key in values else str(value)
-        for key, value in function.environment.items()
-        if key in values or isinstance(value, str | int | bool)
-    }
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update({k: v for k, v in saved.items() if k.startswith(("AWS_", "POWERTOOLS_", "PATH", "HOME"))})
-    os.environ.update(declared)
+    os.environ.update(function.environment)
     try:
         spec = importlib.util.spec_from_file_location(f"pushdeploy_function_{function.logical_id}", path)
         assert spec and spec.loader, f"cannot import {path}"

@@ -126,7 +126,7 @@ def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) ->
     histories = [cloud.history(e) for e in cloud.executions]
     transitions = sum(_transitions(history) for history in histories)
     invocations = sum(cloud.usage.invocations.values())
-    architecture = next(iter(cloud.template.functions.values())).architecture
+    architecture = next(iter(cloud.functions.values())).architecture
     usd = (
         transitions * r.USD_PER_TRANSITION
         + invocations * r.USD_PER_LAMBDA_REQUEST

@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-# The Phase 4 guide's service, which the local cloud holds unless a scenario says otherwise
-# (scenarios.md, "Defaults").
+# The Phase 4 guide's service, which the local cloud holds (scenarios.md, "Defaults"): template.yaml's
+# RepositoryName, ClusterName, ServiceName, ContainerName and TaskFamily defaults, which the local cloud
+# builds with (tests/integration/test_local_stack.py checks that they agree).
 DEFAULT_REPOSITORY = "aiuteur-backend"
 DEFAULT_CLUSTER = "aiuteur-cluster"
 DEFAULT_SERVICE = "aiuteur-backend-service"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from pushdeploy import taskdef
 from pushdeploy.outcome import DescribedExecution, Outcome
 from pushdeploy.steps.plan import PlanOutput
 from pushdeploy_local.cloud import LocalCloud
@@ -70,21 +71,8 @@ def test_a_dry_run_warns_of_a_rollback_image_gone_from_ecr_and_of_a_revision_edi
         # A lifecycle rule expired v1's image; someone registered revision 3 by hand with more memory.
         ecr.batch_delete_image(repositoryName="aiuteur-backend", imageIds=[{"imageDigest": cloud.infra.initial_digest}])
         running = ecs.describe_task_definition(taskDefinition="aiuteur-backend:2")["taskDefinition"]
-        edited = {
-            k: v
-            for k, v in running.items()
-            if k
-            in (
-                "family",
-                "containerDefinitions",
-                "networkMode",
-                "requiresCompatibilities",
-                "cpu",
-                "executionRoleArn",
-                "taskRoleArn",
-            )
-        }
-        ecs.register_task_definition(**{**edited, "memory": "2048"})
+        same = taskdef.with_image(running, "aiuteur-backend", running["containerDefinitions"][0]["image"])
+        ecs.register_task_definition(**{**same, "memory": "2048"})
         cloud.push_image("aiuteur-backend", "v3", Healthy())
 
         _, answer = dry_run(cloud, "v3")

@@ -9,7 +9,7 @@ from typing import Any
 from pushdeploy_local.cloud import EPOCH, LocalCloud
 from pushdeploy_local.runner import ecr_event
 from pushdeploy_local.scenario import Behavior, Healthy, LateCrash, Push, parse_scenario
-from pushdeploy_local.template import Template
+from pushdeploy_local.stack import source
 
 CLUSTER = "aiuteur-cluster"
 
@@ -75,8 +75,9 @@ def test_a_healthy_deploy_is_watched_for_300_virtual_seconds_then_times_out() ->
 
 
 def test_without_a_task_stopped_rule_the_events_are_dropped_and_the_watch_runs_its_course() -> None:
-    template = Template()
-    del template.resources["TaskStoppedRule"]
+    template = source()
+    del template["Resources"]["TaskStoppedRule"]
+    del template["Resources"]["TaskStoppedRuleInvokesWake"]  # the rule's permission to invoke Wake goes with it
     with LocalCloud(parse_scenario({"pushes": []}), template) as cloud:
         deploy(cloud, LateCrash(kind="late_crash", crash_after_seconds=120, exit_code=137))
 

@@ -102,8 +102,7 @@ def test_local_run_reports_a_scenario_aws_would_refuse_as_invalid_naming_the_lim
 def test_a_lambda_result_over_256_kib_fails_the_real_state_machine_with_states_data_limit_exceeded():
     with LocalCloud(parse_scenario({"pushes": []})) as cloud:
         # Given a Register step whose result is over 256 KiB (its Catch is States.ALL, to Unlock)
-        function, _ = cloud._handlers["RegisterFunction"]
-        cloud._handlers["RegisterFunction"] = (function, lambda event, context: {"padding": "x" * 262_144})
+        cloud._handlers["RegisterFunction"] = lambda event, context: {"padding": "x" * 262_144}
 
         # When an image is pushed
         digest = cloud.push_image("aiuteur-backend", "v2", Healthy())

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from pushdeploy_local.iam.stack import MANAGED_POLICIES, MANAGED_POLICY_REASON, reasons, role_policies
+from pushdeploy_local.iam.stack import MANAGED_POLICIES, MANAGED_POLICY_REASON, STACK, reasons, role_policies
+from pushdeploy_local.stack.build import physical_name
 from tests.conftest import REPO
 from tests.scenarios.conftest import run
 
@@ -117,8 +118,9 @@ def test_a_denied_call_names_the_role_session_action_and_resource_as_aws_does():
     )
 
     (alert,) = report.alerts
+    role, function = physical_name(STACK, "UpdateFunctionRole"), physical_name(STACK, "UpdateFunction")
     assert (
-        "User: arn:aws:sts::123456789012:assumed-role/UpdateFunctionRole/UpdateFunction is not authorized to "
+        f"User: arn:aws:sts::123456789012:assumed-role/{role}/{function} is not authorized to "
         "perform: ecs:UpdateService on resource: "
         "arn:aws:ecs:us-east-1:123456789012:service/aiuteur-cluster/aiuteur-backend-service "
         "because no identity-based policy allows the ecs:UpdateService action"

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from pushdeploy_local import runner
+from pushdeploy_local.iam.stack import STACK, function_arn
 from pushdeploy_local.report import Report
 from pushdeploy_local.scenario import parse_scenario
+from pushdeploy_local.stack.build import physical_name
 
 CRASH = {"kind": "crash"}
 HEALTHY = {"kind": "healthy"}
@@ -154,7 +156,7 @@ def test_a_state_machine_that_cannot_invoke_its_functions_fails_before_any_chang
     report, histories = run_without("DeployStateMachine", "lambda:InvokeFunction", HEALTHY)
 
     assert {(d.function, d.action, d.resource) for d in report.iam.denied} == {
-        ("DeployStateMachine", "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:PlanFunction")
+        ("DeployStateMachine", "lambda:InvokeFunction", function_arn(physical_name(STACK, "PlanFunction")))
     }
     assert set(report.api_calls) == {"states:StartExecution"}  # the Trigger's; no function ran
     assert _failed(histories)  # the ExecutionFailedRule alerts

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pushdeploy_local.iam.policy import Decision, Principal, Request, decide
-from pushdeploy_local.iam.stack import local_known, role_policies
+from pushdeploy_local.iam.stack import role_policies, sample_known
 from pushdeploy_local.stack import source, transformed
 
 SERVICE = {"AWS::CloudWatch::Alarm": "cloudwatch.amazonaws.com", "AWS::Events::Rule": "events.amazonaws.com"}
@@ -39,7 +39,7 @@ def test_the_publishers_are_found():
 def test_every_alarm_and_rule_that_alerts_may_publish_and_use_the_topic_key(publisher, kind):
     # Given the deployed topic and key policies, and the publisher's ARN as CloudFormation gives it
     stack = role_policies()
-    known = local_known(transformed()[0])
+    known = sample_known(transformed()[0])
     ((topic, key),) = stack.topic_keys.items()
     source_arn = known[publisher]["Arn"]
     service = Principal(service=SERVICE[kind])

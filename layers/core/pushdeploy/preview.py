@@ -82,10 +82,13 @@ def _rollback_image(to: str | None, repository: str, container: str) -> tuple[st
     if to is None:
         return None, None
     image = taskdef.container_image(ecs.describe_task_definition(to), container)
-    if image is None or "@" not in image or not image.split("@", 1)[0].endswith(f"/{repository}"):
-        return image, None  # not an image of the target's repository by digest
+    if image is None or "@" not in image:
+        return image, None  # not pinned by digest: nothing to look up
+    name, digest = image.split("@", 1)
+    if name.rsplit("/", 1)[-1].split(":", 1)[0] != repository:  # registry/repository[:tag]@digest
+        return image, None  # an image of another repository
     try:
-        ecr.find_image(repository, digest=image.split("@", 1)[1])
+        ecr.find_image(repository, digest=digest)
     except InvalidRequest:
         return image, False
     return image, True

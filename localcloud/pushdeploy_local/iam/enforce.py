@@ -18,7 +18,7 @@ from botocore.awsrequest import AWSResponse
 
 from pushdeploy_local.iam.calls import Where, requests_of
 from pushdeploy_local.iam.policy import Decision, Policy, Principal, Request, decide, matches
-from pushdeploy_local.iam.stack import StackIam, function_arn
+from pushdeploy_local.iam.stack import StackIam
 
 # The code and HTTP status each service answers a refused call with. JSON-protocol services answer
 # AccessDeniedException (400; e.g. DynamoDB's and ECS's "Common Errors"); the query-protocol ones their
@@ -89,7 +89,7 @@ class Enforcer:
     def check(self, caller: str, request: Request) -> Denial | None:
         """Authorize `request` made with `caller`'s role; a Denial (recorded) when IAM refuses it."""
         role = self.stack.roles[caller]
-        principal = role.session(caller)
+        principal = self.stack.session(caller)
         key = (caller, request)
         decision = self._decisions.get(key)
         if decision is None:
@@ -104,9 +104,8 @@ class Enforcer:
             self.denied.append(denial)
         return denial
 
-    def delivers(self, rule_arn: str, function: str) -> bool:
-        """EventBridge invoking `function` for the rule: the function's resource policy must allow it."""
-        arn = function_arn(function)
+    def delivers(self, rule_arn: str, arn: str) -> bool:
+        """EventBridge invoking the function `arn` for the rule: the function's resource policy must allow it."""
         request = Request.of("lambda:InvokeFunction", arn, **{"aws:SourceArn": rule_arn})
         policy = self.stack.lambda_permissions.get(arn)
         principal = Principal(service="events.amazonaws.com")
@@ -126,7 +125,7 @@ class Enforcer:
             used = self.used.get(owner, set())
             idle = [a for a in role.granted if not any(matches(a, u, ignore_case=True) for u in used)]
             if idle:
-                found[role.name] = idle
+                found[role.logical_id] = idle
         return found
 
     def _resource_policy(self, request: Request) -> tuple[Policy | None, bool]:

@@ -1,9 +1,10 @@
-"""The deployed stack's IAM, as the local cloud holds it: every role's policies and the resource policies.
+"""The deployed stack's IAM: every role's policies and the resource policies.
 
-`role_policies` is the one place that reads them: template.yaml through the SAM transform
-(`stack.transformed`), its intrinsics resolved by the one evaluator (`stack.Template`) with the physical
-names the local cloud gives its resources (`local_known`). Each function's role is `<Function>Role`
-(SAM's naming); the state machine's is `DeployStateMachineRole`.
+`stack_iam` is the one place that reads them, from the SAM-transformed template through the one
+evaluator (`stack.Template`): the local cloud passes the evaluator of the stack it built (physical names),
+`role_policies` one of a sample deployment, for what needs no local cloud (a scenario's `iam.remove`, the
+template tests). Each function's role is `<Function>Role` (SAM's naming); the state machine's is
+`DeployStateMachineRole`.
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ MANAGED_POLICY_REASON = "an AWS managed policy SAM attaches: the Lambda runtime 
 
 @dataclass(frozen=True)
 class Role:
-    """One role: its name, what it grants (the template's statements) and the managed policies it has."""
+    """One role: its names, what it grants (the template's statements) and the managed policies it has."""
 
-    name: str
+    logical_id: str
+    name: str  # its physical name
     statements: tuple[Statement, ...]
     managed: tuple[str, ...] = ()
 
@@ -103,6 +105,12 @@ class StackIam:
     topic_policies: Mapping[str, Policy]  # topic ARN -> AWS::SNS::TopicPolicy
     key_policies: Mapping[str, Policy]  # key ARN -> the key's KeyPolicy
     topic_keys: Mapping[str, str] = field(default_factory=dict)  # topic ARN -> its KMS key ARN
+    # A function's physical name by its logical id: Lambda names the role session after the function.
+    function_names: Mapping[str, str] = field(default_factory=dict)
+
+    def session(self, caller: str) -> Principal:
+        """The principal of a call `caller` (a function, or the state machine) makes with its role."""
+        return self.roles[caller].session(self.function_names.get(caller, caller))
 
     def without(self, removals: Iterable[tuple[str, str]]) -> StackIam:
         roles = dict(self.roles)
@@ -119,21 +127,16 @@ def rule_arn(logical_id: str) -> str:
     return f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK}-{logical_id}"
 
 
-def local_known(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The physical values of the local cloud's resources (infrastructure.py and cloud.py create them so)."""
-    from pushdeploy_local import infrastructure  # the names it creates; imported late: it imports the scenario
-
-    lock_table = infrastructure.LOCK_TABLE
+def sample_known(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Physical values of a sample deployment of `document` (for `role_policies`)."""
     known: dict[str, dict[str, Any]] = {
-        "LockTable": {"Ref": lock_table, "Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{lock_table}"},
-        "AlertTopic": {"Ref": f"arn:aws:sns:{REGION}:{ACCOUNT}:{infrastructure.ALERT_TOPIC}"},
-        # The local cloud creates no KMS key (moto's SNS does not encrypt): the key's ARN stands for it.
-        "AlertTopicKey": {"Ref": LOCAL_ALERT_KEY_ID, "Arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{LOCAL_ALERT_KEY_ID}"},
-        "TargetsParameter": {"Ref": infrastructure.TARGETS_PARAMETER},
+        "LockTable": {"Ref": "pushdeploy-locks", "Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pushdeploy-locks"},
+        "AlertTopic": {"Ref": f"arn:aws:sns:{REGION}:{ACCOUNT}:pushdeploy-alerts"},
+        "AlertTopicKey": {"Ref": SAMPLE_KEY_ID, "Arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{SAMPLE_KEY_ID}"},
     }
     for name, resource in document["Resources"].items():
         kind = resource["Type"]
-        if kind == "AWS::Lambda::Function":  # the local cloud names each function by its logical id
+        if kind == "AWS::Lambda::Function":
             known[name] = {"Ref": name, "Arn": function_arn(name)}
         elif kind == "AWS::Events::Rule":
             known[name] = {"Ref": f"{STACK}-{name}", "Arn": rule_arn(name)}
@@ -147,10 +150,9 @@ def local_known(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return known
 
 
-LOCAL_ALERT_KEY_ID = "0d5e7a1c-5a4e-4c6e-9f3b-000000000001"
-# The local cloud holds the service itself (infrastructure.py), so the stack is the deployer in front of
-# an existing service: DeployerOnly=true with the roles the local task definitions name.
-LOCAL_PARAMETERS = {
+SAMPLE_KEY_ID = "0d5e7a1c-5a4e-4c6e-9f3b-000000000001"
+# A sample deployer in front of an existing service: DeployerOnly=true with the task roles it passes.
+SAMPLE_PARAMETERS = {
     "DeployerOnly": "true",
     "ExistingTaskExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/aiuteur-ecs-task-execution-role",
     "ExistingTaskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/aiuteur-ecs-task-role",
@@ -159,9 +161,13 @@ LOCAL_PARAMETERS = {
 
 @functools.cache
 def role_policies() -> StackIam:
-    """The stack's IAM as the local cloud deploys it, resolved once per process."""
+    """The stack's IAM for a sample deployment, resolved once per process."""
     document, _ = transformed(source())
-    template = Template(document, overrides=dict(LOCAL_PARAMETERS), known=local_known(document))
+    return stack_iam(Template(document, overrides=dict(SAMPLE_PARAMETERS), known=sample_known(document)))
+
+
+def stack_iam(template: Template) -> StackIam:
+    """The roles, Lambda permissions, topic and key policies of the stack `template` resolves."""
     roles: dict[str, Role] = {}
     for name, resource in template.of_type("AWS::IAM::Role").items():
         props = resource["Properties"]
@@ -173,7 +179,8 @@ def role_policies() -> StackIam:
             for policy in props.get("Policies", [])
             for s in _statements(template.resolve(policy["PolicyDocument"]))
         ]
-        roles[owner] = Role(name, tuple(statements), tuple(template.resolve(props.get("ManagedPolicyArns", []))))
+        managed = tuple(template.resolve(props.get("ManagedPolicyArns", [])))
+        roles[owner] = Role(name, str(template.ref(name)), tuple(statements), managed)
     permissions: dict[str, list[dict[str, Any]]] = {}
     for props in _properties(template, "AWS::Lambda::Permission"):
         statement: dict[str, Any] = {
@@ -199,7 +206,9 @@ def role_policies() -> StackIam:
         key = resource["Properties"].get("KmsMasterKeyId")
         if isinstance(key, dict) and "Ref" in key:  # a key of this stack: its Ref is the key id, SNS uses the key
             topic_keys[template.ref(name)] = template.get_att(key["Ref"], "Arn")
+    function_names = {name: str(template.ref(name)) for name in template.of_type("AWS::Lambda::Function")}
     return StackIam(
+        function_names=function_names,
         roles=roles,
         lambda_permissions={arn: Policy.parse({"Statement": s}) for arn, s in permissions.items()},
         topic_policies=topics,

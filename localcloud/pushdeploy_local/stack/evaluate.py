@@ -12,7 +12,7 @@ sample account. It is enough to read what a deployed stack holds; it is not Clou
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,3 +202,23 @@ class Template:
             resource, attribute = name.split(".", 1)
             return self.get_att(resource, attribute)
         return self.ref(name)
+
+
+def references(node: Any) -> Iterator[str]:
+    """The names a node refers to through Ref, Fn::GetAtt and Fn::Sub (resources, parameters and pseudo
+    parameters alike): what a resource waits for before CloudFormation creates it."""
+    if isinstance(node, list):
+        for item in node:
+            yield from references(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref":
+                yield value
+            elif key == "Fn::GetAtt":
+                yield value[0] if isinstance(value, list) else value.split(".", 1)[0]
+            elif key == "Fn::Sub":
+                text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
+                yield from (n.split(".", 1)[0] for n in _SUB_VARIABLE.findall(text) if n not in variables)
+                yield from references(variables)
+            else:
+                yield from references(value)

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
 from pushdeploy_local.iam.policy import Request
-from pushdeploy_local.iam.stack import ACCOUNT, REGION, role_policies, rule_arn
+from pushdeploy_local.iam.stack import ACCOUNT, REGION, function_arn, role_policies, rule_arn
 
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:pushdeploy-alerts"
 
@@ -96,9 +96,9 @@ def test_a_call_the_role_allows_goes_on_to_the_service():
 def test_eventbridge_invokes_a_function_only_for_the_rule_its_permission_names():
     guard = enforcer()
 
-    assert guard.delivers(rule_arn("EcrPushRule"), "TriggerFunction")
-    assert guard.delivers(rule_arn("TaskStoppedRule"), "WakeFunction")
-    assert not guard.delivers(rule_arn("TaskStoppedRule"), "TriggerFunction")
+    assert guard.delivers(rule_arn("EcrPushRule"), function_arn("TriggerFunction"))
+    assert guard.delivers(rule_arn("TaskStoppedRule"), function_arn("WakeFunction"))
+    assert not guard.delivers(rule_arn("TaskStoppedRule"), function_arn("TriggerFunction"))
     assert [(d.function, d.action) for d in guard.denied] == [("events.amazonaws.com", "lambda:InvokeFunction")]
 
 
