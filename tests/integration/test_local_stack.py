@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pushdeploy.adapters import ssm
 from pushdeploy_local import scenario as scenario_module
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.scenario import parse_scenario
@@ -144,10 +145,13 @@ def test_a_scenario_overrides_only_what_it_names() -> None:
         assert not container.get("portMappings") and "healthCheck" not in container
         assert task_definition(cloud, "aiuteur-worker-service")["family"] == "aiuteur-worker"
 
-        # Extra services make the targets document the scenario's
-        ssm = cloud.session.client("ssm")
-        targets = json.loads(ssm.get_parameter(Name=cloud.infra.targets_parameter)["Parameter"]["Value"])
-        assert [t["service"] for t in targets["targets"]] == ["aiuteur-backend-service", "aiuteur-worker-service"]
+        # An extra service is a target under the stack's document, a parameter of its own
+        client = cloud.session.client("ssm")
+        document = json.loads(client.get_parameter(Name=cloud.infra.targets_parameter)["Parameter"]["Value"])
+        assert [t["service"] for t in document["targets"]] == ["aiuteur-backend-service"]
+        loaded = ssm.load_targets(cloud.infra.targets_parameter, ssm=client)
+        assert [t.service for t in loaded.targets] == ["aiuteur-backend-service", "aiuteur-worker-service"]
+        client.get_parameter(Name=f"{cloud.infra.targets_parameter}/aiuteur-cluster/aiuteur-worker-service")
 
 
 def test_without_a_named_deployer_the_targets_document_is_the_templates() -> None:

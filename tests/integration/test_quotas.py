@@ -70,10 +70,12 @@ def test_ssm_refuses_a_value_over_its_tier_with_awss_error(aws):
     assert ssm.get_parameter(Name="/advanced")["Parameter"]["Version"] == 1  # the refused value was not stored
 
 
-def test_a_scenario_whose_targets_document_exceeds_4096_characters_is_refused_naming_the_limit():
-    # Given services whose targets document (one entry of about 200 characters each) exceeds 4,096 characters
-    services = [{"name": f"aiuteur-worker-{n:02d}-service", "load_balanced": False} for n in range(20)]
-    scenario = parse_scenario({"name": "too-many", "extra_services": services, "pushes": []})
+# A deployer whose tag patterns alone pass 4,096 characters: 40 globs of 120 characters.
+LONG_TAGS = [f"release-{n:02d}-" + "x" * 108 + "*" for n in range(40)]
+
+
+def test_a_targets_document_over_4096_characters_is_refused_naming_the_limit():
+    scenario = parse_scenario({"name": "too-long", "deployer": {"tags": LONG_TAGS}, "pushes": []})
 
     with pytest.raises(ScenarioError) as refused, LocalCloud(scenario):
         pass
@@ -83,9 +85,8 @@ def test_a_scenario_whose_targets_document_exceeds_4096_characters_is_refused_na
 
 
 def test_local_run_reports_a_scenario_aws_would_refuse_as_invalid_naming_the_limit(tmp_path):
-    services = [{"name": f"aiuteur-worker-{n:02d}-service", "load_balanced": False} for n in range(20)]
-    scenario = tmp_path / "too-many.json"
-    scenario.write_text(json.dumps({"extra_services": services, "pushes": [{"at_seconds": 0, "tag": "v2"}]}))
+    scenario = tmp_path / "too-long.json"
+    scenario.write_text(json.dumps({"deployer": {"tags": LONG_TAGS}, "pushes": [{"at_seconds": 0, "tag": "v2"}]}))
 
     result = subprocess.run(
         [PUSHDEPLOY, "local", "run", str(scenario), "--json"], capture_output=True, text=True, timeout=300, check=False
@@ -94,6 +95,21 @@ def test_local_run_reports_a_scenario_aws_would_refuse_as_invalid_naming_the_lim
     assert result.returncode == 2 and result.stdout == ""
     assert "invalid scenario" in result.stderr and "maximum parameter value of 4096 characters" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_more_targets_than_one_parameter_holds_are_stored_one_parameter_each_and_all_deploy(tmp_path):
+    # 21 services: their targets document would be about 6,000 characters; each target is a parameter of its own
+    services = [{"name": f"aiuteur-worker-{n:02d}-service", "load_balanced": False} for n in range(20)]
+    scenario = tmp_path / "many.json"
+    scenario.write_text(json.dumps({"extra_services": services, "pushes": [{"at_seconds": 0, "tag": "v2"}]}))
+
+    result = subprocess.run(
+        [PUSHDEPLOY, "local", "run", str(scenario), "--json"], capture_output=True, text=True, timeout=600, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    (push,) = json.loads(result.stdout)["pushes"]
+    assert push["outcome"] == "deployed" and len(push["targets"]) == 21
 
 
 # -- Step Functions: 256 KiB of state, which States.ALL does not catch -----------------------------------------

@@ -3,7 +3,8 @@
 A scenario overrides only what its file names: its `service` fields become the template's
 DesiredCount parameter and the Service's and TargetGroup's properties; each of its `extra_services`
 is a copy of the template's TaskDefinition, TargetGroup and Service under its own names; its
-`deployer` settings (or extra services) make the targets document. Everything else is the
+`deployer` settings make its target in the targets document, and each extra service is a target under
+it (a parameter of its own, as `pushdeploy targets apply` writes it). Everything else is the
 template's, with its parameters' defaults. `StackView` is what the rest of the local cloud reads of
 the built stack.
 """
@@ -15,6 +16,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pushdeploy.adapters import ssm
+from pushdeploy.models import Target, TargetsConfig
 from pushdeploy_local.scenario import HealthCheck, Scenario, ServiceSpec, ServiceTarget
 from pushdeploy_local.stack.build import BuiltStack, Clients, build, copy_resource
 from pushdeploy_local.stack.evaluate import PSEUDO, Template
@@ -80,21 +83,25 @@ def scenario_stack(
             copy_resource(document, source_id, new_id)
         _name_copy(resources, ids, extra)
         _override(resources, ids, extra.spec, named=_named_of(scenario, index))
-    if "deployer" in scenario.model_fields_set or scenario.extra_services:
-        stack = Template(document, parameters)
-        targets = [
-            {
-                "cluster": stack.parameter("ClusterName"),
-                "service": target.name,
-                "container": target.container,
-                "repository": stack.parameter("RepositoryName"),
-                "tags": scenario.deployer.tags,
-                "policy": scenario.deployer.policy(),
-            }
-            for target in scenario.all_services()
-        ]
-        resources["TargetsParameter"]["Properties"]["Value"] = json.dumps({"targets": targets})
+    if "deployer" in scenario.model_fields_set:
+        main = scenario_targets(scenario, Template(document, parameters))[0]
+        resources["TargetsParameter"]["Properties"]["Value"] = json.dumps({"targets": [main.model_dump(mode="json")]})
     return document, parameters
+
+
+def scenario_targets(scenario: Scenario, stack: Template) -> list[Target]:
+    """A target per service of the scenario, with its deployer settings; the first is the stack's own."""
+    return [
+        Target(
+            cluster=stack.parameter("ClusterName"),
+            service=target.name,
+            container=target.container,
+            repository=stack.parameter("RepositoryName"),
+            tags=scenario.deployer.tags,
+            policy=scenario.deployer.policy(),
+        )
+        for target in scenario.all_services()
+    ]
 
 
 def _named_of(scenario: Scenario, index: int) -> set[str]:
@@ -165,7 +172,12 @@ def build_scenario_stack(
     """template.yaml (or `template`, a document in its source form) transformed and built with the scenario."""
     document, artifacts = transformed(template)
     document, parameters = scenario_stack(scenario, document, network, initial_image)
-    return build(document, artifacts, parameters, clients, pseudo=dict(pseudo or PSEUDO))
+    built = build(document, artifacts, parameters, clients, pseudo=dict(pseudo or PSEUDO))
+    # The extra services are targets under the stack's document, as `pushdeploy targets apply` writes them.
+    extra = scenario_targets(scenario, built.evaluator)[1:]
+    if extra:
+        ssm.apply_targets(built.output("TargetsParameterName"), TargetsConfig(targets=extra), ssm=clients.client("ssm"))
+    return built
 
 
 def services_of(built: BuiltStack, scenario: Scenario) -> list[Service]:
