@@ -15,6 +15,7 @@ from pushdeploy import taskdef
 from pushdeploy.adapters import dynamodb, ecr, ecs
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Frozen, Image, PlanItem, family_of
+from pushdeploy.scope import Scope
 
 
 class Change(Frozen):
@@ -36,6 +37,7 @@ class Preview(Frozen):
     rollback_image: str | None = None
     rollback_image_in_ecr: bool | None = None  # None when there is nothing to roll back to
     lock: str  # "free", or who holds it
+    outside_scope: tuple[str, ...] = ()  # what of the running task definition the stack's IAM does not cover
 
     @property
     def warnings(self) -> list[str]:
@@ -48,12 +50,14 @@ class Preview(Frozen):
             found.append("no earlier version was verified healthy: a failure could not roll back")
         elif self.rollback_image_in_ecr is False:
             found.append(f"the image a rollback needs is no longer in ECR: {self.rollback_image}")
+        if self.outside_scope:
+            found.append(f"outside the stack's IAM scope: {'; '.join(self.outside_scope)}")
         if self.lock != "free":
             found.append(f"the lock is {self.lock}: this deployment would wait")
         return found
 
 
-def preview(item: PlanItem, image: Image, lock: dynamodb.LockItem, rollback_to: str | None) -> Preview:
+def preview(item: PlanItem, image: Image, lock: dynamodb.LockItem, rollback_to: str | None, scope: Scope) -> Preview:
     """`rollback_to`: what a rollback would return to by the Plan's rule, None when it knows nothing to."""
     target = item.target
     running = ecs.describe_task_definition(item.task_definition)
@@ -74,6 +78,7 @@ def preview(item: PlanItem, image: Image, lock: dynamodb.LockItem, rollback_to: 
         rollback_image=rollback_image,
         rollback_image_in_ecr=in_ecr,
         lock="free" if lock.holder is None else f"held by {lock.holder}",
+        outside_scope=tuple(scope.roles_outside(running)),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import ConfigDict, Field, ValidationError
 
 from pushdeploy.models import Model
+from pushdeploy.scope import Scope
 
 
 class Settings(Model):
@@ -26,9 +27,29 @@ class TriggerSettings(Settings):
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", pattern=r"^arn:aws[a-z-]*:states:")
 
 
-class PlanSettings(Settings):
+class ScopeSettings(Settings):
+    """The stack's IAM scope (pushdeploy.scope), as the template writes it into the environment."""
+
+    scope_cluster: str = Field(alias="SCOPE_CLUSTER", min_length=1)
+    scope_repositories: str = Field(alias="SCOPE_REPOSITORIES", min_length=1)  # comma-separated
+    scope_task_roles: str = Field(alias="SCOPE_TASK_ROLES", min_length=1)  # comma-separated role ARNs
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(
+            cluster=self.scope_cluster,
+            repositories=tuple(self.scope_repositories.split(",")),
+            task_roles=tuple(self.scope_task_roles.split(",")),
+        )
+
+
+class PlanSettings(ScopeSettings):
     targets_parameter: str = Field(alias="TARGETS_PARAMETER", min_length=1)
     lock_table: str = Field(alias="LOCK_TABLE", min_length=3)  # what each service last ran healthy
+
+
+class RegisterSettings(ScopeSettings):
+    pass
 
 
 class LockSettings(Settings):

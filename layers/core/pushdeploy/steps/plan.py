@@ -17,6 +17,7 @@ from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Image, Model, PlanAction, PlanItem, Target, TargetsConfig, family_of
 from pushdeploy.preview import Preview, preview
 from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
+from pushdeploy.scope import Scope
 
 logger = Logger(child=True)
 
@@ -35,8 +36,9 @@ class PlanOutput(Model):
     previews: list[Preview] = Field(default_factory=list)  # a dry run's answer: what each target would see
 
 
-def plan(payload: Any, targets_parameter: str, lock_table: str, account: str, region: str) -> PlanOutput:
-    """`account` and `region` are the deployer's own: it deploys images of its own registry only."""
+def plan(payload: Any, targets_parameter: str, lock_table: str, account: str, region: str, scope: Scope) -> PlanOutput:
+    """`account` and `region` are the deployer's own: it deploys images of its own registry only; `scope`
+    is what its IAM policies cover (a target outside it is refused here, before any call it would fail)."""
     request = parse_request(payload)
     if isinstance(request, Ignored):
         logger.info("ignored", extra={"reason": request.reason})
@@ -51,11 +53,11 @@ def plan(payload: Any, targets_parameter: str, lock_table: str, account: str, re
         )
     config = ssm.load_targets(targets_parameter)
     if isinstance(request, RollbackRequest):
-        return _plan_rollback(request, config, lock_table)
-    return _plan_deploy(request, config, lock_table)
+        return _plan_rollback(request, config, lock_table, scope)
+    return _plan_deploy(request, config, lock_table, scope)
 
 
-def _plan_deploy(request: DeployRequest, config: TargetsConfig, lock_table: str) -> PlanOutput:
+def _plan_deploy(request: DeployRequest, config: TargetsConfig, lock_table: str, scope: Scope) -> PlanOutput:
     targets = _deploy_targets(request, config)
     if not targets and request.source == "manual":
         raise InvalidRequest(f"no target follows {request.repository}:{request.tag} (see the targets configuration)")
@@ -63,6 +65,7 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig, lock_table: str)
         reason = f"no target watches {request.repository}:{request.tag}"
         logger.info("ignored", extra={"reason": reason})
         return PlanOutput(action="ignore", reason=reason)
+    _refuse_outside(scope, targets)
     repository = targets[0].repository
     image, tags = ecr.find_image(repository, tag=None if request.digest else request.tag, digest=request.digest)
     image = image.model_copy(update={"tag": request.tag})
@@ -86,17 +89,17 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig, lock_table: str)
         for index, target in enumerate(targets)
     ]
     if request.dry_run:
-        return _dry_run(image, items, lock_table)
+        return _dry_run(image, items, lock_table, scope)
     return PlanOutput(action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=items)
 
 
-def _dry_run(image: Image, items: list[PlanItem], lock_table: str) -> PlanOutput:
+def _dry_run(image: Image, items: list[PlanItem], lock_table: str, scope: Scope) -> PlanOutput:
     """What the deployment would do to each target; no item goes on, so nothing is locked, registered or
     updated."""
     previews = []
     for item in items:
         lock = dynamodb.read(lock_table, item.target.key)
-        previews.append(preview(item, image, lock, _rollback_to_or_none(item.task_definition, lock.good)))
+        previews.append(preview(item, image, lock, _rollback_to_or_none(item.task_definition, lock.good), scope))
     warned = sum(1 for p in previews if p.warnings)
     reason = f"dry run: {image.label} would deploy to {len(previews)} service(s), {warned} with a warning"
     return PlanOutput(action="dry_run", reason=f"{reason}; nothing was changed", previews=previews)
@@ -145,8 +148,16 @@ def _targets_of_service(config: TargetsConfig, service: str, cluster: str | None
     return found
 
 
-def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: str) -> PlanOutput:
+def _refuse_outside(scope: Scope, targets: list[Target]) -> None:
+    """Refuse targets the stack's policies do not cover: their calls would fail with AccessDenied."""
+    outside = [f"{t.key} ({'; '.join(found)})" for t in targets if (found := scope.outside(t))]
+    if outside:
+        raise InvalidRequest(f"outside the stack's IAM scope: {', '.join(outside)}")
+
+
+def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: str, scope: Scope) -> PlanOutput:
     target = _targets_of_service(config, request.service, request.cluster)[0]
+    _refuse_outside(scope, [target])
     service = ecs.describe_service(target.cluster, target.service)
     current_arn = service["taskDefinition"]
     good = dynamodb.read(lock_table, target.key).good if request.to is None else ()

@@ -7,8 +7,9 @@ from typing import Any
 
 from pushdeploy import taskdef
 from pushdeploy.adapters import ecs
-from pushdeploy.errors import StepFailed
+from pushdeploy.errors import InvalidRequest, StepFailed
 from pushdeploy.models import LogLocation, Model, PlanItem, Rollout
+from pushdeploy.scope import Scope
 from pushdeploy.verdict import POLL_SECONDS
 
 
@@ -24,7 +25,7 @@ class Registered(Model):
     logs: LogLocation | None = None  # where the new tasks' container logs go (for the alert's links)
 
 
-def register(request: RegisterInput) -> Registered:
+def register(request: RegisterInput, scope: Scope) -> Registered:
     """Copy the service's CURRENT task definition with only the target container's image changed.
 
     Running it twice registers once: a latest revision that already equals the wanted one is reused.
@@ -41,6 +42,9 @@ def register(request: RegisterInput) -> Registered:
     else:
         previous_arn, previous, wanted_arn = current_arn, current, None
     wanted = taskdef.with_image(previous, target.container, reference)
+    outside = scope.roles_outside(wanted)
+    if outside:  # RegisterTaskDefinition would be refused iam:PassRole: say why, register nothing
+        raise InvalidRequest(f"{target.key}: outside the stack's IAM scope: {'; '.join(outside)}")
     if wanted_arn is None:
         wanted_arn = _reusable_revision(wanted, current_arn)
     reused = wanted_arn is not None
