@@ -42,14 +42,17 @@ def test_every_task_invokes_a_substituted_function_with_retries():
     assert len(tasks) >= 9
     for name, state in tasks:
         # A function's ARN, or (the Watch) Lambda's waitForTaskToken integration naming one.
-        function = state["Parameters"]["FunctionName"] if state["Resource"].startswith("arn:") else state["Resource"]
+        integration = state["Resource"].startswith("arn:${Partition}:states:::")
+        function = state["Parameters"]["FunctionName"] if integration else state["Resource"]
         assert function.startswith("${") and function.endswith("FunctionArn}"), name
         assert any("Throttled" in rule["ErrorEquals"] for rule in state["Retry"]), name
     callbacks = [name for name, state in tasks if state["Resource"].startswith("arn:")]
     assert callbacks == ["Watch"]
+    # The partition is the stack's (aws, aws-cn, aws-us-gov): no ARN in the ASL names one itself.
     assert tasks[[n for n, _ in tasks].index("Watch")][1]["Resource"] == (
-        "arn:aws:states:::lambda:invoke.waitForTaskToken"
+        "arn:${Partition}:states:::lambda:invoke.waitForTaskToken"
     )
+    assert "arn:aws:" not in ASL.read_text()
 
 
 def test_every_step_after_update_reaches_rollback_or_unlock_on_failure():
