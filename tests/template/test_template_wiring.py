@@ -163,7 +163,9 @@ def test_targets_parameter_names_the_existing_service_when_deployer_only(templat
 
 def test_deployer_only_creates_no_base_resource(template):
     base = [name for name, r in template.resources.items() if r.get("Condition") in ("CreateBase", "HasCertificate")]
-    deployer = [name for name, r in template.resources.items() if "Condition" not in r]
+    deployer = [
+        name for name, r in template.resources.items() if r.get("Condition") in (None, "CreatesTargetsParameter")
+    ]
     assert {"Repository", "Cluster", "Service", "TaskDefinition", "LoadBalancer", "TaskRole"} <= set(base)
     assert {"DeployStateMachine", "EcrPushRule", "AlertTopic", "LockTable", "TargetsParameter"} <= set(deployer)
     existing = template.with_parameters(DeployerOnly="true")
@@ -230,3 +232,24 @@ def test_template_model_resolves_conditions(template):
     assert networked.condition("CreateBase") is True
     assert networked.condition("HasCertificate") is False
     assert networked.with_parameters(CertificateArn="arn:aws:acm:x").condition("HasCertificate") is True
+
+
+def test_a_targets_parameter_that_exists_already_is_read_not_created(template):
+    assert template.exists("TargetsParameter")
+    existing = template.with_parameters(TargetsParameterExists="true")
+
+    assert not existing.exists("TargetsParameter")
+    # The functions and the CLI still find it by its name
+    assert existing.resolve(existing.data["Outputs"]["TargetsParameterName"]["Value"]) == "/pushdeploy/targets"
+    plan = existing.functions()["PlanFunction"]["Environment"]["Variables"]
+    assert plan["TARGETS_PARAMETER"] == {"Ref": "TargetsParameterName"}
+
+
+def test_what_the_stack_keeps_on_delete_goes_when_its_first_create_rolls_back(template):
+    kept = [name for name, r in template.resources.items() if r.get("UpdateReplacePolicy") == "Retain"]
+
+    assert sorted(kept) == sorted(
+        ["Repository", "DatabaseUrlSecret", "GoogleCredentialsSecret", "GoogleAiApiKeySecret", "LangsmithApiKeySecret"]
+    )
+    # RetainExceptOnCreate: a failed first `sam deploy` leaves no repository or secret in the retry's way
+    assert {template.resources[name]["DeletionPolicy"] for name in kept} == {"RetainExceptOnCreate"}
