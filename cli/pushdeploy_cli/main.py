@@ -107,11 +107,20 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 def _follow_to_the_end(connection: Connection, where: Where, execution: str, as_json: bool) -> Story:
     console = render.console(stderr=as_json)
-    poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
+    poll = _poll_seconds(connection)
     with render.Progress(console) as progress:
         story = deployer.follow(connection, execution, progress.update, poll)
     render.print_outcome(story, console, where)
     return story
+
+
+def _poll_seconds(connection: Connection) -> float:
+    return LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
+
+
+def _one_image(tag: str | None, digest: str | None) -> None:
+    if (tag is None) == (digest is None):
+        raise typer.BadParameter("give the image as --tag or as --digest (one of them)", param_hint="--tag")
 
 
 def _exit_status(story: Story) -> int:
@@ -138,8 +147,7 @@ def deploy(
 
     Example: pushdeploy deploy --service aiuteur-backend-service --tag v1.4.2 --follow
     """
-    if (tag is None) == (digest is None):
-        raise typer.BadParameter("give the image as --tag or as --digest (one of them)", param_hint="--tag")
+    _one_image(tag, digest)
     with opened(where) as connection:
         started = deployer.start_deploy(connection, service, tag, digest, cluster)
         _report_start(connection, where, started, follow, as_json)
@@ -178,11 +186,10 @@ def plan(
         raise typer.BadParameter(
             "give the targets as --service or as --repository (one of them)", param_hint="--service"
         )
-    if (tag is None) == (digest is None):
-        raise typer.BadParameter("give the image as --tag or as --digest (one of them)", param_hint="--tag")
+    _one_image(tag, digest)
     with opened(where) as connection:
         started = deployer.start_plan(connection, service, repository, tag, digest, cluster)
-        poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
+        poll = _poll_seconds(connection)
         summary, answer = deployer.planned(connection, started.execution, poll)
     if as_json:
         render.print_json(
@@ -328,7 +335,7 @@ def logs(
     """
     with opened(where) as connection:
         console = render.console()
-        poll = LOCAL_POLL_SECONDS if connection.is_local else AWS_POLL_SECONDS
+        poll = _poll_seconds(connection)
         shown: set[str] = set()  # task ids printed already (--follow prints each failed task once)
         while True:
             story = deployer.story(connection, execution)
