@@ -19,9 +19,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from pushdeploy.adapters import dynamodb
-from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import StoppedTask, Target, family_of, safe_execution_name
-from pushdeploy.steps.plan import PlanOutput, rollback_destination
+from pushdeploy.steps.plan import PlanOutput, known_rollback_destination, rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
 
@@ -297,10 +296,7 @@ def _rollback_to(connection: Connection, target: Target, running: str) -> str | 
     if connection.lock_table is None:
         return None
     good = dynamodb.read(connection.lock_table, target.key, dynamodb=connection.client("dynamodb")).good
-    try:
-        return rollback_destination(None, running, good)
-    except InvalidRequest:
-        return None
+    return known_rollback_destination(running, good)
 
 
 def _last_for(key: str, recent: Iterator[Summary], seen: list[Summary]) -> Summary | None:

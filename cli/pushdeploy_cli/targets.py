@@ -9,14 +9,14 @@ definition with the target's container, and follows a repository that exists), w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from pushdeploy import taskdef
-from pushdeploy.adapters import ssm
+from pushdeploy.adapters import ecs, ssm
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Target, TargetsConfig
 from pushdeploy.requests import describe_validation_error
@@ -93,17 +93,14 @@ def _problems_or_config(connection: Connection, file: Path) -> TargetsConfig:
 
 def _in_the_account(connection: Connection, target: Target) -> list[str]:
     """What the account says against a target: no such service, no such container, no such repository."""
-    found = connection.client("ecs").describe_services(cluster=target.cluster, services=[target.service])
-    services = [s for s in found.get("services", []) if s.get("status") == "ACTIVE"]
-    if not services:
-        return [f"no ACTIVE service {target.service} in cluster {target.cluster}"]
+    client = connection.client("ecs")
     problems = []
-    definition: dict[str, Any] = connection.client("ecs").describe_task_definition(
-        taskDefinition=services[0]["taskDefinition"]
-    )["taskDefinition"]
-    if taskdef.container_image(definition, target.container) is None:
-        names = ", ".join(c["name"] for c in definition.get("containerDefinitions", []))
-        problems.append(f"its task definition has no container {target.container} (it has: {names})")
+    try:
+        service = ecs.describe_service(target.cluster, target.service, ecs=client)
+        definition = ecs.describe_task_definition(service["taskDefinition"], ecs=client)
+        taskdef.with_image(definition, target.container, "")  # names the containers when it is not one
+    except InvalidRequest as exc:
+        problems.append(str(exc))
     try:
         connection.client("ecr").describe_repositories(repositoryNames=[target.repository])
     except ClientError as exc:

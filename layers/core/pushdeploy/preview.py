@@ -102,9 +102,7 @@ def _rollback_image(to: str | None, repository: str, container: str) -> tuple[st
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     """The fields that differ between two task definitions as RegisterTaskDefinition inputs; containers are
     compared by name, field by field."""
-    strip = [*taskdef.READ_ONLY_FIELDS, "tags"]
-    a = {k: v for k, v in before.items() if k not in strip}
-    b = {k: v for k, v in after.items() if k not in strip}
+    a, b = taskdef.registered_fields(before), taskdef.registered_fields(after)
     found = []
     for key in sorted(set(a) | set(b)):
         if key == "containerDefinitions":

@@ -41,10 +41,15 @@ def container_image(definition: dict[str, Any], container: str) -> str | None:
     return next((c["image"] for c in definition.get("containerDefinitions", []) if c["name"] == container), None)
 
 
+def registered_fields(definition: dict[str, Any]) -> dict[str, Any]:
+    """The task definition as RegisterTaskDefinition takes it, without its tags (no ARN, revision or
+    registration metadata)."""
+    return {k: v for k, v in definition.items() if k not in (*READ_ONLY_FIELDS, "tags")}
+
+
 def same_definition(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Equal as RegisterTaskDefinition inputs (ignores ARNs, revisions and registration metadata)."""
-    strip = [*READ_ONLY_FIELDS, "tags"]
-    return {k: v for k, v in a.items() if k not in strip} == {k: v for k, v in b.items() if k not in strip}
+    return registered_fields(a) == registered_fields(b)
 
 
 def log_location(definition: dict[str, Any], container: str) -> LogLocation | None:

@@ -99,13 +99,14 @@ def _dry_run(image: Image, items: list[PlanItem], lock_table: str, scope: Scope)
     previews = []
     for item in items:
         lock = dynamodb.read(lock_table, item.target.key)
-        previews.append(preview(item, image, lock, _rollback_to_or_none(item.task_definition, lock.good), scope))
+        previews.append(preview(item, image, lock, known_rollback_destination(item.task_definition, lock.good), scope))
     warned = sum(1 for p in previews if p.warnings)
     reason = f"dry run: {image.label} would deploy to {len(previews)} service(s), {warned} with a warning"
     return PlanOutput(action="dry_run", reason=f"{reason}; nothing was changed", previews=previews)
 
 
-def _rollback_to_or_none(current_arn: str, good: tuple[str, ...]) -> str | None:
+def known_rollback_destination(current_arn: str, good: tuple[str, ...]) -> str | None:
+    """What a rollback without `to` would return to, or None when no earlier version was verified healthy."""
     try:
         return rollback_destination(None, current_arn, good)
     except InvalidRequest:

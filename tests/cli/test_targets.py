@@ -1,0 +1,47 @@
+"""`pushdeploy targets show | validate | apply` against `local serve`."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.conftest import SERVICE, Served, pushdeploy
+
+OWN = {
+    "cluster": "aiuteur-cluster",
+    "service": SERVICE,
+    "container": "aiuteur-backend",
+    "repository": "aiuteur-backend",
+}
+
+
+def test_show_lists_the_targets_as_the_plan_reads_them(served: Served):
+    ran = pushdeploy("targets", "show", "--json", "--endpoint-url", served.url)
+
+    assert ran.exit_code == 0, ran.stderr
+    assert [t["service"] for t in ran.json()["targets"]] == [SERVICE]
+
+
+def test_validate_names_what_the_account_says_against_each_target_and_writes_nothing(served: Served, tmp_path):
+    file = tmp_path / "targets.json"
+    missing = {**OWN, "service": "api"}
+    wrong_container = {**OWN, "container": "web"}
+    file.write_text(json.dumps({"targets": [missing, {**wrong_container, "repository": "nowhere"}]}))
+
+    ran = pushdeploy("targets", "validate", str(file), "--endpoint-url", served.url)
+
+    assert ran.exit_code == 2
+    said = " ".join(ran.stderr.split())
+    assert "service 'api' does not exist in cluster 'aiuteur-cluster'" in said
+    assert "container 'web' is not in task definition" in said and "no ECR repository nowhere" in said
+    shown = pushdeploy("targets", "show", "--json", "--endpoint-url", served.url).json()
+    assert [t["service"] for t in shown["targets"]] == [SERVICE]
+
+
+def test_apply_refuses_a_service_the_stacks_own_document_lists(served: Served, tmp_path):
+    file = tmp_path / "targets.json"
+    file.write_text(json.dumps({"targets": [OWN]}))
+
+    ran = pushdeploy("targets", "apply", str(file), "--endpoint-url", served.url)
+
+    assert ran.exit_code == 2
+    assert "already in the stack's own targets document" in " ".join(ran.stderr.split())
