@@ -32,8 +32,9 @@ from pushdeploy.models import TargetsConfig
 
 DEFAULT_STACK = "pushdeploy"  # samconfig.toml's stack_name
 DEFAULT_TARGETS_PARAMETER = "/pushdeploy/targets"
-LOCAL_STATE_MACHINE_NAME = "pushdeploy-deploy"
-# The local cloud builds template.yaml as the stack DEFAULT_STACK; CloudFormation names its LockTable so.
+# The local cloud builds template.yaml as the stack DEFAULT_STACK; CloudFormation names the resources the
+# template leaves unnamed (the state machine, the lock table) from the stack and their logical ids.
+LOCAL_STATE_MACHINE_PREFIX = f"{DEFAULT_STACK}-DeployStateMachine-"
 LOCAL_LOCK_TABLE_PREFIX = f"{DEFAULT_STACK}-LockTable-"
 LOCAL_REGION = "us-east-1"
 LOCAL_URL_TEMPLATE = "http://127.0.0.1:{port}"
@@ -187,9 +188,9 @@ class Connection:
         if self.stack or not self.is_local:
             return self._stack_output("StateMachineArn")
         machines = self.client("stepfunctions").list_state_machines()["stateMachines"]
-        named = [m["stateMachineArn"] for m in machines if m["name"] == LOCAL_STATE_MACHINE_NAME]
+        named = [m["stateMachineArn"] for m in machines if m["name"].startswith(LOCAL_STATE_MACHINE_PREFIX)]
         if not named:
-            raise CliError(f"{self.endpoint_url} has no state machine named {LOCAL_STATE_MACHINE_NAME}")
+            raise CliError(f"{self.endpoint_url} has no state machine named {LOCAL_STATE_MACHINE_PREFIX}...")
         return str(named[0])
 
     @functools.cached_property

@@ -297,7 +297,7 @@ class LocalCloud:
             self.scenario,
             self.session,
             template=self.template,
-            network=_default_network(self.session),
+            network=default_network(self.session),
             initial_image=f"{self.scenario.initial.tag}@{digest}",
         )
         stack = self.stack
@@ -590,7 +590,7 @@ class Clients:
         return self._clients[service]
 
 
-def _default_network(session: Clients) -> dict[str, Any]:
+def default_network(session: Clients) -> dict[str, Any]:
     """moto's default VPC and two of its default subnets: the VpcId and SubnetIds the guide uses."""
     ec2 = session.client("ec2")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]

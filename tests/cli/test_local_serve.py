@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pushdeploy_local.server import LocalServer
+from pushdeploy_local.stack.build import physical_name
 from tests.cli.conftest import SERVICE, Served, push, pushdeploy, wait_until_idle
 
 AWS = str(Path(sys.executable).with_name("aws"))  # awscli, installed from PyPI by the dev extra
@@ -84,7 +85,8 @@ def test_the_readmes_aws_cli_example_runs_as_written_without_configured_credenti
 
     # Then it lists the deployer's state machine
     assert ran.returncode == 0, ran.stderr
-    assert [m["name"] for m in json.loads(ran.stdout)["stateMachines"]] == ["pushdeploy-deploy"]
+    machine = physical_name("pushdeploy", "DeployStateMachine", 80)  # CloudFormation's name: the template gives none
+    assert [m["name"] for m in json.loads(ran.stdout)["stateMachines"]] == [machine]
 
 
 def test_virtual_time_jumps_while_an_execution_runs_and_follows_the_wall_clock_when_idle(served: Served):

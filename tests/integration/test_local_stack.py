@@ -10,13 +10,17 @@ import json
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from pushdeploy.adapters import ssm
 from pushdeploy_local import scenario as scenario_module
-from pushdeploy_local.cloud import LocalCloud
+from pushdeploy_local.cloud import REGION, Clients, LocalCloud, default_network
+from pushdeploy_local.iam.policy import Decision, Request, decide
+from pushdeploy_local.iam.stack import ACCOUNT, stack_iam
 from pushdeploy_local.scenario import parse_scenario
-from pushdeploy_local.stack import Template, source, transformed
+from pushdeploy_local.stack import PSEUDO, Template, source, transformed
 from pushdeploy_local.stack.build import physical_name
+from pushdeploy_local.stack.local import build_scenario_stack
 
 NO_PUSHES = parse_scenario({"pushes": []})
 
@@ -111,7 +115,8 @@ def test_resources_the_template_does_not_name_get_cloudformations_names() -> Non
         assert cloud.infra.lock_table == physical_name("pushdeploy", "LockTable")
         assert cloud.infra.lock_table.startswith("pushdeploy-LockTable-")
         assert cloud.functions["PlanFunction"].name == physical_name("pushdeploy", "PlanFunction")
-        assert cloud.infra.state_machine.endswith(":stateMachine:pushdeploy-deploy")  # named by the template
+        machine = physical_name("pushdeploy", "DeployStateMachine", 80)  # the template leaves it unnamed
+        assert cloud.infra.state_machine.endswith(f":stateMachine:{machine}")
         assert cloud.infra.targets_parameter == "/pushdeploy/targets"
         assert set(cloud.stack.not_created.values()) and "Dashboard" in cloud.stack.not_created
         # The handlers import with the stack's physical names
@@ -193,3 +198,34 @@ def test_a_disabled_rule_delivers_nothing() -> None:
         assert (
             cloud.session.client("events").describe_rule(Name=cloud.stack.ref("TaskStoppedRule"))["State"] == "DISABLED"
         )
+
+
+def test_a_stack_named_with_128_characters_builds_and_its_lock_may_read_the_deployers_executions() -> None:
+    # CloudFormation takes stack names of up to 128 characters; a state machine's name is at most 80
+    # (Step Functions' CreateStateMachine; moto refuses a longer one with InvalidName as AWS does).
+    long_name = "pushdeploy-" + "x" * 117
+    with mock_aws():
+        clients = Clients(REGION)
+        built = build_scenario_stack(
+            NO_PUSHES,
+            clients,
+            template=None,
+            network=default_network(clients),
+            initial_image="v1@sha256:" + "0" * 64,
+            pseudo={**PSEUDO, "AWS::StackName": long_name},
+        )
+        machine = str(built.output("StateMachineArn"))
+        name = machine.rsplit(":", 1)[1]
+        assert 0 < len(name) <= 80
+
+        # The Lock function's role, as built, may describe the deployer's executions and no other's
+        lock = stack_iam(built.evaluator).roles["LockFunction"]
+        execution = machine.replace(":stateMachine:", ":execution:") + ":aiuteur-backend-v2"
+        other = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:another-machine:aiuteur-backend-v2"
+        assert decide(Request.of("states:DescribeExecution", execution), lock.policies) is Decision.ALLOWED
+        assert decide(Request.of("states:DescribeExecution", other), lock.policies) is Decision.NO_IDENTITY_ALLOW
+        # and IAM holds that policy on the role (an AWS::IAM::Policy of the template, put into the role)
+        role = str(built.ref("LockFunctionRole"))
+        assert "AskWhetherTheHolderStillRuns" in clients.client("iam").list_role_policies(RoleName=role)["PolicyNames"]
+        statements = [s for d in built.policies("LockFunctionRole") for s in d["Statement"]]
+        assert any(s.get("Sid") == "AskWhetherTheHolderStillRuns" for s in statements)

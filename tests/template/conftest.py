@@ -74,7 +74,10 @@ def iam_statements(template: Template) -> list[Statement]:
             for i, policy in enumerate(props.get("Policies", [])):
                 add(name, f"Policies[{i}]", policy["PolicyDocument"])
         elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            add(name, "PolicyDocument", props["PolicyDocument"])
+            # A policy put into a function's role (SAM names it `<Function>Role`) is that function's.
+            roles = [role.get("Ref", "") for role in props.get("Roles", []) if isinstance(role, Mapping)]
+            owners = {role.removesuffix("Role") for role in roles if role.removesuffix("Role") in template.resources}
+            add(owners.pop() if len(owners) == 1 else name, "PolicyDocument", props["PolicyDocument"])
         elif kind in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
             for i, policy in enumerate(props.get("Policies", [])):
                 if isinstance(policy, Mapping) and "Statement" in policy:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pushdeploy_local.stack import Template
+
 REPO = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
@@ -216,7 +218,7 @@ def test_outputs(template):
     assert url.startswith(
         "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/statemachines/view/"
     )
-    assert url.endswith(":stateMachine:pushdeploy-deploy")  # the Name the template gives it
+    assert url.endswith(":stateMachine:DeployStateMachine")  # CloudFormation names it (the template does not)
     assert outputs["LockTableName"]["Value"] == {"Ref": "LockTable"}  # `pushdeploy status` reads it
 
 
@@ -253,3 +255,29 @@ def test_what_the_stack_keeps_on_delete_goes_when_its_first_create_rolls_back(te
     )
     # RetainExceptOnCreate: a failed first `sam deploy` leaves no repository or secret in the retry's way
     assert {template.resources[name]["DeletionPolicy"] for name in kept} == {"RetainExceptOnCreate"}
+
+
+# Names the template builds from the stack's name or id, and the longest each type takes (CloudFormation's
+# resource reference for each type; Step Functions' CreateStateMachine for a state machine's name).
+NAME_LIMITS = {
+    ("AWS::Serverless::StateMachine", "Name"): 80,
+    ("AWS::Logs::LogGroup", "LogGroupName"): 512,
+    ("AWS::CloudWatch::Dashboard", "DashboardName"): 255,
+    ("AWS::Chatbot::SlackChannelConfiguration", "ConfigurationName"): 128,
+    ("AWS::Chatbot::MicrosoftTeamsChannelConfiguration", "ConfigurationName"): 128,
+}
+
+
+def test_every_name_fits_its_type_under_the_longest_stack_name(template):
+    # CloudFormation takes stack names of up to 128 characters.
+    longest = Template(template.data, pseudo={**template.pseudo, "AWS::StackName": "s" * 128})
+    checked = 0
+    for logical_id, resource in longest.resources.items():
+        for (kind, prop), limit in NAME_LIMITS.items():
+            if resource["Type"] == kind and prop in resource.get("Properties", {}):
+                name = longest.resolve(resource["Properties"][prop])
+                assert 0 < len(name) <= limit, f"{logical_id}.{prop} is {len(name)} characters: {name}"
+                checked += 1
+    assert checked >= 5  # the log groups, the dashboard, both chat channels
+    # The state machine is named by CloudFormation, within the limit whatever the stack's name
+    assert "Name" not in template.resources["DeployStateMachine"]["Properties"]

@@ -169,16 +169,19 @@ def role_policies() -> StackIam:
 def stack_iam(template: Template) -> StackIam:
     """The roles, Lambda permissions, topic and key policies of the stack `template` resolves."""
     roles: dict[str, Role] = {}
+    # AWS::IAM::Policy resources: inline policies put into the roles they name (by the role's Ref).
+    attached: dict[Any, list[Mapping[str, Any]]] = {}
+    for props in _properties(template, "AWS::IAM::Policy"):
+        for role in props["Roles"]:
+            attached.setdefault(role, []).append(props["PolicyDocument"])
     for name, resource in template.of_type("AWS::IAM::Role").items():
         props = resource["Properties"]
         owner = name.removesuffix("Role")
         if owner not in template.resources or not template.exists(name):
             continue
-        statements = [
-            Statement.parse(s)
-            for policy in props.get("Policies", [])
-            for s in _statements(template.resolve(policy["PolicyDocument"]))
-        ]
+        documents = [template.resolve(policy["PolicyDocument"]) for policy in props.get("Policies", [])]
+        documents += attached.get(template.ref(name), [])
+        statements = [Statement.parse(s) for document in documents for s in _statements(document)]
         managed = tuple(template.resolve(props.get("ManagedPolicyArns", [])))
         roles[owner] = Role(name, str(template.ref(name)), tuple(statements), managed)
     permissions: dict[str, list[dict[str, Any]]] = {}

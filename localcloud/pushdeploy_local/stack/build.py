@@ -106,13 +106,19 @@ class BuiltStack:
         return self.logical_id_of("Arn", properties.get("Role", properties.get("RoleArn")))
 
     def policies(self, role: str) -> list[dict[str, Any]]:
-        """Every policy document of a role, resolved: its inline policies, then its managed policies'.
+        """Every policy document of a role, resolved: its inline policies (its own, then those of the
+        AWS::IAM::Policy resources that name it), then its managed policies'.
 
         A managed policy's document is AWS's (moto's copy of the AWS managed policies); the template
         names no customer managed policy.
         """
         properties = self.properties(role)
         inline = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+        inline += [
+            self.properties(name)["PolicyDocument"]
+            for name in self.of_type("AWS::IAM::Policy")
+            if self.ref(role) in self.properties(name)["Roles"]
+        ]
         managed = [aws_managed_policy(arn)["Document"] for arn in properties.get("ManagedPolicyArns", [])]
         return [*inline, *managed]
 
@@ -227,15 +233,26 @@ def _role(ctx: _Context, p: dict[str, Any]) -> dict[str, Any]:
         Tags=_tags(p.get("Tags")),
     )["Role"]
     for policy in p.get("Policies", []):
-        # A SAM `Statement` policy comes out without Version. IAM takes it (as 2008-10-17, which differs
-        # from 2012-10-17 only in not expanding policy variables; these documents have none); moto
-        # 5.2.5 requires 2012-10-17.
-        document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
-        iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
+        _put_role_policy(iam, name, policy)
     for arn in p.get("ManagedPolicyArns", []):
         _ensure_aws_managed_policy(arn, ctx.account)
         iam.attach_role_policy(RoleName=name, PolicyArn=arn)
     return {"Ref": name, "Arn": role["Arn"], "RoleId": role["RoleId"]}
+
+
+def _policy(ctx: _Context, p: dict[str, Any]) -> dict[str, Any]:
+    """An inline policy put into each role it names; its Ref is CloudFormation's generated id."""
+    for role in p.get("Roles", []):
+        _put_role_policy(ctx.client("iam"), role, p)
+    return {"Ref": physical_name(ctx.built.stack, ctx.logical_id)}
+
+
+def _put_role_policy(iam: Any, role: str, policy: dict[str, Any]) -> None:
+    # A SAM `Statement` policy comes out without Version. IAM takes it (as 2008-10-17, which differs
+    # from 2012-10-17 only in not expanding policy variables; these documents have none); moto
+    # 5.2.5 requires 2012-10-17.
+    document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
+    iam.put_role_policy(RoleName=role, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document))
 
 
 @functools.cache
@@ -577,6 +594,7 @@ _CREATORS: dict[str, Creator] = {
     "AWS::ECR::Repository": _ecr_repository,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::IAM::Role": _role,
+    "AWS::IAM::Policy": _policy,
     "AWS::EC2::SecurityGroup": _security_group,
     "AWS::EC2::SecurityGroupIngress": _security_group_rule("ingress"),
     "AWS::EC2::SecurityGroupEgress": _security_group_rule("egress"),

@@ -24,6 +24,7 @@ PSEUDO = {
     "AWS::AccountId": ACCOUNT,
     "AWS::Partition": "aws",
     "AWS::StackName": STACK,
+    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/7c1c2f30-5b1e-11f0-9a4e-0a1b2c3d4e5f",
     "AWS::URLSuffix": "amazonaws.com",
 }
 
@@ -145,6 +146,8 @@ class Template:
             return f"arn:aws:iam::{account}:role/{self.resolve(resource['Properties'].get('RoleName', name))}"
         if attribute == "Name" and kind == "AWS::ECS::Service":
             return self.resolve(resource["Properties"]["ServiceName"])
+        if attribute == "Name" and kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
+            return str(self.ref(name)).rsplit(":", 1)[-1]  # Ref is the ARN, the name its last part
         if attribute == "RepositoryUri":
             return f"{account}.dkr.ecr.{region}.amazonaws.com/{self.ref(name)}"
         if attribute == "Arn" and kind == "AWS::SQS::Queue":
