@@ -50,8 +50,10 @@ bench: $(STAMP)
 build: $(STAMP)
 	PATH="$(dir $(PYTHON)):$$PATH" "$$(bash scripts/check-template.sh --sam-path)" build
 
+# samconfig.toml's parameters, the default VPC unless it names one, no task until the image is pushed
+# (cli/pushdeploy_cli/install.py).
 deploy: build
-	"$$(bash scripts/check-template.sh --sam-path)" deploy --guided
+	$(BIN)/python -m pushdeploy_cli.install "$$(bash scripts/check-template.sh --sam-path)" samconfig.toml
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
