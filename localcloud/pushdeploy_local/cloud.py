@@ -47,6 +47,7 @@ from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
 from pushdeploy_local.iam.stack import stack_iam as iam_of
 from pushdeploy_local.moto_hooks import (
+    ecr_images,
     ecs_deployments,
     ecs_list_task_definitions,
     ecs_missing_tasks,
@@ -66,6 +67,7 @@ from pushdeploy_local.stack.local import StackView, build_scenario_stack, servic
 ACCOUNT = PSEUDO["AWS::AccountId"]
 REGION = PSEUDO["AWS::Region"]
 EPOCH = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 STATE_MACHINE_ROLE_OWNER = "DeployStateMachine"  # the template's state machine, whose role invokes its tasks
 
 _ENVIRONMENT = {
@@ -275,6 +277,7 @@ class LocalCloud:
         enter(target_health.install(self.model))
         enter(ecs_missing_tasks.install())
         enter(ecs_list_task_definitions.install())
+        enter(ecr_images.install())
         enter(quotas.install())
         try:
             self._build()
@@ -292,7 +295,7 @@ class LocalCloud:
     def _build(self) -> None:
         """template.yaml's stack, with the scenario's services, then the handlers and routes it defines."""
         seed = f"{self.scenario.name}-initial"
-        digest = _image_digest(_manifest(seed))
+        digest = ecr_images.digest_of(_manifest(seed))
         self.stack: BuiltStack = build_scenario_stack(
             self.scenario,
             self.session,
@@ -308,10 +311,15 @@ class LocalCloud:
             lock_table=stack.output("LockTableName"),
             alert_topic=stack.output("AlertTopicArn"),
             registry=registry,
-            initial_digest=_put_image(self.session, stack.ref("Repository"), self.scenario.initial.tag, seed, digest),
+            initial_digest=_put_image(self.session, stack.ref("Repository"), self.scenario.initial.tag, seed),
             services=services_of(stack, self.scenario),
             repositories={stack.ref(name) for name in stack.of_type("AWS::ECR::Repository")},
         )
+        if self.scenario.repository.lifecycle_policy is not None:  # after the first image, as a user would
+            self.session.client("ecr").put_lifecycle_policy(
+                repositoryName=stack.ref("Repository"),
+                lifecyclePolicyText=json.dumps(self.scenario.repository.lifecycle_policy),
+            )
         self.state_machine = self.infra.state_machine
         self.model.set_behavior(self.infra.initial_digest, self.scenario.initial.behavior)
         for service in self.infra.services:
@@ -410,12 +418,29 @@ class LocalCloud:
 
     # -- what scenarios do -----------------------------------------------------------------------
 
-    def push_image(self, repository: str, tag: str | None, behavior: Behavior, digest: str | None = None) -> str:
-        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves."""
+    def push_image(
+        self,
+        repository: str,
+        tag: str | None,
+        behavior: Behavior,
+        digest: str | None = None,
+        retag_of: str | None = None,
+    ) -> str:
+        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves; or, with
+        `retag_of`, put the image that tag names under `tag` too (ECR's re-tag: BatchGetImage, PutImage)."""
         self._pushes += 1
+        ecr = self.session.client("ecr")
         if repository not in self.infra.repositories:
-            self.session.client("ecr").create_repository(repositoryName=repository)
+            ecr.create_repository(repositoryName=repository)
             self.infra.repositories.add(repository)
+        if retag_of is not None:
+            (image,) = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": retag_of}])["images"] or [
+                None
+            ]
+            if image is None:
+                raise ScenarioError(f"pushes: `retag_of` {retag_of!r} names no image of {repository} now")
+            args = {"imageManifest": image["imageManifest"], "imageTag": tag}
+            return str(ecr.put_image(repositoryName=repository, **args)["image"]["imageId"]["imageDigest"])
         seed = f"{self.scenario.name}-{self._pushes}"
         digest = _put_image(self.session, repository, tag, seed, digest)
         self.model.set_behavior(digest, behavior)
@@ -616,7 +641,7 @@ def _manifest(seed: str) -> str:
     return json.dumps(
         {
             "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "mediaType": MANIFEST_MEDIA_TYPE,
             "config": {
                 "mediaType": "application/vnd.docker.container.image.v1+json",
                 "size": 1,
@@ -627,19 +652,10 @@ def _manifest(seed: str) -> str:
     )
 
 
-def _image_digest(manifest: str) -> str:
-    """The registry's digest of a manifest: its sha256 (moto 5.2.5 hashes an empty string unless told)."""
-    return "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
-
-
 def _put_image(session: Clients, repository: str, tag: str | None, seed: str, digest: str | None = None) -> str:
-    """Push a distinct image (or one whose digest an event already names)."""
-    manifest = _manifest(seed)
-    args: dict[str, Any] = {
-        "repositoryName": repository,
-        "imageManifest": manifest,
-        "imageDigest": digest or _image_digest(manifest),
-    }
+    """Push a distinct image (or the one an event names by its digest, through a manifest standing in for it)."""
+    manifest = ecr_images.stand_in(digest, MANIFEST_MEDIA_TYPE) if digest else _manifest(seed)
+    args: dict[str, Any] = {"repositoryName": repository, "imageManifest": manifest}
     if tag:
         args["imageTag"] = tag
     return str(session.client("ecr").put_image(**args)["image"]["imageId"]["imageDigest"])

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.outcome import DescribedExecution, Outcome, worst
 from pushdeploy.requests import DeployRequest, parse_request
@@ -58,7 +60,11 @@ def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:
         return _deliver(cloud, record, push.event, push.duplicate)
     repository = push.repository_name
     if push.result == "SUCCESS":
-        record.digest = cloud.push_image(repository, push.tag, push.behavior)
+        try:
+            record.digest = cloud.push_image(repository, push.tag, push.behavior, retag_of=push.retag_of)
+        except ClientError as exc:  # `docker push` fails (an IMMUTABLE tag taken, say): no image, no event
+            record.outcome, record.reason = Outcome.IGNORED, f"ECR refused the push: {exc}"
+            return record
     else:  # a failed push stores nothing; its event still names a digest
         record.digest = "sha256:" + f"{index:064x}"
     if push.manual:
