@@ -50,19 +50,22 @@ def add_tags(repository: str, tags: dict[str, str], *, ecr: ECRClient | None = N
     digests = list(dict.fromkeys(tags.values()))
     asked = [{"imageTag": tag} for tag in tags] + [{"imageDigest": digest} for digest in digests]
     answer = ecr.batch_get_image(repositoryName=repository, imageIds=asked)  # type: ignore[arg-type]
-    tagged = {i["imageId"].get("imageTag") for i in answer["images"]}
-    manifests = {i["imageId"]["imageDigest"]: i for i in answer["images"] if "imageTag" not in i["imageId"]}
+    tagged = {(i["imageId"].get("imageTag"), i["imageId"]["imageDigest"]) for i in answer["images"]}
+    manifests = {i["imageId"]["imageDigest"]: i for i in answer["images"]}  # any answer for a digest carries it
     for tag, digest in tags.items():
-        if tag in tagged or digest not in manifests:
+        if (tag, digest) in tagged or digest not in manifests:
             continue
         found = manifests[digest]
+        media_type = (
+            {"imageManifestMediaType": found["imageManifestMediaType"]} if "imageManifestMediaType" in found else {}
+        )
         try:
             ecr.put_image(
                 repositoryName=repository,
                 imageManifest=found["imageManifest"],
-                imageManifestMediaType=found.get("imageManifestMediaType", ""),
                 imageDigest=digest,  # ECR refuses a manifest that is not this image's rather than make another
                 imageTag=tag,
+                **media_type,
             )
         except ClientError as exc:
             if error_code(exc) != "ImageAlreadyExistsException":  # tagged since the read: what was wanted
