@@ -11,8 +11,8 @@ what pushdeploy verified enters the list (a version left running by a failed rol
 
 The images of the list are kept from expiring: an ECR lifecycle rule may expire an image that a service
 no longer runs, and a rollback to it would then fail to pull. Each image of the list carries a guard tag of
-the service (`guard_tag`), which a lifecycle rule of higher priority keeps (README, "Keeping the last good
-images"); an image that leaves the list loses it. Tagging is best effort: a failure leaves the outcome as
+the service (`guard_tag`), which a lifecycle rule of higher priority keeps (README, "Keeping the images a
+rollback needs"); an image that leaves the list loses it. Tagging is best effort: a failure leaves the outcome as
 it is, and the result and the alert say which images may expire and why.
 """
 
@@ -33,7 +33,7 @@ from pushdeploy.outcome import IterationState, decide
 logger = Logger(child=True)
 
 GOOD_KEPT = 5  # verified-healthy task definitions remembered per service
-GUARD_PREFIX = "pushdeploy-good-"  # what a lifecycle rule keeps (README, "Keeping the last good images")
+GUARD_PREFIX = "pushdeploy-good-"  # what a lifecycle rule keeps (README, "Keeping the images a rollback needs")
 RETIRED_PREFIX = "pushdeploy-retired-"  # an image's tag after it left the list, so it is not deleted with its guard
 
 
