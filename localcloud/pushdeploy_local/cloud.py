@@ -229,6 +229,7 @@ class LocalCloud:
         self.events_delivered: list[Delivery] = []  # what `publish` delivered, in order
         self.events_refused: list[Refusal] = []  # what `publish` refused (over EventBridge's quotas)
         self._routes: list[_Route] = []
+        self._ecr_events: list[dict[str, Any]] = []  # ECR's push events for the handlers' PutImage, to deliver
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -289,6 +290,7 @@ class LocalCloud:
         self.iam = Enforcer(stack_iam, Where(ACCOUNT, REGION, stack_iam.topic_keys, _next_revision))
         events.register("before-parameter-build", self.iam.remember_params)
         events.register("before-call", self._authorize)
+        events.register("after-call.ecr.PutImage", self._image_put)
 
     # -- the stack -------------------------------------------------------------------------------
 
@@ -446,6 +448,41 @@ class LocalCloud:
         self.model.set_behavior(digest, behavior)
         return digest
 
+    def push_event(self, repository: str, digest: str, tag: str | None, result: str, event_id: str) -> dict[str, Any]:
+        """An "ECR Image Action" PUSH event shaped like tests/fixtures/events (docs/aws-facts.md)."""
+        detail: dict[str, Any] = {
+            "result": result,
+            "repository-name": repository,
+            "image-digest": digest,
+            "action-type": "PUSH",
+        }
+        if tag:
+            detail["image-tag"] = tag
+        return {
+            "version": "0",
+            "id": event_id,
+            "detail-type": "ECR Image Action",
+            "source": "aws.ecr",
+            "account": ACCOUNT,
+            "time": self.clock.at(self.clock.now).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [],
+            "detail": detail,
+        }
+
+    def _image_put(self, parsed: dict[str, Any], **_: Any) -> None:
+        """ECR sends its push event for every image put, a re-tag by the API too (ecr-eventbridge.html, "completed
+        image push"; modelling choice: AWS does not single the re-tag out): a handler's PutImage sends one."""
+        image = parsed.get("image")
+        if image:
+            event_id = f"00000000-0000-4000-9000-{len(self._ecr_events):012d}"
+            tag, digest = image["imageId"].get("imageTag"), image["imageId"]["imageDigest"]
+            self._ecr_events.append(self.push_event(image["repositoryName"], digest, tag, "SUCCESS", event_id))
+
+    def _deliver_ecr_events(self) -> None:
+        while self._ecr_events:
+            self.deliver(self._ecr_events.pop(0))
+
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         """EventBridge: the real rule pattern decides; a match invokes the rule's target (the Trigger)."""
         if refused := quotas.oversized_entry(event):
@@ -531,6 +568,7 @@ class LocalCloud:
         """
         self.model.advance_to(instant)
         self._awslogs.write(self.model.drain_logs())
+        self._deliver_ecr_events()
         while events := self.model.drain_events():
             for event in events:
                 self.publish(event)
@@ -551,6 +589,7 @@ class LocalCloud:
         """Run until no execution is running and the model has settled (or the virtual `limit`)."""
         while self.clock.now < limit:
             self.clock.wait_quiescent()
+            self._deliver_ecr_events()
             running = self.running_executions()
             wakeup = self.clock.next_wakeup()
             change = self.model.next_change_at()

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from pushdeploy.steps.unlock import GUARD_PREFIX, guard_tag
+from pushdeploy.models import GUARD_PREFIX
+from pushdeploy.steps.unlock import guard_tag
 from pushdeploy_local import runner
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.report import Report
@@ -47,6 +48,7 @@ class Ended:
     images: dict[str, list[str]]  # digest -> tags, what ECR holds at the end
     digests: dict[str, str]  # tag pushed -> its digest
     unlocked: list[dict[str, Any]]  # every Unlock's output, in order
+    executions: int
 
 
 def play(scenario_data: dict[str, Any] | None = None, *, path: str | None = None) -> Ended:
@@ -62,9 +64,10 @@ def play(scenario_data: dict[str, Any] | None = None, *, path: str | None = None
             for event in cloud.history(execution)
             if event["type"] == "TaskStateExited" and event["stateExitedEventDetails"]["name"] == "Unlock"
         ]
+        executions = len(cloud.executions)
     pushed = {p.tag: p.digest for p in report.pushes if p.tag and p.digest}
     pushed[scenario.initial.tag] = initial
-    return Ended(report, {i["imageDigest"]: i.get("imageTags", []) for i in details}, pushed, unlocked)
+    return Ended(report, {i["imageDigest"]: i.get("imageTags", []) for i in details}, pushed, unlocked, executions)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +83,8 @@ def test_an_image_verified_healthy_survives_a_rule_that_expires_everything_else_
     for tag in ("v2", "v4", "v5"):
         assert guard_tag(SERVICE, example.digests[tag]) in example.images[example.digests[tag]]
     assert example.digests["v3"] not in example.images  # rolled back, never verified: expired as the rule says
+    # ECR's push events for the guard tags started no deployment: one execution per push
+    assert example.executions == len(example.report.pushes)
     assert example.report.iam.denied == []
 
 

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import TAG_PATTERN
+from pushdeploy.models import GUARD_PREFIX, TAG_PATTERN
 from pushdeploy.steps.plan import rollback_destination
-from pushdeploy.steps.unlock import GOOD_KEPT, GUARD_PREFIX, guard_tag, remembered
+from pushdeploy.steps.unlock import GOOD_KEPT, guard_tag, remembered
 
 FAMILY = "arn:aws:ecs:us-east-1:123456789012:task-definition/aiuteur-backend"
 V1, V2, V3 = (f"{FAMILY}:{n}" for n in (1, 2, 3))

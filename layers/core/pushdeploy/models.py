@@ -263,6 +263,16 @@ def safe_execution_name(*parts: str, unique: str = "") -> str:
     return "-".join(p for p in (text, unique) if p) or "pushdeploy"
 
 
+# The tags pushdeploy puts on images itself (pushdeploy.steps.unlock): a guard on each image of a version verified
+# healthy, and the tag an image keeps when it leaves that list. They name no release: a push of one deploys nothing.
+GUARD_PREFIX = "pushdeploy-good-"
+RETIRED_PREFIX = "pushdeploy-retired-"
+
+
+def is_own_tag(tag: str) -> bool:
+    return tag.startswith((GUARD_PREFIX, RETIRED_PREFIX))
+
+
 class KeptImages(Frozen):
     """What Unlock did to keep the images of the versions verified healthy from expiring (ECR lifecycle
     rules): each carries a guard tag of the service (pushdeploy.steps.unlock.guard_tag)."""

@@ -27,14 +27,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pushdeploy import taskdef
 from pushdeploy.adapters import dynamodb, ecr, ecs
 from pushdeploy.errors import PushdeployError
-from pushdeploy.models import KeptImages, Target, UnlockOutput
+from pushdeploy.models import GUARD_PREFIX, RETIRED_PREFIX, KeptImages, Target, UnlockOutput
 from pushdeploy.outcome import IterationState, decide
 
 logger = Logger(child=True)
 
 GOOD_KEPT = 5  # verified-healthy task definitions remembered per service
-GUARD_PREFIX = "pushdeploy-good-"  # what a lifecycle rule keeps (README, "Keeping the images a rollback needs")
-RETIRED_PREFIX = "pushdeploy-retired-"  # an image's tag after it left the list, so it is not deleted with its guard
 
 
 def unlock(state: IterationState, table: str) -> UnlockOutput:
