@@ -59,7 +59,7 @@ from pushdeploy_local.moto_hooks.dispatch_once import method_names_once
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
-from pushdeploy_local.scenario import Behavior, Scenario, ScenarioError
+from pushdeploy_local.scenario import Behavior, PullError, Scenario, ScenarioError
 from pushdeploy_local.stack import PSEUDO
 from pushdeploy_local.stack.build import BuiltStack
 from pushdeploy_local.stack.local import StackView, build_scenario_stack, services_of
@@ -278,7 +278,7 @@ class LocalCloud:
         enter(target_health.install(self.model))
         enter(ecs_missing_tasks.install())
         enter(ecs_list_task_definitions.install())
-        enter(ecr_images.install())
+        enter(ecr_images.install(on_gone=self._image_gone))
         enter(quotas.install())
         try:
             self._build()
@@ -478,6 +478,11 @@ class LocalCloud:
             event_id = f"00000000-0000-4000-9000-{len(self._ecr_events):012d}"
             tag, digest = image["imageId"].get("imageTag"), image["imageId"]["imageDigest"]
             self._ecr_events.append(self.push_event(image["repositoryName"], digest, tag, "SUCCESS", event_id))
+
+    def _image_gone(self, digest: str) -> None:
+        """An image expired or deleted from ECR cannot be pulled: a task started on it now fails as on ECS
+        (CannotPullContainerError); the tasks that run it already go on."""
+        self.model.set_behavior(digest, PullError(kind="pull_error"))
 
     def _deliver_ecr_events(self) -> None:
         while self._ecr_events:

@@ -145,3 +145,29 @@ def test_a_tag_that_cannot_be_put_leaves_the_deploy_deployed_and_says_so():
     (alert,) = ended.report.alerts
     assert "deployed" in alert.subject
     assert "An image pushdeploy would roll back to may expire (ECR lifecycle rules)" in alert.message
+
+
+def test_without_a_rule_that_keeps_them_a_rollback_to_an_expired_image_cannot_pull_it():
+    # Given a policy that keeps only the newest image: v3's push expires v2, which the service runs
+    ended = play(
+        {
+            "name": "rollback-to-an-expired-image",
+            "repository": {
+                "lifecycle_policy": {
+                    "rules": [
+                        {
+                            **KEEP_TWO_NEWEST,
+                            "rulePriority": 1,
+                            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1},
+                        }
+                    ]
+                }
+            },
+            "deployer": {"watch_seconds": 0},
+            "pushes": [{"at_seconds": 0, "tag": "v2"}, {"at_seconds": 600, "tag": "v3", "behavior": {"kind": "crash"}}],
+        }
+    )
+    # Then v3 fails and the rollback to v2 cannot start a task, as on ECS (CannotPullContainerError)
+    assert [p.outcome for p in ended.report.pushes] == ["deployed", "rollback_failed"]
+    assert ended.digests["v2"] not in ended.images
+    assert "CannotPullContainerError" in ended.report.alerts[-1].message

@@ -37,7 +37,7 @@ import contextlib
 import fnmatch
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +50,8 @@ from moto.ecr.policy_validation import EcrLifecyclePolicyValidator
 
 DAY_SECONDS = 86400
 MAX_WILDCARDS = 4  # per tagPatternList string (lifecycle_policy_parameters.html)
+
+OnGone = Callable[[str], None]  # an image's digest, once it left the repository
 
 # Manifests the local cloud stands in for an image whose manifest it never saw (an event naming a digest):
 # the digest each one is, instead of its bytes' sha256.
@@ -152,7 +154,9 @@ def _invalid(why: str) -> InvalidParameterException:
 def expired(rules: list[Rule], images: list[Image], now: float) -> list[Image]:
     """The images the rules expire: each rule marks, oldest first, what it selects beyond its count or age,
     except images a rule of higher priority selected (lifecycle_policy_examples.html, "multiple rules")."""
-    newest_first = sorted(images, key=lambda i: i.image_pushed_at, reverse=True)
+    # Push times are whole seconds: of two pushed in one second, the later push (later in the list) is newer.
+    order = {id(image): n for n, image in enumerate(images)}
+    newest_first = sorted(images, key=lambda i: (i.image_pushed_at, order[id(i)]), reverse=True)
     seen: set[int] = set()
     found: list[Image] = []
     for rule in rules:
@@ -162,12 +166,13 @@ def expired(rules: list[Rule], images: list[Image], now: float) -> list[Image]:
     return found
 
 
-def apply_lifecycle(repository: Repository) -> None:
+def apply_lifecycle(repository: Repository, on_gone: OnGone) -> None:
     if not repository.lifecycle_policy:
         return
     now = datetime.now(UTC).timestamp()  # the virtual clock's, under time-machine
     for image in expired(parse_policy(repository.lifecycle_policy), repository.images, now):
         repository.images.remove(image)
+        on_gone(image.image_digest)
 
 
 def _holding(repository: Repository, tag: str | None) -> Image | None:
@@ -180,8 +185,10 @@ def _untag(image: Image, tag: str) -> None:
 
 
 @contextlib.contextmanager
-def install() -> Iterator[None]:
-    """While active, ECR keeps one image per digest, moves tags as AWS does and applies lifecycle policies."""
+def install(on_gone: OnGone = lambda digest: None) -> Iterator[None]:
+    """While active, ECR keeps one image per digest, moves tags as AWS does and applies lifecycle policies;
+    `on_gone` hears of each image that leaves the repository (expired, or deleted with its last tag): no task
+    can pull it any more."""
     originals = {name: getattr(ECRBackend, name) for name in ("describe_images", "list_images", "batch_delete_image")}
 
     def put_image(
@@ -193,7 +200,7 @@ def install() -> Iterator[None]:
         digest: str | None = None,
     ) -> Image:
         repository = backend._get_repository(repository_name)
-        apply_lifecycle(repository)
+        apply_lifecycle(repository, on_gone)
         actual = digest_of(image_manifest)
         if digest and digest != actual:
             raise ImageDigestDoesNotMatchException(
@@ -227,7 +234,7 @@ def install() -> Iterator[None]:
         image_ids: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         repository = backend._get_repository(repository_name, registry_id)
-        apply_lifecycle(repository)
+        apply_lifecycle(repository, on_gone)
         answer: dict[str, Any] = {"images": [], "failures": []}
         for image_id in image_ids or []:
             tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
@@ -254,9 +261,15 @@ def install() -> Iterator[None]:
 
     def applying(name: str) -> Any:
         def read(backend: ECRBackend, repository_name: str, *args: Any, **kwargs: Any) -> Any:
-            with contextlib.suppress(ServiceException):  # an unknown repository: moto's own answer says so
-                apply_lifecycle(backend._get_repository(repository_name))
-            return originals[name](backend, repository_name, *args, **kwargs)
+            repository = backend.repositories.get(repository_name)
+            if repository is None:  # moto's own answer says so
+                return originals[name](backend, repository_name, *args, **kwargs)
+            apply_lifecycle(repository, on_gone)
+            before = {i.image_digest for i in repository.images}
+            answer = originals[name](backend, repository_name, *args, **kwargs)
+            for digest in before - {i.image_digest for i in repository.images}:
+                on_gone(digest)  # deleted with its last tag (BatchDeleteImage)
+            return answer
 
         return read
 

@@ -207,3 +207,25 @@ def test_a_policy_aws_refuses_is_refused_and_named(ecr, rules, named):
         lifecycle(ecr, *rules)
     assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
     assert named in refused.value.response["Error"]["Message"]
+
+
+def test_each_image_that_leaves_the_repository_is_heard_of_once(clock):
+    gone: list[str] = []
+    with mock_aws(), ecr_images.install(on_gone=gone.append):
+        ecr = boto3.client("ecr", region_name="us-east-1")
+        ecr.create_repository(repositoryName=REPO)
+        for tag, body in (("v1", A), ("v2", B), ("v3", C)):
+            put(ecr, body, tag)
+            clock.shift(timedelta(minutes=1))
+        lifecycle(ecr, {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 2})
+        images(ecr)  # expires v1
+        ecr.batch_delete_image(repositoryName=REPO, imageIds=[{"imageTag": "v3"}])  # its last tag: deleted
+        images(ecr)
+    assert gone == [ecr_images.digest_of(A), ecr_images.digest_of(C)]
+
+
+def test_of_two_images_pushed_in_one_second_the_later_push_is_the_newer(ecr):
+    put(ecr, A, "v1")
+    put(ecr, B, "v2")  # the same second: push times are whole seconds
+    lifecycle(ecr, {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1})
+    assert images(ecr) == {ecr_images.digest_of(B): ["v2"]}
