@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from pushdeploy.adapters import dynamodb
-from pushdeploy.models import StoppedTask, Target, family_of, safe_execution_name
+from pushdeploy.models import StoppedTask, Target, family_of, is_own_tag, safe_execution_name
 from pushdeploy.steps.plan import PlanOutput, known_rollback_destination, rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
@@ -318,7 +318,7 @@ def _tags(connection: Connection, repository: str, digest: str | None) -> list[s
         images = connection.client("ecr").describe_images(repositoryName=repository, imageIds=[{"imageDigest": digest}])
     except ClientError:
         return []  # the image was deleted from ECR: the service still runs it, by digest
-    return sorted(images["imageDetails"][0].get("imageTags", []))
+    return sorted(t for t in images["imageDetails"][0].get("imageTags", []) if not is_own_tag(t))
 
 
 # -- the failed tasks' logs --------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
 from pushdeploy_local.iam.stack import stack_iam as iam_of
 from pushdeploy_local.moto_hooks import (
+    ecr_images,
     ecs_deployments,
     ecs_list_task_definitions,
     ecs_missing_tasks,
@@ -58,7 +59,7 @@ from pushdeploy_local.moto_hooks.dispatch_once import method_names_once
 from pushdeploy_local.moto_hooks.interpreter_clients import reuse_clients
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import callbacks_on, sleep_on
-from pushdeploy_local.scenario import Behavior, Scenario, ScenarioError
+from pushdeploy_local.scenario import Behavior, PullError, Scenario, ScenarioError
 from pushdeploy_local.stack import PSEUDO
 from pushdeploy_local.stack.build import BuiltStack
 from pushdeploy_local.stack.local import StackView, build_scenario_stack, services_of
@@ -66,6 +67,7 @@ from pushdeploy_local.stack.local import StackView, build_scenario_stack, servic
 ACCOUNT = PSEUDO["AWS::AccountId"]
 REGION = PSEUDO["AWS::Region"]
 EPOCH = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 STATE_MACHINE_ROLE_OWNER = "DeployStateMachine"  # the template's state machine, whose role invokes its tasks
 
 _ENVIRONMENT = {
@@ -227,6 +229,7 @@ class LocalCloud:
         self.events_delivered: list[Delivery] = []  # what `publish` delivered, in order
         self.events_refused: list[Refusal] = []  # what `publish` refused (over EventBridge's quotas)
         self._routes: list[_Route] = []
+        self._ecr_events: list[dict[str, Any]] = []  # ECR's push events for the handlers' PutImage, to deliver
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -275,6 +278,7 @@ class LocalCloud:
         enter(target_health.install(self.model))
         enter(ecs_missing_tasks.install())
         enter(ecs_list_task_definitions.install())
+        enter(ecr_images.install(on_gone=self._image_gone))
         enter(quotas.install())
         try:
             self._build()
@@ -286,13 +290,14 @@ class LocalCloud:
         self.iam = Enforcer(stack_iam, Where(ACCOUNT, REGION, stack_iam.topic_keys, _next_revision))
         events.register("before-parameter-build", self.iam.remember_params)
         events.register("before-call", self._authorize)
+        events.register("after-call.ecr.PutImage", self._image_put)
 
     # -- the stack -------------------------------------------------------------------------------
 
     def _build(self) -> None:
         """template.yaml's stack, with the scenario's services, then the handlers and routes it defines."""
         seed = f"{self.scenario.name}-initial"
-        digest = _image_digest(_manifest(seed))
+        digest = ecr_images.digest_of(_manifest(seed))
         self.stack: BuiltStack = build_scenario_stack(
             self.scenario,
             self.session,
@@ -308,10 +313,15 @@ class LocalCloud:
             lock_table=stack.output("LockTableName"),
             alert_topic=stack.output("AlertTopicArn"),
             registry=registry,
-            initial_digest=_put_image(self.session, stack.ref("Repository"), self.scenario.initial.tag, seed, digest),
+            initial_digest=_put_image(self.session, stack.ref("Repository"), self.scenario.initial.tag, seed),
             services=services_of(stack, self.scenario),
             repositories={stack.ref(name) for name in stack.of_type("AWS::ECR::Repository")},
         )
+        if self.scenario.repository.lifecycle_policy is not None:  # after the first image, as a user would
+            self.session.client("ecr").put_lifecycle_policy(
+                repositoryName=stack.ref("Repository"),
+                lifecyclePolicyText=json.dumps(self.scenario.repository.lifecycle_policy),
+            )
         self.state_machine = self.infra.state_machine
         self.model.set_behavior(self.infra.initial_digest, self.scenario.initial.behavior)
         for service in self.infra.services:
@@ -410,16 +420,73 @@ class LocalCloud:
 
     # -- what scenarios do -----------------------------------------------------------------------
 
-    def push_image(self, repository: str, tag: str | None, behavior: Behavior, digest: str | None = None) -> str:
-        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves."""
+    def push_image(
+        self,
+        repository: str,
+        tag: str | None,
+        behavior: Behavior,
+        digest: str | None = None,
+        retag_of: str | None = None,
+    ) -> str:
+        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves; or, with
+        `retag_of`, put the image that tag names under `tag` too (ECR's re-tag: BatchGetImage, PutImage)."""
         self._pushes += 1
+        ecr = self.session.client("ecr")
         if repository not in self.infra.repositories:
-            self.session.client("ecr").create_repository(repositoryName=repository)
+            ecr.create_repository(repositoryName=repository)
             self.infra.repositories.add(repository)
+        if retag_of is not None:
+            (image,) = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": retag_of}])["images"] or [
+                None
+            ]
+            if image is None:
+                raise ScenarioError(f"pushes: `retag_of` {retag_of!r} names no image of {repository} now")
+            args = {"imageManifest": image["imageManifest"], "imageTag": tag}
+            return str(ecr.put_image(repositoryName=repository, **args)["image"]["imageId"]["imageDigest"])
         seed = f"{self.scenario.name}-{self._pushes}"
         digest = _put_image(self.session, repository, tag, seed, digest)
         self.model.set_behavior(digest, behavior)
         return digest
+
+    def push_event(self, repository: str, digest: str, tag: str | None, result: str, event_id: str) -> dict[str, Any]:
+        """An "ECR Image Action" PUSH event shaped like tests/fixtures/events (docs/aws-facts.md)."""
+        detail: dict[str, Any] = {
+            "result": result,
+            "repository-name": repository,
+            "image-digest": digest,
+            "action-type": "PUSH",
+        }
+        if tag:
+            detail["image-tag"] = tag
+        return {
+            "version": "0",
+            "id": event_id,
+            "detail-type": "ECR Image Action",
+            "source": "aws.ecr",
+            "account": ACCOUNT,
+            "time": self.clock.at(self.clock.now).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [],
+            "detail": detail,
+        }
+
+    def _image_put(self, parsed: dict[str, Any], **_: Any) -> None:
+        """ECR sends its push event for every image put, a re-tag by the API too (ecr-eventbridge.html, "completed
+        image push"; modelling choice: AWS does not single the re-tag out): a handler's PutImage sends one."""
+        image = parsed.get("image")
+        if image:
+            event_id = f"00000000-0000-4000-9000-{len(self._ecr_events):012d}"
+            tag, digest = image["imageId"].get("imageTag"), image["imageId"]["imageDigest"]
+            self._ecr_events.append(self.push_event(image["repositoryName"], digest, tag, "SUCCESS", event_id))
+
+    def _image_gone(self, digest: str) -> None:
+        """An image expired or deleted from ECR cannot be pulled: a task started on it now fails as on ECS
+        (CannotPullContainerError); the tasks that run it already go on."""
+        self.model.set_behavior(digest, PullError(kind="pull_error"))
+
+    def _deliver_ecr_events(self) -> None:
+        while self._ecr_events:
+            self.deliver(self._ecr_events.pop(0))
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         """EventBridge: the real rule pattern decides; a match invokes the rule's target (the Trigger)."""
@@ -506,6 +573,7 @@ class LocalCloud:
         """
         self.model.advance_to(instant)
         self._awslogs.write(self.model.drain_logs())
+        self._deliver_ecr_events()
         while events := self.model.drain_events():
             for event in events:
                 self.publish(event)
@@ -526,6 +594,7 @@ class LocalCloud:
         """Run until no execution is running and the model has settled (or the virtual `limit`)."""
         while self.clock.now < limit:
             self.clock.wait_quiescent()
+            self._deliver_ecr_events()
             running = self.running_executions()
             wakeup = self.clock.next_wakeup()
             change = self.model.next_change_at()
@@ -616,7 +685,7 @@ def _manifest(seed: str) -> str:
     return json.dumps(
         {
             "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "mediaType": MANIFEST_MEDIA_TYPE,
             "config": {
                 "mediaType": "application/vnd.docker.container.image.v1+json",
                 "size": 1,
@@ -627,19 +696,10 @@ def _manifest(seed: str) -> str:
     )
 
 
-def _image_digest(manifest: str) -> str:
-    """The registry's digest of a manifest: its sha256 (moto 5.2.5 hashes an empty string unless told)."""
-    return "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
-
-
 def _put_image(session: Clients, repository: str, tag: str | None, seed: str, digest: str | None = None) -> str:
-    """Push a distinct image (or one whose digest an event already names)."""
-    manifest = _manifest(seed)
-    args: dict[str, Any] = {
-        "repositoryName": repository,
-        "imageManifest": manifest,
-        "imageDigest": digest or _image_digest(manifest),
-    }
+    """Push a distinct image (or the one an event names by its digest, through a manifest standing in for it)."""
+    manifest = ecr_images.stand_in(digest, MANIFEST_MEDIA_TYPE) if digest else _manifest(seed)
+    args: dict[str, Any] = {"repositoryName": repository, "imageManifest": manifest}
     if tag:
         args["imageTag"] = tag
     return str(session.client("ecr").put_image(**args)["image"]["imageId"]["imageDigest"])

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.outcome import DescribedExecution, Outcome, worst
 from pushdeploy.requests import DeployRequest, parse_request
@@ -58,7 +60,11 @@ def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:
         return _deliver(cloud, record, push.event, push.duplicate)
     repository = push.repository_name
     if push.result == "SUCCESS":
-        record.digest = cloud.push_image(repository, push.tag, push.behavior)
+        try:
+            record.digest = cloud.push_image(repository, push.tag, push.behavior, retag_of=push.retag_of)
+        except ClientError as exc:  # `docker push` fails (an IMMUTABLE tag taken, say): no image, no event
+            record.outcome, record.reason = Outcome.IGNORED, f"ECR refused the push: {exc}"
+            return record
     else:  # a failed push stores nothing; its event still names a digest
         record.digest = "sha256:" + f"{index:064x}"
     if push.manual:
@@ -91,26 +97,9 @@ def _deliver(cloud: LocalCloud, record: PushRecord, event: dict[str, Any], times
 
 
 def ecr_event(cloud: LocalCloud, push: Push, digest: str, index: int) -> dict[str, Any]:
-    """An "ECR Image Action" event shaped like tests/fixtures/events (docs/aws-facts.md)."""
-    detail: dict[str, Any] = {
-        "result": push.result,
-        "repository-name": push.repository_name,
-        "image-digest": digest,
-        "action-type": "PUSH",
-    }
-    if push.tag and not push.untagged:
-        detail["image-tag"] = push.tag
-    return {
-        "version": "0",
-        "id": f"00000000-0000-4000-8000-{index:012d}",
-        "detail-type": "ECR Image Action",
-        "source": "aws.ecr",
-        "account": "123456789012",
-        "time": cloud.clock.at(cloud.clock.now).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    }
+    """The push's "ECR Image Action" event (its id numbered by the push)."""
+    tag = None if push.untagged else push.tag
+    return cloud.push_event(push.repository_name, digest, tag, push.result, f"00000000-0000-4000-8000-{index:012d}")
 
 
 def _seconds(moment: datetime | str | None) -> float | None:

@@ -124,7 +124,7 @@ class InitialImage(_Strict):
 
 
 # Fields that describe an ECR push; a raw `event` or `input` entry carries them in its payload instead.
-_PUSH_ONLY_FIELDS = ("tag", "repository", "untagged", "result", "manual")
+_PUSH_ONLY_FIELDS = ("tag", "repository", "untagged", "result", "manual", "retag_of")
 
 
 class Push(_Strict):
@@ -139,6 +139,9 @@ class Push(_Strict):
     # The same EventBridge event delivered N times (delivery is at least once, aws-facts.md).
     duplicate: int = Field(default=1, ge=1, le=20)
     manual: bool = False
+    # Push no new image: put the image the tag `retag_of` names now under `tag` too (ECR's re-tag, same digest;
+    # its behaviour stays the image's own).
+    retag_of: str | None = Field(default=None, min_length=1)
     event: dict[str, Any] | None = None
     input: dict[str, Any] | None = None
 
@@ -155,6 +158,8 @@ class Push(_Strict):
             raise ValueError("an untagged push has no `tag`")
         if not self.untagged and self.tag is None:
             raise ValueError("`tag` is required (or `untagged`: true, or a raw `event`/`input`)")
+        if self.retag_of is not None and {"untagged", "result", "behavior"} & self.model_fields_set:
+            raise ValueError("`retag_of` gives an existing image a new `tag`: no `untagged`, `result` or `behavior`")
         return self
 
     @property
@@ -267,9 +272,19 @@ class IamSettings(_Strict):
     remove: list[Removal] = Field(default_factory=list, max_length=50)
 
 
+class RepositorySettings(_Strict):
+    """The stack's ECR repository (pushdeploy's addition to scenarios.md, "repository"): its tag mutability (the
+    template's ImageTagMutability) and a lifecycle policy, PutLifecyclePolicy's document as JSON (AWS's rules:
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html)."""
+
+    tag_mutability: Literal["MUTABLE", "IMMUTABLE"] = "MUTABLE"
+    lifecycle_policy: dict[str, Any] | None = None
+
+
 class Scenario(_Strict):
     name: str = Field(default=DEFAULT_SCENARIO_NAME, min_length=1)
     world: WorldSettings = WorldSettings()
+    repository: RepositorySettings = RepositorySettings()
     service: ServiceSpec = ServiceSpec()
     extra_services: list[ExtraService] = Field(default_factory=list, max_length=20)
     deployer: DeployerSettings = DeployerSettings()

@@ -59,7 +59,14 @@ FUNCTION_ACTIONS = {
         "dynamodb:GetItem",  # the task definitions last verified healthy, for a rollback without `to`
     },
     "LockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:DescribeExecution", "states:SendTaskSuccess"},
-    "UnlockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+    "UnlockFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "ecs:DescribeTaskDefinition",
+        "ecr:BatchGetImage",
+        "ecr:PutImage",
+        "ecr:BatchDeleteImage",
+    },
     "RegisterFunction": {
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
@@ -207,10 +214,17 @@ def test_ecs_permissions_are_scoped_to_the_cluster(template, iam_statements_list
     assert template.resources["Cluster"]["Properties"]["ClusterName"] == {"Ref": "ClusterName"}
 
 
-def test_ecr_describe_images_names_each_watched_repository(template):
+@pytest.mark.parametrize(
+    ("function", "action"), [("PlanFunction", "ecr:DescribeImages"), ("UnlockFunction", "ecr:PutImage")]
+)
+def test_ecr_permissions_name_each_watched_repository(template, function, action):
     def arns(t: Any) -> list[str]:
-        policy = t.resources["PlanFunction"]["Properties"]["Policies"][0]
-        (statement,) = [s for s in policy["Statement"] if s["Action"] == "ecr:DescribeImages"]
+        policy = t.resources[function]["Properties"]["Policies"][0]
+        (statement,) = [
+            s
+            for s in policy["Statement"]
+            if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        ]
         return t.resolve(statement["Resource"])
 
     prefix = "arn:aws:ecr:us-east-1:123456789012:repository/"

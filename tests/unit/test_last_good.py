@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pushdeploy.errors import InvalidRequest
+from pushdeploy.models import GUARD_PREFIX, TAG_PATTERN
 from pushdeploy.steps.plan import rollback_destination
-from pushdeploy.steps.unlock import GOOD_KEPT, remembered
+from pushdeploy.steps.unlock import GOOD_KEPT, guard_tag, remembered
 
 FAMILY = "arn:aws:ecs:us-east-1:123456789012:task-definition/aiuteur-backend"
 V1, V2, V3 = (f"{FAMILY}:{n}" for n in (1, 2, 3))
@@ -44,3 +47,12 @@ def test_without_a_verified_earlier_version_a_rollback_asks_for_to():
 @pytest.mark.parametrize(("to", "expected"), [("7", "aiuteur-backend:7"), (V1, V1), ("other:3", "other:3")])
 def test_a_named_destination_is_taken_as_given(to: str, expected: str):
     assert rollback_destination(to, current_arn=V3, good=(V2,)) == expected
+
+
+def test_a_guard_tag_is_a_valid_tag_of_one_image_and_one_service():
+    digest = "sha256:" + "ab" * 32
+    tag = guard_tag("aiuteur-cluster/aiuteur-backend-service", digest)
+    assert re.fullmatch(TAG_PATTERN, tag) and tag.startswith(f"{GUARD_PREFIX}{'ab' * 6}-")
+    assert tag == guard_tag("aiuteur-cluster/aiuteur-backend-service", digest)  # the same every time
+    assert tag != guard_tag("aiuteur-cluster/aiuteur-worker", digest)  # a service of its own
+    assert tag != guard_tag("aiuteur-cluster/aiuteur-backend-service", "sha256:" + "cd" * 32)

@@ -49,6 +49,18 @@ def test_pushes_that_name_nothing_deployable_are_ignored_with_the_reason(event, 
     assert why in request.reason
 
 
+@pytest.mark.parametrize("tag", ["pushdeploy-good-0123456789ab-89abcdef", "pushdeploy-retired-0123456789ab-89abcdef"])
+def test_the_push_event_of_a_tag_pushdeploy_keeps_images_with_deploys_nothing(event, tag):
+    # ECR sends a push event for Unlock's own re-tag; deploying it could put an older image back
+    sample = event("ecr-push-tagged")
+    sample["detail"]["image-tag"] = tag
+
+    request = parse_request(sample)
+
+    assert isinstance(request, Ignored)
+    assert request.reason == f"{tag} is a tag pushdeploy keeps images with, not a release to deploy"
+
+
 def test_console_input_forms_of_the_readme():
     deploy = parse_request({"service": "aiuteur-backend-service", "tag": "v1.4.2"})
     by_repository = parse_request({"repository": "aiuteur-backend", "tag": "latest"})

@@ -47,6 +47,9 @@ def aftermath(state: IterationState) -> list[str]:
             "The lock could not be released (the next deployment of the service recovers it; this version is not "
             f"recorded as verified): {state.unlock_error.message}"
         )
+    kept = state.unlocked.kept if state.unlocked else None
+    if kept is not None and kept.problem:
+        found.append(f"An image pushdeploy would roll back to may expire (ECR lifecycle rules): {kept.problem}")
     return found
 
 

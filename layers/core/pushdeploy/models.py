@@ -261,3 +261,30 @@ def safe_execution_name(*parts: str, unique: str = "") -> str:
     room = EXECUTION_NAME_MAX - (len(unique) + 1 if unique else 0)
     text = re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(parts)).strip("-")[: max(room, 0)].rstrip("-")
     return "-".join(p for p in (text, unique) if p) or "pushdeploy"
+
+
+# The tags pushdeploy puts on images itself (pushdeploy.steps.unlock): a guard on each image of a version verified
+# healthy, and the tag an image keeps when it leaves that list. They name no release: a push of one deploys nothing.
+GUARD_PREFIX = "pushdeploy-good-"
+RETIRED_PREFIX = "pushdeploy-retired-"
+
+
+def is_own_tag(tag: str) -> bool:
+    return tag.startswith((GUARD_PREFIX, RETIRED_PREFIX))
+
+
+class KeptImages(Frozen):
+    """What Unlock did to keep the images of the versions verified healthy from expiring (ECR lifecycle
+    rules): each carries a guard tag of the service (pushdeploy.steps.unlock.guard_tag)."""
+
+    repository: str
+    guarded: tuple[str, ...] = ()  # the guard tags on the images of the service's `good` list
+    released: tuple[str, ...] = ()  # guard tags taken off images that left the list
+    problem: str | None = None  # why an image of the list may not be guarded: it may expire, a rollback to it fail
+
+
+class UnlockOutput(Model):
+    service: str
+    released: bool
+    good: str | None = None  # the task definition recorded as verified healthy, if any
+    kept: KeptImages | None = None  # None when nothing was recorded

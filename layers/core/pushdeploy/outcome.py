@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from pushdeploy.models import Model, PlanAction, PlanItem, Rollout, Verdict
+from pushdeploy.models import Model, PlanAction, PlanItem, Rollout, UnlockOutput, Verdict
 from pushdeploy.steps.lock import LockOutput
 from pushdeploy.steps.rollout import Registered
 
@@ -107,6 +107,7 @@ class IterationState(Model):
     # What the ASL's Catch recorded after the verdict: the watch could not start, the lock not be released.
     watch_error: StepError | None = None
     unlock_error: StepError | None = None
+    unlocked: UnlockOutput | None = None  # what Unlock recorded, and the images it kept from expiring
 
 
 class TargetResult(Model):

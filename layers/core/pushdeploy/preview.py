@@ -86,12 +86,13 @@ def _rollback_image(to: str | None, repository: str, container: str) -> tuple[st
     """The image the rollback destination runs, and whether ECR still has it (None: nothing to look up)."""
     if to is None:
         return None, None
-    image = taskdef.container_image(ecs.describe_task_definition(to), container)
-    if image is None or "@" not in image:
-        return image, None  # not pinned by digest: nothing to look up
-    name, digest = image.split("@", 1)
-    if name.rsplit("/", 1)[-1].split(":", 1)[0] != repository:  # registry/repository[:tag]@digest
-        return image, None  # an image of another repository
+    definition = ecs.describe_task_definition(to)
+    image, digest = (
+        taskdef.container_image(definition, container),
+        taskdef.pinned_digest(definition, container, repository),
+    )
+    if digest is None:
+        return image, None  # not pinned by digest, or an image of another repository: nothing to look up
     try:
         ecr.find_image(repository, digest=digest)
     except InvalidRequest:

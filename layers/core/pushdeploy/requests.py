@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pushdeploy.errors import InvalidRequest
-from pushdeploy.models import PATTERN_WORDS, Digest, Model, Name, Repository, Tag
+from pushdeploy.models import PATTERN_WORDS, Digest, Model, Name, Repository, Tag, is_own_tag
 
 ECR_SOURCE = "aws.ecr"
 ECR_DETAIL_TYPE = "ECR Image Action"
@@ -143,6 +143,8 @@ def _from_event(payload: dict[str, Any]) -> DeployRequest | Ignored:
             reason=f"untagged push of {detail.repository_name}@{detail.image_digest}: nothing names it "
             "(a per-platform manifest of a multi-arch push, or a push by digest)"
         )
+    if is_own_tag(detail.image_tag):  # ECR's event for Unlock's own PutImage
+        return Ignored(reason=f"{detail.image_tag} is a tag pushdeploy keeps images with, not a release to deploy")
     request = {
         "repository": detail.repository_name,
         "tag": detail.image_tag,

@@ -41,6 +41,16 @@ def container_image(definition: dict[str, Any], container: str) -> str | None:
     return next((c["image"] for c in definition.get("containerDefinitions", []) if c["name"] == container), None)
 
 
+def pinned_digest(definition: dict[str, Any], container: str, repository: str) -> str | None:
+    """The digest `container` runs when its image is `registry/repository[:tag]@digest`; None for an image
+    named by tag only or of another repository (nothing of `repository` to look up)."""
+    image = container_image(definition, container)
+    if image is None or "@" not in image:
+        return None
+    name, digest = image.split("@", 1)
+    return digest if name.rsplit("/", 1)[-1].split(":", 1)[0] == repository else None
+
+
 def registered_fields(definition: dict[str, Any]) -> dict[str, Any]:
     """The task definition as RegisterTaskDefinition takes it, without its tags (no ARN, revision or
     registration metadata)."""

@@ -121,8 +121,8 @@ def _dynamodb(action: str) -> Row:
     return lambda params, where: [Request.of(action, _arn(where, "dynamodb", f"table/{params['TableName']}"))]
 
 
-def _ecr_images(params: Mapping[str, Any], where: Where) -> list[Request]:
-    return [Request.of("ecr:DescribeImages", _arn(where, "ecr", f"repository/{params['repositoryName']}"))]
+def _ecr(action: str) -> Row:
+    return lambda params, where: [Request.of(action, _arn(where, "ecr", f"repository/{params['repositoryName']}"))]
 
 
 def _alarms(params: Mapping[str, Any], where: Where) -> list[Request]:
@@ -163,7 +163,10 @@ ROWS: dict[tuple[str, str], Row] = {
     ("dynamodb", "GetItem"): _dynamodb("dynamodb:GetItem"),
     ("dynamodb", "UpdateItem"): _dynamodb("dynamodb:UpdateItem"),
     # list_amazonelasticcontainerregistry.html: repository/${RepositoryName}
-    ("ecr", "DescribeImages"): _ecr_images,
+    ("ecr", "DescribeImages"): _ecr("ecr:DescribeImages"),
+    ("ecr", "BatchGetImage"): _ecr("ecr:BatchGetImage"),
+    ("ecr", "PutImage"): _ecr("ecr:PutImage"),
+    ("ecr", "BatchDeleteImage"): _ecr("ecr:BatchDeleteImage"),
     # list_amazonelasticcontainerservice.html
     ("ecs", "DescribeServices"): _ecs_services("ecs:DescribeServices"),
     ("ecs", "UpdateService"): _ecs_services("ecs:UpdateService"),

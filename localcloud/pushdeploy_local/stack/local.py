@@ -73,6 +73,8 @@ def scenario_stack(
         "InitialImageTag": initial_image,
         "WatchedRepositories": sorted({scenario.defaults.repository}),
     }
+    if "tag_mutability" in scenario.repository.model_fields_set:
+        parameters["ImageTagMutability"] = scenario.repository.tag_mutability
     if "desired_count" in scenario.service.model_fields_set:
         parameters["DesiredCount"] = scenario.service.desired_count
     resources = document["Resources"]

@@ -326,3 +326,19 @@ def test_iam_remove_refuses_a_function_or_action_the_template_does_not_grant():
     with pytest.raises(ScenarioError, match="UpdateFunction's role does not grant ecs:RegisterTaskDefinition"):
         remove("UpdateFunction", "ecs:RegisterTaskDefinition")
     remove("UpdateFunction", "ecs:UpdateService")  # granted: accepted
+
+
+def test_a_retag_names_the_tag_it_copies_and_takes_nothing_a_new_image_would() -> None:
+    scenario = parse_scenario({"pushes": [{"tag": "release-4", "retag_of": "v4"}]})
+    assert scenario.pushes[0].retag_of == "v4"
+    message = "`retag_of` gives an existing image a new `tag`: no `untagged`, `result` or `behavior`"
+    assert message in error_of({"pushes": [{"tag": "r", "retag_of": "v4", "behavior": {"kind": "crash"}}]})
+    assert "cannot also set retag_of" in error_of({"pushes": [{"input": {}, "retag_of": "v4"}]})
+
+
+def test_the_repository_takes_a_tag_mutability_and_a_lifecycle_policy() -> None:
+    policy = {"rules": [{"rulePriority": 1, "selection": {}, "action": {"type": "expire"}}]}
+    scenario = parse_scenario({"repository": {"tag_mutability": "IMMUTABLE", "lifecycle_policy": policy}, "pushes": []})
+    assert (scenario.repository.tag_mutability, scenario.repository.lifecycle_policy) == ("IMMUTABLE", policy)
+    assert parse_scenario({"pushes": []}).repository.lifecycle_policy is None
+    assert "repository.tag_mutability:" in error_of({"repository": {"tag_mutability": "SOMETIMES"}, "pushes": []})
