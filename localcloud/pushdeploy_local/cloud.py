@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +47,7 @@ from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
 from pushdeploy_local.iam.stack import stack_iam as iam_of
 from pushdeploy_local.moto_hooks import (
+    cloudwatch_alarms,
     ecs_deployments,
     ecs_list_task_definitions,
     ecs_missing_tasks,
@@ -275,6 +276,7 @@ class LocalCloud:
         enter(target_health.install(self.model))
         enter(ecs_missing_tasks.install())
         enter(ecs_list_task_definitions.install())
+        enter(cloudwatch_alarms.install())
         enter(quotas.install())
         try:
             self._build()
@@ -323,8 +325,33 @@ class LocalCloud:
                 target_group_arn=service.target_group,
             )
         self._alert_queue = _subscribe_queue(self.session, self.infra.alert_topic)
+        self._create_alarms()
         self._load_functions(stack)
         self._load_routes(stack)
+        for fault in self.scenario.faults:
+            self.crash(fault.function, after_handler=fault.when == "after", times=fault.times)
+
+    def _create_alarms(self) -> None:
+        """The scenario's CloudWatch alarms (the services' own, not the stack's), each in INSUFFICIENT_DATA:
+        a new alarm's state until its first evaluation (API_PutMetricAlarm.html; moto starts it OK)."""
+        cloudwatch = self.session.client("cloudwatch")
+        for name in dict.fromkeys(a.name for a in self.scenario.alarms):
+            # Modelling choice: any metric will do, the scenario sets the state; a target's 5XX count reads true.
+            cloudwatch.put_metric_alarm(
+                AlarmName=name,
+                Namespace="AWS/ApplicationELB",
+                MetricName="HTTPCode_Target_5XX_Count",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+            )
+            self.set_alarm(name, "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
+
+    def set_alarm(self, name: str, state: str, reason: str) -> None:
+        """Put an alarm of the scenario in `state` now, as its metric's evaluation would (SetAlarmState)."""
+        self.session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
 
     def _load_functions(self, stack: BuiltStack) -> None:
         """Each Lambda function of the stack, its handler imported with the function's own environment."""
@@ -410,8 +437,16 @@ class LocalCloud:
 
     # -- what scenarios do -----------------------------------------------------------------------
 
-    def push_image(self, repository: str, tag: str | None, behavior: Behavior, digest: str | None = None) -> str:
-        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves."""
+    def push_image(
+        self,
+        repository: str,
+        tag: str | None,
+        behavior: Behavior,
+        digest: str | None = None,
+        by_service: Mapping[str, Behavior] | None = None,
+    ) -> str:
+        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves (on the services
+        of `by_service` as it says, on the others as `behavior`)."""
         self._pushes += 1
         if repository not in self.infra.repositories:
             self.session.client("ecr").create_repository(repositoryName=repository)
@@ -419,6 +454,8 @@ class LocalCloud:
         seed = f"{self.scenario.name}-{self._pushes}"
         digest = _put_image(self.session, repository, tag, seed, digest)
         self.model.set_behavior(digest, behavior)
+        for service, own in (by_service or {}).items():
+            self.model.set_behavior(digest, own, service=service)
         return digest
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
