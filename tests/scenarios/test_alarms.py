@@ -3,7 +3,7 @@ what the deployer does with the ones a target's policy watches."""
 
 from __future__ import annotations
 
-from tests.scenarios.conftest import example, run
+from tests.scenarios.conftest import example, run, writes
 
 ALARM = {"name": "api-5xx", "state": "ALARM", "at_seconds": 0}
 
@@ -53,4 +53,21 @@ def test_alarms_that_are_ok_or_have_no_data_or_that_no_target_watches_fail_nothi
     assert push.outcome == "deployed", push.reason
     (target,) = push.targets
     assert target.evidence is not None and target.evidence.alarms == []
-    assert report.api_calls["monitoring:DescribeAlarms"] >= 1  # each Check's
+    assert report.api_calls["monitoring:DescribeAlarms"] >= 2  # the Plan's, and each Check's
+
+
+def test_a_target_watching_an_alarm_that_does_not_exist_is_refused_by_the_plan():
+    # Given a policy naming an alarm no one created: DescribeAlarms answers such a name with nothing, so
+    # the rollout could never see it fire.
+    deployer = {"alarms": ["api-5xx", "api-typo"]}
+    alarms = [{"name": "api-5xx", "state": "OK"}]
+    report = run("alarm-missing", [{"at_seconds": 0, "tag": "v2"}], deployer=deployer, alarms=alarms)
+
+    (push,) = report.pushes
+    assert push.outcome == "rejected"
+    assert push.reason == (
+        "InvalidRequest: policy.alarms names CloudWatch alarms that do not exist: "
+        "aiuteur-cluster/aiuteur-backend-service (api-typo)"
+    )
+    assert writes(report) == {}
+    assert report.final.tag == "v1"
