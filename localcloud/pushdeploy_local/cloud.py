@@ -334,19 +334,8 @@ class LocalCloud:
     def _create_alarms(self) -> None:
         """The scenario's CloudWatch alarms (the services' own, not the stack's), each in INSUFFICIENT_DATA:
         a new alarm's state until its first evaluation (API_PutMetricAlarm.html; moto starts it OK)."""
-        cloudwatch = self.session.client("cloudwatch")
         for name in dict.fromkeys(a.name for a in self.scenario.alarms):
-            # Modelling choice: any metric will do, the scenario sets the state; a target's 5XX count reads true.
-            cloudwatch.put_metric_alarm(
-                AlarmName=name,
-                Namespace="AWS/ApplicationELB",
-                MetricName="HTTPCode_Target_5XX_Count",
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=1,
-                ComparisonOperator="GreaterThanOrEqualToThreshold",
-            )
+            put_alarm(self.session.client("cloudwatch"), name)
             self.set_alarm(name, "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
 
     def set_alarm(self, name: str, state: str, reason: str) -> None:
@@ -605,6 +594,24 @@ def unmatched(pattern: dict[str, Any], event: Any, path: str = "") -> str | None
         if values and value not in values:
             return f"{where} {str(value)[:80]!r} (the rule takes {values})"
     return None
+
+
+def put_alarm(cloudwatch: Any, name: str) -> None:
+    """A CloudWatch metric alarm named `name`, as a service's own alarm would be (PutMetricAlarm).
+
+    Modelling choice: the metric is a target group's 5XX count, which reads true; nothing evaluates it,
+    whoever creates the alarm sets its state.
+    """
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
 
 
 def _next_revision(family: str) -> int:

@@ -3,31 +3,6 @@ state together, and of the alarm types AlarmTypes asks for (metric alarms when i
 
 from __future__ import annotations
 
-import boto3
-import pytest
-from moto import mock_aws
-
-from pushdeploy_local.moto_hooks import cloudwatch_alarms
-
-
-@pytest.fixture
-def cloudwatch():
-    with mock_aws(), cloudwatch_alarms.install():
-        client = boto3.client("cloudwatch", region_name="us-east-1")
-        for name in ("api-5xx", "api-latency"):
-            client.put_metric_alarm(
-                AlarmName=name,
-                Namespace="AWS/ApplicationELB",
-                MetricName="HTTPCode_Target_5XX_Count",
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=1,
-                ComparisonOperator="GreaterThanOrEqualToThreshold",
-            )
-        client.set_alarm_state(AlarmName="api-5xx", StateValue="ALARM", StateReason="test")
-        yield client
-
 
 def names(answer: dict) -> list[str]:
     return sorted(a["AlarmName"] for a in answer["MetricAlarms"] + answer["CompositeAlarms"])
