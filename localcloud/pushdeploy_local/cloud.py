@@ -38,6 +38,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.ecs.models import ecs_backends
 from moto.events.models import EventPattern
+from moto.moto_api._internal import mock_random
 
 from pushdeploy.adapters import aws
 from pushdeploy_local.clock import VirtualClock
@@ -259,6 +260,10 @@ class LocalCloud:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(_TEE)
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        # moto draws its ids (task ids, target group ARNs, ...) from one random source that "can be seeded to
+        # make identifiers deterministic" (moto/moto_api/_internal/moto_random.py, MotoRandom): seeded with the
+        # world's seed, a report that names tasks and target groups replays exactly.
+        mock_random.seed(self.scenario.world.seed)
         enter(_shared_service_data())
         enter(parse_once())
         enter(method_names_once())

@@ -42,11 +42,12 @@ def play(cloud: LocalCloud) -> r.Report:
     report it. An alarm's state set at the moment of a push is set first (the push sees it)."""
     scenario = cloud.scenario
     records = []
-    timeline: list[tuple[float, int, int]] = [(a.at_seconds, 0, i) for i, a in enumerate(scenario.alarms)]
-    timeline += [(p.at_seconds, 1, i) for i, p in enumerate(scenario.pushes)]
+    # ("alarm" sorts before "push": at one instant, the alarm's state is set first)
+    timeline = [(a.at_seconds, "alarm", i) for i, a in enumerate(scenario.alarms)]
+    timeline += [(p.at_seconds, "push", i) for i, p in enumerate(scenario.pushes)]
     for at, kind, index in sorted(timeline):
         cloud.run_until(at)
-        if kind == 0:
+        if kind == "alarm":
             alarm = scenario.alarms[index]
             cloud.set_alarm(alarm.name, alarm.state, f"the scenario sets {alarm.state} at {alarm.at_seconds:g} s")
         else:
