@@ -133,8 +133,8 @@ def serve(
         Path | None,
         typer.Option(
             "--scenario",
-            help="Shape the world like this scenario file (services, deployer settings, first image); "
-            "its pushes are not replayed.",
+            help="Shape the world like this scenario file (services, deployer settings, first image, faults, "
+            "alarms); its pushes and its alarms' state changes are not replayed (the alarms stay INSUFFICIENT_DATA).",
             exists=True,
             dir_okay=False,
         ),

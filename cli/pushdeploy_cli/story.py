@@ -68,6 +68,7 @@ class Probe(BaseModel):
     pending: int = 0
     targets: list[TargetEvidence] = Field(default_factory=list)
     stopped_tasks: list[StoppedTask] = Field(default_factory=list)
+    alarms: list[str] = Field(default_factory=list)  # the policy's alarms in ALARM
     events: list[str] = Field(default_factory=list)
 
     @property
@@ -495,6 +496,7 @@ def _probe(rollout: Rollout, at: datetime, seconds: float) -> Probe:
         pending=deployment.pending if deployment else 0,
         targets=evidence.targets,
         stopped_tasks=evidence.stopped_tasks,
+        alarms=evidence.alarms,
         events=evidence.events,
     )
 

@@ -3,7 +3,8 @@
 The targets live in SSM (pushdeploy.adapters.ssm): the stack's own document and one parameter per
 target under it. `apply` makes the parameters under it exactly a file's targets; `validate` checks a file
 as `apply` would, against the targets document's rules and the account (each service exists, runs a task
-definition with the target's container, and follows a repository that exists), writing nothing.
+definition with the target's container, follows a repository that exists, and watches alarms that exist),
+writing nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from pushdeploy import taskdef
-from pushdeploy.adapters import ecs, ssm
+from pushdeploy.adapters import cloudwatch, ecs, ssm
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Target, TargetsConfig
 from pushdeploy.requests import describe_validation_error
@@ -92,7 +93,7 @@ def _problems_or_config(connection: Connection, file: Path) -> TargetsConfig:
 
 
 def _in_the_account(connection: Connection, target: Target) -> list[str]:
-    """What the account says against a target: no such service, no such container, no such repository."""
+    """What the account says against a target: no such service, container, repository or alarm."""
     client = connection.client("ecs")
     problems = []
     try:
@@ -107,4 +108,6 @@ def _in_the_account(connection: Connection, target: Target) -> list[str]:
         if exc.response.get("Error", {}).get("Code") != "RepositoryNotFoundException":
             raise
         problems.append(f"no ECR repository {target.repository}")
+    missing = cloudwatch.missing_alarms(target.policy.alarms, cloudwatch=connection.client("cloudwatch"))
+    problems += [f"no CloudWatch alarm {name} (policy.alarms)" for name in missing]
     return problems

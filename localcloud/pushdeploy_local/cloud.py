@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.ecs.models import ecs_backends
 from moto.events.models import EventPattern
+from moto.moto_api._internal import mock_random
 
 from pushdeploy.adapters import aws
 from pushdeploy_local.clock import VirtualClock
@@ -47,6 +48,7 @@ from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
 from pushdeploy_local.iam.stack import stack_iam as iam_of
 from pushdeploy_local.moto_hooks import (
+    cloudwatch_alarms,
     ecr_images,
     ecs_deployments,
     ecs_list_task_definitions,
@@ -261,6 +263,10 @@ class LocalCloud:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(_TEE)
         enter(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        # moto draws its ids (task ids, target group ARNs, ...) from one random source that "can be seeded to
+        # make identifiers deterministic" (moto/moto_api/_internal/moto_random.py, MotoRandom): seeded with the
+        # world's seed, a report that names tasks and target groups replays exactly.
+        mock_random.seed(self.scenario.world.seed)
         enter(_shared_service_data())
         enter(parse_once())
         enter(method_names_once())
@@ -279,6 +285,7 @@ class LocalCloud:
         enter(ecs_missing_tasks.install())
         enter(ecs_list_task_definitions.install())
         enter(ecr_images.install(on_gone=self._image_gone))
+        enter(cloudwatch_alarms.install())
         enter(quotas.install())
         try:
             self._build()
@@ -333,8 +340,22 @@ class LocalCloud:
                 target_group_arn=service.target_group,
             )
         self._alert_queue = _subscribe_queue(self.session, self.infra.alert_topic)
+        self._create_alarms()
         self._load_functions(stack)
         self._load_routes(stack)
+        for fault in self.scenario.faults:
+            self.crash(fault.function, after_handler=fault.when == "after", times=fault.times)
+
+    def _create_alarms(self) -> None:
+        """The scenario's CloudWatch alarms (the services' own, not the stack's), each in INSUFFICIENT_DATA:
+        a new alarm's state until its first evaluation (API_PutMetricAlarm.html; moto starts it OK)."""
+        for name in dict.fromkeys(a.name for a in self.scenario.alarms):
+            put_alarm(self.session.client("cloudwatch"), name)
+            self.set_alarm(name, "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
+
+    def set_alarm(self, name: str, state: str, reason: str) -> None:
+        """Put an alarm of the scenario in `state` now, as its metric's evaluation would (SetAlarmState)."""
+        self.session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
 
     def _load_functions(self, stack: BuiltStack) -> None:
         """Each Lambda function of the stack, its handler imported with the function's own environment."""
@@ -427,9 +448,11 @@ class LocalCloud:
         behavior: Behavior,
         digest: str | None = None,
         retag_of: str | None = None,
+        by_service: Mapping[str, Behavior] | None = None,
     ) -> str:
-        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves; or, with
-        `retag_of`, put the image that tag names under `tag` too (ECR's re-tag: BatchGetImage, PutImage)."""
+        """Put a new image into ECR (as `docker push` would) and tell the model how it behaves (on the services
+        of `by_service` as it says, on the others as `behavior`); or, with `retag_of`, put the image that tag
+        names under `tag` too (ECR's re-tag: BatchGetImage, PutImage)."""
         self._pushes += 1
         ecr = self.session.client("ecr")
         if repository not in self.infra.repositories:
@@ -446,6 +469,8 @@ class LocalCloud:
         seed = f"{self.scenario.name}-{self._pushes}"
         digest = _put_image(self.session, repository, tag, seed, digest)
         self.model.set_behavior(digest, behavior)
+        for service, own in (by_service or {}).items():
+            self.model.set_behavior(digest, own, service=service)
         return digest
 
     def push_event(self, repository: str, digest: str, tag: str | None, result: str, event_id: str) -> dict[str, Any]:
@@ -637,6 +662,24 @@ def unmatched(pattern: dict[str, Any], event: Any, path: str = "") -> str | None
         if values and value not in values:
             return f"{where} {str(value)[:80]!r} (the rule takes {values})"
     return None
+
+
+def put_alarm(cloudwatch: Any, name: str) -> None:
+    """A CloudWatch metric alarm named `name`, as a service's own alarm would be (PutMetricAlarm).
+
+    Modelling choice: the metric is a target group's 5XX count, which reads true; nothing evaluates it,
+    whoever creates the alarm sets its state.
+    """
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
 
 
 def _next_revision(family: str) -> int:

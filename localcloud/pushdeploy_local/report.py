@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from pushdeploy.models import StoppedTask, TargetEvidence
 from pushdeploy.outcome import Outcome
 
 # aws-facts.md, "Step Functions and Lambda" (us-east-1, free tiers left out).
@@ -12,11 +13,29 @@ USD_PER_LAMBDA_REQUEST = 0.20 / 1_000_000
 USD_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
 
 
+class Evidence(BaseModel):
+    """What decided a target: the Check that gave its deployment's verdict, and what that probe saw (the
+    product's own evidence, as the execution's history records it)."""
+
+    at_seconds: float
+    verdict: str
+    reason: str
+    rollout_state: str | None = None  # ECS's rolloutState of the deployment judged
+    desired: int = 0
+    running: int = 0
+    pending: int = 0
+    stopped_tasks: list[StoppedTask] = Field(default_factory=list)  # each with its exit codes and reason
+    targets: list[TargetEvidence] = Field(default_factory=list)  # target health in the load balancer
+    alarms: list[str] = Field(default_factory=list)  # the policy's alarms in ALARM
+    events: list[str] = Field(default_factory=list)  # the service's latest events
+
+
 class TargetReport(BaseModel):
     service: str
     outcome: Outcome
     reason: str
     verdict_at_seconds: float | None = None
+    evidence: Evidence | None = None  # None when no Check decided (the target failed before its rollout)
 
 
 class PushReport(BaseModel):

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.outcome import DescribedExecution, Outcome, worst
 from pushdeploy.requests import DeployRequest, parse_request
+from pushdeploy_cli.story import TargetStory, read_story
 from pushdeploy_local import report as r
 from pushdeploy_local.cloud import EPOCH, LocalCloud
 from pushdeploy_local.scenario import Push, Scenario
@@ -39,13 +40,21 @@ def run_recorded(scenario: Scenario) -> tuple[r.Report, dict[str, list[dict[str,
 
 
 def play(cloud: LocalCloud) -> r.Report:
-    """Make the cloud's scenario happen, push by push, until every execution has ended; report it."""
+    """Make the cloud's scenario happen, push by push and alarm by alarm, until every execution has ended;
+    report it. An alarm's state set at the moment of a push is set first (the push sees it)."""
     scenario = cloud.scenario
     records = []
-    for index, push in sorted(enumerate(scenario.pushes), key=lambda p: p[1].at_seconds):
-        cloud.run_until(push.at_seconds)
-        records.append(_perform(cloud, index, push))
-    last = max((p.at_seconds for p in scenario.pushes), default=0)
+    # ("alarm" sorts before "push": at one instant, the alarm's state is set first)
+    timeline = [(a.at_seconds, "alarm", i) for i, a in enumerate(scenario.alarms)]
+    timeline += [(p.at_seconds, "push", i) for i, p in enumerate(scenario.pushes)]
+    for at, kind, index in sorted(timeline):
+        cloud.run_until(at)
+        if kind == "alarm":
+            alarm = scenario.alarms[index]
+            cloud.set_alarm(alarm.name, alarm.state, f"the scenario sets {alarm.state} at {alarm.at_seconds:g} s")
+        else:
+            records.append(_perform(cloud, index, scenario.pushes[index]))
+    last = max((at for at, _, _ in timeline), default=0)
     cloud.run_until_done(last + SETTLE_SECONDS)
     return _report(cloud, scenario, records)
 
@@ -61,7 +70,9 @@ def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:
     repository = push.repository_name
     if push.result == "SUCCESS":
         try:
-            record.digest = cloud.push_image(repository, push.tag, push.behavior, retag_of=push.retag_of)
+            record.digest = cloud.push_image(
+                repository, push.tag, push.behavior, retag_of=push.retag_of, by_service=push.behavior_by_service
+            )
         except ClientError as exc:  # `docker push` fails (an IMMUTABLE tag taken, say): no image, no event
             record.outcome, record.reason = Outcome.IGNORED, f"ECR refused the push: {exc}"
             return record
@@ -82,7 +93,9 @@ def _push_named_image(cloud: LocalCloud, push: Push) -> str | None:
     if not isinstance(request, DeployRequest) or request.repository not in cloud.infra.repositories:
         return None
     assert request.digest is not None
-    return cloud.push_image(request.repository, request.tag, push.behavior, digest=request.digest)
+    return cloud.push_image(
+        request.repository, request.tag, push.behavior, digest=request.digest, by_service=push.behavior_by_service
+    )
 
 
 def _deliver(cloud: LocalCloud, record: PushRecord, event: dict[str, Any], times: int) -> PushRecord:
@@ -161,6 +174,7 @@ def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
         described = cloud.describe(execution)
         finished.append(_seconds(described.get("stopDate")))
         summary = DescribedExecution.model_validate(described).summary()
+        tracks = {t.service: t for t in read_story(execution, cloud.history(execution), described).targets}
         if summary.outcome is None:
             reason = "the execution still ran when the scenario ended"
             targets.append(r.TargetReport(service="", outcome=Outcome.FAILED, reason=reason))
@@ -172,6 +186,7 @@ def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
                 outcome=result.outcome,
                 reason=result.reason,
                 verdict_at_seconds=_seconds(result.verdict_at),
+                evidence=_evidence(tracks.get(result.service)),
             )
             for result in summary.results
         ]
@@ -186,6 +201,31 @@ def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
         finished_at_seconds=max(done) if done else None,
         reason=deciding[0].reason,
         targets=[t for t in targets if t.service],
+    )
+
+
+def _evidence(track: TargetStory | None) -> r.Evidence | None:
+    """The evidence of the Check that decided the target: its deployment's last verdict (for a deploy, the
+    one that kept it or rolled it back; the rollback's own verdict decides only a rollback asked for)."""
+    if track is None:
+        return None
+    phase = "rollback" if track.kind == "rollback" else "deploy"
+    decided = [p for p in track.probes if p.decided and p.phase == phase]
+    if not decided:
+        return None
+    probe = decided[-1]
+    return r.Evidence(
+        at_seconds=_seconds(probe.at) or 0.0,
+        verdict=probe.verdict,
+        reason=probe.reason,
+        rollout_state=probe.rollout_state,
+        desired=probe.desired,
+        running=probe.running,
+        pending=probe.pending,
+        stopped_tasks=probe.stopped_tasks,
+        targets=probe.targets,
+        alarms=probe.alarms,
+        events=probe.events,
     )
 
 

@@ -133,6 +133,8 @@ class Push(_Strict):
     at_seconds: float = Field(default=0, ge=0)
     tag: str | None = Field(default=None, min_length=1)
     behavior: Behavior = Healthy()
+    # Service name -> how that service's tasks of this image behave; the other services take `behavior`.
+    behavior_by_service: dict[str, Behavior] = Field(default_factory=dict)
     repository: str | None = Field(default=None, min_length=1)
     untagged: bool = False
     result: Literal["SUCCESS", "FAILURE"] = "SUCCESS"
@@ -158,8 +160,14 @@ class Push(_Strict):
             raise ValueError("an untagged push has no `tag`")
         if not self.untagged and self.tag is None:
             raise ValueError("`tag` is required (or `untagged`: true, or a raw `event`/`input`)")
-        if self.retag_of is not None and {"untagged", "result", "behavior"} & self.model_fields_set:
-            raise ValueError("`retag_of` gives an existing image a new `tag`: no `untagged`, `result` or `behavior`")
+        if (
+            self.retag_of is not None
+            and {"untagged", "result", "behavior", "behavior_by_service"} & self.model_fields_set
+        ):
+            raise ValueError(
+                "`retag_of` gives an existing image a new `tag`: no `untagged`, `result`, `behavior` or "
+                "`behavior_by_service`"
+            )
         return self
 
     @property
@@ -190,14 +198,8 @@ class ServiceTarget:
     container: str
     family: str
     spec: ServiceSpec
-
-
-class ExtraService(ServiceSpec):
-    """Another service that runs the same image (pushdeploy's addition to scenarios.md): the Aiuteur
-    backend's job executor, say, or a worker with no load balancer (`load_balanced: false`)."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")
-    container: str = Field(default=DEFAULT_CONTAINER, pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    target_container: str  # the container its target names (`container` unless the scenario says otherwise)
+    deployer: DeployerSettings  # its target's tags and policy
 
 
 class DeployerSettings(_Strict):
@@ -210,15 +212,36 @@ class DeployerSettings(_Strict):
     watch_seconds: int = Field(default=300, ge=0, le=3600)
     failure_budget: int = Field(default=1, ge=1, le=100)
     lock_wait_seconds: int = Field(default=9000, ge=60, le=10800)
+    # CloudWatch alarm names the target's policy watches (HealthPolicy.alarms: one in ALARM fails a rollout).
+    alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list, max_length=20)
 
-    def policy(self) -> dict[str, int]:
+    def policy(self) -> dict[str, Any]:
         return {
             "deadline_seconds": self.deadline_seconds,
             "bake_seconds": self.bake_seconds,
             "watch_seconds": self.watch_seconds,
             "failure_budget": self.failure_budget,
             "lock_wait_seconds": self.lock_wait_seconds,
+            "alarms": list(self.alarms),
         }
+
+    def overridden_by(self, own: DeployerSettings | None) -> DeployerSettings:
+        """These settings with what a service's own `deployer` names in their place (field by field)."""
+        if own is None:
+            return self
+        return self.model_copy(update={name: getattr(own, name) for name in own.model_fields_set})
+
+
+class ExtraService(ServiceSpec):
+    """Another service that runs the same image (pushdeploy's addition to scenarios.md): the Aiuteur
+    backend's job executor, say, or a worker with no load balancer (`load_balanced: false`)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    container: str = Field(default=DEFAULT_CONTAINER, pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    # Its own deployer settings, field by field over the top-level `deployer`, for its target only.
+    deployer: DeployerSettings | None = None
+    # The container its target names (default: `container`); one its task definition lacks is a stale target.
+    target_container: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,255}$")
 
 
 class EventDelivery(_Strict):
@@ -281,6 +304,41 @@ class RepositorySettings(_Strict):
     lifecycle_policy: dict[str, Any] | None = None
 
 
+class Fault(_Strict):
+    """A step's handler crashes `times` times: `before` it does anything, or `after` its work (its AWS calls
+    made, its answer lost), as a Lambda invocation that dies does. The state machine's Retry and Catch decide."""
+
+    step: str = Field(min_length=1)  # a function of the template without "Function": Register, Check, Wake, ...
+    when: Literal["before", "after"]
+    times: int = Field(default=1, ge=1, le=100)
+
+    @field_validator("step")
+    @classmethod
+    def _known(cls, step: str) -> str:
+        from pushdeploy_local.iam.stack import role_policies  # reads template.yaml through the SAM transform
+
+        known = sorted(f.removesuffix("Function") for f in role_policies().roles if f.endswith("Function"))
+        if step not in known:
+            raise ValueError(f"no step {step!r} (the steps: {', '.join(known)})")
+        return step
+
+    @property
+    def function(self) -> str:
+        """The template's logical id of the step's function."""
+        return f"{self.step}Function"
+
+
+class AlarmState(_Strict):
+    """A CloudWatch alarm the local cloud creates (PutMetricAlarm) and sets to `state` at `at_seconds`
+    (SetAlarmState), as its metric would. Until its first entry's time it is INSUFFICIENT_DATA, a new
+    alarm's state (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)."""
+
+    # AlarmName: 1-255 characters (API_PutMetricAlarm.html).
+    name: str = Field(min_length=1, max_length=255)
+    state: Literal["ALARM", "OK", "INSUFFICIENT_DATA"]
+    at_seconds: float = Field(default=0, ge=0)
+
+
 class Scenario(_Strict):
     name: str = Field(default=DEFAULT_SCENARIO_NAME, min_length=1)
     world: WorldSettings = WorldSettings()
@@ -289,6 +347,8 @@ class Scenario(_Strict):
     extra_services: list[ExtraService] = Field(default_factory=list, max_length=20)
     deployer: DeployerSettings = DeployerSettings()
     iam: IamSettings = IamSettings()
+    faults: list[Fault] = Field(default_factory=list, max_length=20)
+    alarms: list[AlarmState] = Field(default_factory=list, max_length=100)
     initial: InitialImage = InitialImage()
     pushes: list[Push]
 
@@ -299,13 +359,22 @@ class Scenario(_Strict):
     def all_services(self) -> list[ServiceTarget]:
         """The Phase 4 guide's service, shaped by `service`, then the `extra_services`."""
         names = self.defaults
-        main = ServiceTarget(name=names.service, container=names.container, family=names.family, spec=self.service)
+        main = ServiceTarget(
+            name=names.service,
+            container=names.container,
+            family=names.family,
+            spec=self.service,
+            target_container=names.container,
+            deployer=self.deployer,
+        )
         extra = [
             ServiceTarget(
                 name=s.name,
                 container=s.container,
                 family=s.name.removesuffix("-service"),
-                spec=ServiceSpec(**s.model_dump(exclude={"name", "container"})),
+                spec=ServiceSpec(**s.model_dump(exclude={"name", "container", "deployer", "target_container"})),
+                target_container=s.target_container or s.container,
+                deployer=self.deployer.overridden_by(s.deployer),
             )
             for s in self.extra_services
         ]
@@ -314,15 +383,29 @@ class Scenario(_Strict):
             raise ScenarioError("extra_services: each service needs its own name")
         return [main, *extra]
 
+    def unknown_services(self) -> list[str]:
+        """Each `pushes[].behavior_by_service` key that names none of the scenario's services, with its field."""
+        known = {t.name for t in self.all_services()}
+        return [
+            f"pushes.{index}.behavior_by_service: no service {name!r} (the services: {', '.join(sorted(known))})"
+            for index, push in enumerate(self.pushes)
+            for name in push.behavior_by_service
+            if name not in known
+        ]
+
 
 def parse_scenario(data: object, *, default_name: str = DEFAULT_SCENARIO_NAME) -> Scenario:
     """Validate an already-decoded scenario; a missing `name` becomes `default_name`."""
     if isinstance(data, dict) and "name" not in data:
         data = {**data, "name": default_name}
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_describe(exc)) from exc
+    unknown = scenario.unknown_services()
+    if unknown:
+        raise ScenarioError("; ".join(unknown))
+    return scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -346,6 +429,11 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(f"{_field_path(error)}: {error['msg']}" for error in exc.errors())
 
 
+def _is_behavior(before: list[str]) -> bool:
+    """Whether the field after `before` is a behaviour: `behavior`, or a service's in `behavior_by_service`."""
+    return bool(before) and (before[-1] == "behavior" or (len(before) > 1 and before[-2] == "behavior_by_service"))
+
+
 def _field_path(error: Any) -> str:
     """The field as the user wrote it, e.g. `pushes.0.behavior.kind`.
 
@@ -354,7 +442,7 @@ def _field_path(error: Any) -> str:
     tag is reported on the union itself; the user's field is `kind`.
     """
     loc = [str(part) for part in error["loc"]]
-    path = [part for i, part in enumerate(loc) if not (part in BEHAVIOR_KINDS and i and loc[i - 1] == "behavior")]
+    path = [part for i, part in enumerate(loc) if not (part in BEHAVIOR_KINDS and _is_behavior(loc[:i]))]
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         path.append("kind")
     return ".".join(path) or "(scenario)"

@@ -37,6 +37,18 @@ def test_validate_names_what_the_account_says_against_each_target_and_writes_not
     assert [t["service"] for t in shown["targets"]] == [SERVICE]
 
 
+def test_validate_names_an_alarm_that_does_not_exist(served: Served, tmp_path):
+    # Given a target whose policy watches an alarm no one created (DescribeAlarms finds nothing of that name)
+    file = tmp_path / "targets.json"
+    watching = {**OWN, "policy": {"alarms": ["jobs-5xx"]}}
+    file.write_text(json.dumps({"targets": [watching]}))
+
+    ran = pushdeploy("targets", "validate", str(file), "--endpoint-url", served.url)
+
+    assert ran.exit_code == 2
+    assert "no CloudWatch alarm jobs-5xx (policy.alarms)" in " ".join(ran.stderr.split())
+
+
 def test_apply_refuses_a_service_the_stacks_own_document_lists(served: Served, tmp_path):
     file = tmp_path / "targets.json"
     file.write_text(json.dumps({"targets": [OWN]}))

@@ -122,7 +122,7 @@ class EcsModel:
         # Deployment and event ids come from seeded generators so that a scenario replays identically.
         self._ids = Ids(seed)
         self._services: dict[tuple[str, str], Service] = {}
-        self._behaviors: dict[str, Behavior] = {}
+        self._behaviors: dict[tuple[str, str | None], Behavior] = {}  # (digest, service or None for all)
         self._targets: dict[tuple[str, str], Target] = {}
         self._outbox = Outbox(events, seed=seed)
         self._stopped: list[Task] = []  # stopped tasks ECS still describes, oldest first
@@ -182,10 +182,11 @@ class EcsModel:
             self._event(svc, "has reached a steady state.")
             self._world.write_service(svc)
 
-    def set_behavior(self, digest: str, behavior: Behavior) -> None:
-        """How tasks whose essential container image is `...@<digest>` behave (unknown digests: healthy)."""
+    def set_behavior(self, digest: str, behavior: Behavior, *, service: str | None = None) -> None:
+        """How tasks whose essential container image is `...@<digest>` behave (unknown digests: healthy);
+        with `service`, that service's tasks only (the others keep the image's behaviour)."""
         with self._lock:
-            self._behaviors[normalise_digest(digest)] = behavior
+            self._behaviors[(normalise_digest(digest), service)] = behavior
 
     def on_update_service(self, cluster: str, service: str, *, force_new_deployment: bool = False) -> None:
         """React to UpdateService: a new task definition (or a forced deployment) makes a new PRIMARY.
@@ -364,7 +365,8 @@ class EcsModel:
 
     def _new_task(self, svc: Service, deployment: Deployment) -> Task:
         launched = self._world.launch_task(svc, deployment, self._ids)
-        behavior = self._behaviors.get(image_digest(launched.image) or "", Healthy())
+        digest = image_digest(launched.image) or ""
+        behavior = self._behaviors.get((digest, svc.name)) or self._behaviors.get((digest, None), Healthy())
         pending_at = self._now + min(PROVISIONING_SECONDS, behavior.start_seconds / 2)
         ready_at = self._now + behavior.start_seconds
         task = Task(

@@ -4,7 +4,8 @@ A scenario overrides only what its file names: its `service` fields become the t
 DesiredCount parameter and the Service's and TargetGroup's properties; each of its `extra_services`
 is a copy of the template's TaskDefinition, TargetGroup and Service under its own names; its
 `deployer` settings make its target in the targets document, and each extra service is a target under
-it (a parameter of its own, as `pushdeploy targets apply` writes it). Everything else is the
+it (a parameter of its own, as `pushdeploy targets apply` writes it), with its own `deployer` settings
+over the top-level ones and the container its `target_container` names. Everything else is the
 template's, with its parameters' defaults. `StackView` is what the rest of the local cloud reads of
 the built stack.
 """
@@ -92,15 +93,16 @@ def scenario_stack(
 
 
 def scenario_targets(scenario: Scenario, stack: Template) -> list[Target]:
-    """A target per service of the scenario, with its deployer settings; the first is the stack's own."""
+    """A target per service of the scenario, with its deployer settings (an extra service's own over the
+    top-level ones) and the container it names; the first is the stack's own."""
     return [
         Target(
             cluster=stack.parameter("ClusterName"),
             service=target.name,
-            container=target.container,
+            container=target.target_container,
             repository=stack.parameter("RepositoryName"),
-            tags=scenario.deployer.tags,
-            policy=scenario.deployer.policy(),
+            tags=target.deployer.tags,
+            policy=target.deployer.policy(),
         )
         for target in scenario.all_services()
     ]

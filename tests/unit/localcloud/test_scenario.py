@@ -294,14 +294,9 @@ def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str,
     ("data", "field"),
     [
         ({"world": {"timing": "realistic"}}, "world.timing:"),
-        ({"faults": [{"step": "Register", "when": "after"}]}, "faults:"),
-        ({"alarms": [{"name": "api-5xx", "state": "ALARM", "at_seconds": 150}]}, "alarms:"),
         ({"service": {"deployment": {"strategy": "canary"}}}, "service.deployment:"),
         ({"service": {"traffic": {"requests_per_second": 50}}}, "service.traffic:"),
         ({"deployer": {"approval": True}}, "deployer.approval:"),
-        ({"deployer": {"alarms": ["api-5xx"]}}, "deployer.alarms:"),
-        ({"extra_services": [{"name": "jobs", "target_container": "jobs"}]}, "extra_services.0.target_container:"),
-        ({"extra_services": [{"name": "jobs", "deployer": {"tags": ["release-*"]}}]}, "extra_services.0.deployer:"),
     ],
 )
 def test_a_part_2_field_not_modelled_yet_is_refused_by_name(data: dict[str, Any], field: str) -> None:
@@ -310,7 +305,7 @@ def test_a_part_2_field_not_modelled_yet_is_refused_by_name(data: dict[str, Any]
 
 @pytest.mark.parametrize(
     "entry",
-    [{"behavior_by_service": {"jobs": {"kind": "crash"}}}, {"approve": True}, {"abort": True}],
+    [{"approve": True}, {"abort": True}],
 )
 def test_a_part_2_push_field_not_modelled_yet_is_refused_by_name(entry: dict[str, Any]) -> None:
     (name,) = entry
@@ -331,7 +326,9 @@ def test_iam_remove_refuses_a_function_or_action_the_template_does_not_grant():
 def test_a_retag_names_the_tag_it_copies_and_takes_nothing_a_new_image_would() -> None:
     scenario = parse_scenario({"pushes": [{"tag": "release-4", "retag_of": "v4"}]})
     assert scenario.pushes[0].retag_of == "v4"
-    message = "`retag_of` gives an existing image a new `tag`: no `untagged`, `result` or `behavior`"
+    message = (
+        "`retag_of` gives an existing image a new `tag`: no `untagged`, `result`, `behavior` or `behavior_by_service`"
+    )
     assert message in error_of({"pushes": [{"tag": "r", "retag_of": "v4", "behavior": {"kind": "crash"}}]})
     assert "cannot also set retag_of" in error_of({"pushes": [{"input": {}, "retag_of": "v4"}]})
 
@@ -342,3 +339,67 @@ def test_the_repository_takes_a_tag_mutability_and_a_lifecycle_policy() -> None:
     assert (scenario.repository.tag_mutability, scenario.repository.lifecycle_policy) == ("IMMUTABLE", policy)
     assert parse_scenario({"pushes": []}).repository.lifecycle_policy is None
     assert "repository.tag_mutability:" in error_of({"repository": {"tag_mutability": "SOMETIMES"}, "pushes": []})
+
+
+def test_faults_name_a_step_of_the_template_and_when_it_crashes():
+    scenario = parse_scenario({"faults": [{"step": "Register", "when": "after", "times": 2}], "pushes": []})
+    (fault,) = scenario.faults
+    assert (fault.function, fault.when, fault.times) == ("RegisterFunction", "after", 2)
+    assert parse_scenario({"faults": [{"step": "Check", "when": "before"}], "pushes": []}).faults[0].times == 1
+
+    said = error_of({"faults": [{"step": "Deploy", "when": "after"}], "pushes": []})
+    assert said.startswith("faults.0.step: Value error, no step 'Deploy' (the steps: Check, Lock, Notify, Plan, ")
+    assert "DeployStateMachine" not in said
+    assert "faults.0.when: Input should be 'before' or 'after'" in error_of(
+        {"faults": [{"step": "Register", "when": "during"}], "pushes": []}
+    )
+    assert "faults.0.times: Input should be greater than or equal to 1" in error_of(
+        {"faults": [{"step": "Register", "when": "after", "times": 0}], "pushes": []}
+    )
+
+
+def test_alarms_take_a_name_a_state_and_a_time():
+    scenario = parse_scenario({"alarms": [{"name": "api-5xx", "state": "ALARM", "at_seconds": 150}], "pushes": []})
+    (alarm,) = scenario.alarms
+    assert (alarm.name, alarm.state, alarm.at_seconds) == ("api-5xx", "ALARM", 150)
+    assert "alarms.0.state: Input should be 'ALARM', 'OK' or 'INSUFFICIENT_DATA'" in error_of(
+        {"alarms": [{"name": "api-5xx", "state": "FIRING"}], "pushes": []}
+    )
+    assert "alarms.0.name: String should have at most 255 characters" in error_of(
+        {"alarms": [{"name": "a" * 256, "state": "OK"}], "pushes": []}
+    )
+
+
+def test_an_extra_service_takes_its_own_deployer_over_the_top_level_one_field_by_field():
+    scenario = parse_scenario(
+        {
+            "deployer": {"tags": ["v*"], "watch_seconds": 120, "alarms": ["api-5xx"]},
+            "extra_services": [
+                {"name": "jobs", "deployer": {"tags": ["jobs-*"], "watch_seconds": 0}, "target_container": "runner"},
+                {"name": "worker"},
+            ],
+            "pushes": [],
+        }
+    )
+    main, jobs, worker = scenario.all_services()
+    assert (main.deployer.tags, main.deployer.watch_seconds, main.target_container) == (["v*"], 120, "aiuteur-backend")
+    assert (jobs.deployer.tags, jobs.deployer.watch_seconds, jobs.deployer.alarms) == (["jobs-*"], 0, ["api-5xx"])
+    assert (jobs.container, jobs.target_container) == ("aiuteur-backend", "runner")
+    assert worker.deployer == main.deployer and worker.target_container == worker.container
+    assert "extra_services.0.deployer.approval: Extra inputs are not permitted" in error_of(
+        {"extra_services": [{"name": "jobs", "deployer": {"approval": True}}], "pushes": []}
+    )
+
+
+def test_behavior_by_service_names_services_of_the_scenario():
+    push = {"tag": "v2", "behavior_by_service": {"jobs": {"kind": "crash", "exit_code": 3}}}
+    scenario = parse_scenario({"extra_services": [{"name": "jobs"}], "pushes": [push]})
+    assert scenario.pushes[0].behavior_by_service == {"jobs": Crash(kind="crash", exit_code=3)}
+
+    assert error_of({"pushes": [push]}) == (
+        "pushes.0.behavior_by_service: no service 'jobs' (the services: aiuteur-backend-service)"
+    )
+    bad = {"tag": "v2", "behavior_by_service": {"jobs": {"kind": "crash", "exit_code": 300}}}
+    assert "pushes.0.behavior_by_service.jobs.exit_code: Input should be less than or equal to 255" in error_of(
+        {"extra_services": [{"name": "jobs"}], "pushes": [bad]}
+    )

@@ -1,4 +1,4 @@
-"""Amazon CloudWatch: which of a rollout's alarms are firing."""
+"""Amazon CloudWatch: which of a rollout's alarms are firing, and which of a target's alarms do not exist."""
 
 from __future__ import annotations
 
@@ -17,3 +17,23 @@ def alarms_in_alarm(names: list[str], *, cloudwatch: CloudWatchClient | None = N
     cloudwatch = cloudwatch or client("cloudwatch")
     answer = cloudwatch.describe_alarms(AlarmNames=names, StateValue="ALARM")
     return [a["AlarmName"] for a in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", [])]
+
+
+# DescribeAlarms takes at most 100 AlarmNames (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
+NAMES_PER_CALL = 100
+
+
+@translate_throttling
+def missing_alarms(names: list[str], *, cloudwatch: CloudWatchClient | None = None) -> list[str]:
+    """The names among `names` of no metric alarm: DescribeAlarms answers a name no alarm has with nothing,
+    so a policy watching one would never see it fire. Without AlarmTypes it describes metric alarms only,
+    as `alarms_in_alarm` does, so a composite alarm's name is missing here too."""
+    if not names:
+        return []
+    cloudwatch = cloudwatch or client("cloudwatch")
+    wanted = list(dict.fromkeys(names))
+    found: set[str] = set()
+    for start in range(0, len(wanted), NAMES_PER_CALL):
+        pages = cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=wanted[start : start + NAMES_PER_CALL])
+        found.update(a["AlarmName"] for page in pages for a in page.get("MetricAlarms", []))
+    return [name for name in wanted if name not in found]

@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger
 from pydantic import Field
 
 from pushdeploy import taskdef
-from pushdeploy.adapters import dynamodb, ecr, ecs, ssm
+from pushdeploy.adapters import cloudwatch, dynamodb, ecr, ecs, ssm
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Image, Model, PlanAction, PlanItem, Target, TargetsConfig, family_of
 from pushdeploy.preview import Preview, preview
@@ -66,6 +66,7 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig, lock_table: str,
         logger.info("ignored", extra={"reason": reason})
         return PlanOutput(action="ignore", reason=reason)
     _refuse_outside(scope, targets)
+    _refuse_missing_alarms(targets)
     repository = targets[0].repository
     image, tags = ecr.find_image(repository, tag=None if request.digest else request.tag, digest=request.digest)
     image = image.model_copy(update={"tag": request.tag})
@@ -154,6 +155,18 @@ def _refuse_outside(scope: Scope, targets: list[Target]) -> None:
     outside = [f"{t.key} ({'; '.join(found)})" for t in targets if (found := scope.outside(t))]
     if outside:
         raise InvalidRequest(f"outside the stack's IAM scope: {', '.join(outside)}")
+
+
+def _refuse_missing_alarms(targets: list[Target]) -> None:
+    """Refuse targets whose policy watches an alarm that does not exist: it could never fail their rollout."""
+    missing = set(cloudwatch.missing_alarms([name for t in targets for name in t.policy.alarms]))
+    unseen = [
+        f"{t.key} ({', '.join(a for a in t.policy.alarms if a in missing)})"
+        for t in targets
+        if missing.intersection(t.policy.alarms)
+    ]
+    if unseen:
+        raise InvalidRequest(f"policy.alarms names CloudWatch alarms that do not exist: {', '.join(unseen)}")
 
 
 def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: str, scope: Scope) -> PlanOutput:

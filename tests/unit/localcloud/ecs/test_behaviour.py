@@ -33,7 +33,7 @@ from pushdeploy_local.ecs.facts import (
     STOPPING,
 )
 from pushdeploy_local.ecs.state import AdoptedService, Deployment, Ids, LaunchedTask, Service, Target, Task
-from pushdeploy_local.scenario import Behavior, Crash, PullError, ServiceSpec, Unhealthy
+from pushdeploy_local.scenario import Behavior, Crash, Healthy, PullError, ServiceSpec, Unhealthy
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -298,3 +298,23 @@ def test_update_service_with_a_new_desired_count_scales_the_deployment() -> None
     model.on_update_service(CLUSTER, SERVICE)
     assert sorted(task.status for task in world.tasks.values()) == [RUNNING, STOPPED, STOPPED]
     assert model.service_state(CLUSTER, SERVICE) == steady_on("aiuteur-backend:1")
+
+
+def test_a_behaviour_given_for_one_service_overrides_the_images_for_that_service_only() -> None:
+    # Given v2 healthy everywhere, crashing on this service, and unhealthy on another one
+    model, world = adopted(v2=Healthy())
+    model.set_behavior(V2, Crash(kind="crash"), service=SERVICE)
+    model.set_behavior(V2, Unhealthy(kind="unhealthy"), service="aiuteur-jobs-service")
+
+    deploy(model, world)
+
+    assert world.tasks["task/2"].behavior == Crash(kind="crash")
+
+
+def test_without_a_behaviour_for_its_service_a_task_takes_the_images() -> None:
+    model, world = adopted(v2=PullError(kind="pull_error"))
+    model.set_behavior(V2, Crash(kind="crash"), service="aiuteur-jobs-service")
+
+    deploy(model, world)
+
+    assert world.tasks["task/2"].behavior == PullError(kind="pull_error")

@@ -1,0 +1,73 @@
+"""`alarms` and `deployer.alarms`: CloudWatch alarms the local cloud creates and sets at a virtual time, and
+what the deployer does with the ones a target's policy watches."""
+
+from __future__ import annotations
+
+from tests.scenarios.conftest import example, run, writes
+
+ALARM = {"name": "api-5xx", "state": "ALARM", "at_seconds": 0}
+
+
+def test_an_alarm_that_fires_during_the_watch_is_seen_when_the_watch_ends():
+    report = example("alarm-during-watch")
+
+    (push,) = report.pushes
+    (target,) = push.targets
+    evidence = target.evidence
+    assert evidence is not None
+    # The watch waits for ECS task events, not for alarms: the Check at its end (300 s after the healthy
+    # verdict) is the first to see the alarm that fired at 150 s.
+    assert evidence.verdict == "FAILED" and evidence.alarms == ["api-5xx"]
+    assert evidence.reason == "alarm api-5xx is in ALARM (after it was judged healthy, while watched)"
+    assert evidence.at_seconds == target.verdict_at_seconds and evidence.at_seconds > 300
+    assert evidence.stopped_tasks == [] and {t.state for t in evidence.targets} == {"healthy"}
+    # The rollback is judged by the same alarm, still in ALARM at its first probe (it returns to OK at 600 s):
+    # the rollback is called failed although the previous version runs again, healthy.
+    assert push.outcome == "rollback_failed"
+    assert push.reason.endswith("the rollback ended FAILED: alarm api-5xx is in ALARM")
+    assert report.final.tag == "v1" and report.final.healthy
+    (alert,) = report.alerts
+    assert "CRITICAL" in alert.subject and "alarm in ALARM: api-5xx" in alert.message
+
+
+def test_an_alarm_in_alarm_from_the_start_fails_the_rollout_at_its_first_probe():
+    report = run("alarm-firing", [{"at_seconds": 0, "tag": "v2"}], deployer={"alarms": ["api-5xx"]}, alarms=[ALARM])
+
+    (push,) = report.pushes
+    (target,) = push.targets
+    assert target.evidence is not None and target.evidence.alarms == ["api-5xx"]
+    assert target.evidence.verdict == "FAILED" and target.evidence.at_seconds < 60
+    assert push.outcome == "rollback_failed"  # the alarm never returns to OK: the rollback is judged by it too
+
+
+def test_alarms_that_are_ok_or_have_no_data_or_that_no_target_watches_fail_nothing():
+    alarms = [
+        {"name": "api-5xx", "state": "OK", "at_seconds": 0},
+        {"name": "api-latency", "state": "INSUFFICIENT_DATA", "at_seconds": 30},
+        {"name": "unwatched", "state": "ALARM", "at_seconds": 60},
+    ]
+    deployer = {"alarms": ["api-5xx", "api-latency"], "watch_seconds": 0}
+    report = run("alarms-quiet", [{"at_seconds": 0, "tag": "v2"}], deployer=deployer, alarms=alarms)
+
+    (push,) = report.pushes
+    assert push.outcome == "deployed", push.reason
+    (target,) = push.targets
+    assert target.evidence is not None and target.evidence.alarms == []
+    assert report.api_calls["monitoring:DescribeAlarms"] >= 2  # the Plan's, and each Check's
+
+
+def test_a_target_watching_an_alarm_that_does_not_exist_is_refused_by_the_plan():
+    # Given a policy naming an alarm no one created: DescribeAlarms answers such a name with nothing, so
+    # the rollout could never see it fire.
+    deployer = {"alarms": ["api-5xx", "api-typo"]}
+    alarms = [{"name": "api-5xx", "state": "OK"}]
+    report = run("alarm-missing", [{"at_seconds": 0, "tag": "v2"}], deployer=deployer, alarms=alarms)
+
+    (push,) = report.pushes
+    assert push.outcome == "rejected"
+    assert push.reason == (
+        "InvalidRequest: policy.alarms names CloudWatch alarms that do not exist: "
+        "aiuteur-cluster/aiuteur-backend-service (api-typo)"
+    )
+    assert writes(report) == {}
+    assert report.final.tag == "v1"
