@@ -263,10 +263,40 @@ def test_bake_time_holds_a_healthy_rollout_until_it_has_passed():
 def test_an_alarm_firing_during_the_rollout_fails_it():
     firing = observe(tasks=[running()], alarms=["aiuteur-5xx"])
 
-    judgement = judge(firing, rollout(), POLICY)
+    judgement = judge(firing, rollout(probes=1), POLICY)  # quiet at the first probe, firing since
 
     assert judgement.verdict == Verdict.FAILED
-    assert "aiuteur-5xx" in judgement.reason
+    assert judgement.reason == "alarm aiuteur-5xx is in ALARM"
+
+
+def test_an_alarm_already_in_alarm_when_the_rollout_starts_is_ignored_while_it_stays_there():
+    # As ECS's alarm-based rollback ignores alarms in ALARM when a deployment starts: a fix pushed during
+    # an incident, or the rollback the alarm caused, is not failed by it.
+    first = judge(observe(tasks=[running()], alarms=["aiuteur-5xx"]), rollout(), POLICY)
+    assert first.verdict == Verdict.IN_PROGRESS and first.alarms_before == ["aiuteur-5xx"]
+    assert first.evidence.alarms == ["aiuteur-5xx"]  # still shown as evidence
+
+    still = judge(
+        observe(tasks=[running()], alarms=["aiuteur-5xx"]), rollout(probes=1, alarms_before=["aiuteur-5xx"]), POLICY
+    )
+    assert still.verdict == Verdict.IN_PROGRESS and still.alarms_before == ["aiuteur-5xx"]
+
+
+def test_an_ignored_alarm_counts_again_once_it_has_left_alarm():
+    quiet = judge(observe(tasks=[running()]), rollout(probes=1, alarms_before=["aiuteur-5xx"]), POLICY)
+    assert quiet.alarms_before == []
+
+    again = judge(observe(tasks=[running()], alarms=["aiuteur-5xx"]), rollout(probes=2, alarms_before=[]), POLICY)
+    assert again.verdict == Verdict.FAILED and again.reason == "alarm aiuteur-5xx is in ALARM"
+
+
+def test_an_alarm_ignored_from_the_start_does_not_hide_another():
+    judgement = judge(
+        observe(tasks=[running()], alarms=["aiuteur-5xx", "aiuteur-latency"]),
+        rollout(probes=1, alarms_before=["aiuteur-5xx"]),
+        POLICY,
+    )
+    assert judgement.verdict == Verdict.FAILED and judgement.reason == "alarm aiuteur-latency is in ALARM"
 
 
 def test_a_worker_without_load_balancer_is_healthy_once_its_tasks_stayed_running_a_while():

@@ -133,16 +133,9 @@ def judge(new: Window, old: Window, policy: JudgePolicy) -> MetricJudgement:
             )
         )
     worse = [c for c in comparisons if c.degraded]
-    if worse:
-        return MetricJudgement(
-            decision=Decision.DEGRADED,
-            reason="; ".join(c.describe() for c in worse),
-            new=new,
-            old=old,
-            comparisons=comparisons,
-        )
-    reason = "; ".join(c.describe() for c in comparisons)
-    return MetricJudgement(decision=Decision.CLEAN, reason=reason, new=new, old=old, comparisons=comparisons)
+    decision = Decision.DEGRADED if worse else Decision.CLEAN
+    reason = "; ".join(c.describe() for c in worse or comparisons)
+    return MetricJudgement(decision=decision, reason=reason, new=new, old=old, comparisons=comparisons)
 
 
 def _compare(

@@ -7,6 +7,11 @@ The watch: a healthy deploy stays watched for `policy.watch_seconds` after its f
 The state machine does not poll then: it waits for a task of the deployment to stop for a failure
 (`is_failing_stop`, told by ECS's task events) or for the watch to end, and then probes once more with
 these same rules.
+
+Alarms: as ECS's alarm-based rollback does, a rollout ignores the alarms already in ALARM when it starts
+(its first probe: a new task cannot serve requests that soon, so those alarms predate it), and heeds each
+again once it has left ALARM. A fix pushed during an incident is not rolled back for the incident, nor a
+rollback failed for the alarm that caused it.
 """
 
 from __future__ import annotations
@@ -107,10 +112,14 @@ class Judgement(Frozen):
     watch_until: datetime | None = None
     watch_seconds: int = 0
     evidence: Evidence
+    alarms_before: list[str] = Field(default_factory=list)  # those of Rollout.alarms_before still in ALARM
 
 
 def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> Judgement:
     ours = _find(observation.deployments, rollout.deployment_id)
+    before = observation.alarms_in_alarm if rollout.probes == 0 else rollout.alarms_before
+    alarms_before = [name for name in before if name in observation.alarms_in_alarm]
+    firing = [name for name in observation.alarms_in_alarm if name not in alarms_before]
     primary = next((d for d in observation.deployments if d.status == "PRIMARY"), None)
     failing = [t for t in observation.tasks if t.stopped and is_failing_stop(t)]
     evidence = Evidence(
@@ -131,6 +140,7 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
             healthy_since=healthy_since,
             watch_until=rollout.watch_until,
             evidence=evidence,
+            alarms_before=alarms_before,
         )
 
     if ours is not None and ours.rollout_state == "FAILED":
@@ -148,8 +158,8 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
     unhealthy = [t for t in observation.targets if t.state in ("unhealthy", "unhealthy.draining")]
     if unhealthy:
         return verdict(Verdict.FAILED, unhealthy[0].summary)
-    if observation.alarms_in_alarm:
-        return verdict(Verdict.FAILED, f"alarm {observation.alarms_in_alarm[0]} is in ALARM")
+    if firing:
+        return verdict(Verdict.FAILED, f"alarm {firing[0]} is in ALARM")
 
     waiting_for = _not_yet_healthy(observation, ours)
     if waiting_for:

@@ -32,6 +32,7 @@ def check(request: CheckInput) -> Rollout:
             "watch_until": judgement.watch_until,
             "watch_seconds": judgement.watch_seconds,
             "evidence": judgement.evidence,
+            "alarms_before": judgement.alarms_before,
             "decided_at": rollout.decided_at if confirmed else observation.now if decided else None,
             "tasks": seen[-100:],
             "stopped": sum(t.stopped for t in observation.tasks),
