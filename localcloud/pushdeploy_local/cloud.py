@@ -45,8 +45,10 @@ from pushdeploy_local.container_logs import AwsLogsDriver
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
+from pushdeploy_local.iam.policy import Request
 from pushdeploy_local.iam.stack import stack_iam as iam_of
 from pushdeploy_local.moto_hooks import (
+    distributed_map,
     ecs_deployments,
     ecs_list_task_definitions,
     ecs_missing_tasks,
@@ -276,6 +278,7 @@ class LocalCloud:
         enter(ecs_missing_tasks.install())
         enter(ecs_list_task_definitions.install())
         enter(quotas.install())
+        self.children = enter(distributed_map.install(self._state_machine_may))
         try:
             self._build()
         except ClientError as exc:  # AWS would refuse what the scenario asks for (SSM's 4,096 characters, say)
@@ -403,6 +406,12 @@ class LocalCloud:
         elif model.service_model.service_name == "lambda" and model.name == "Invoke":
             caller = STATE_MACHINE_ROLE_OWNER
         return self.iam.authorize_call(caller, model, context)
+
+    def _state_machine_may(self, action: str, resource: str) -> str | None:
+        """What Step Functions does with the state machine's role itself (a Distributed Map's children):
+        None when IAM allows it, else IAM's refusal."""
+        denial = self.iam.check(STATE_MACHINE_ROLE_OWNER, Request.of(action, resource))
+        return None if denial is None else denial.message
 
     def crash(self, function: str, *, after_handler: bool, times: int = 1) -> None:
         """Make the next `times` invocations of `function` crash (after its AWS calls, if `after_handler`)."""
