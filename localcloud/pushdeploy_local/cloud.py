@@ -39,7 +39,7 @@ from moto import mock_aws
 from moto.ecs.models import ecs_backends
 from moto.events.models import EventPattern
 
-from pushdeploy.adapters import aws
+from pushdeploy.adapters import aws, stepfunctions
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.container_logs import AwsLogsDriver
 from pushdeploy_local.ecs import EcsModel
@@ -502,8 +502,15 @@ class LocalCloud:
         return dict(self.session.client("stepfunctions").describe_execution(executionArn=execution))
 
     def history(self, execution: str) -> list[dict[str, Any]]:
+        """The execution's whole story: its history with its Distributed Map's child executions in place."""
+        return stepfunctions.execution_history(execution, sfn=self.session.client("stepfunctions"))
+
+    def own_histories(self, execution: str) -> list[list[dict[str, Any]]]:
+        """The execution's own history, then each of its child executions' (each as GetExecutionHistory has it)."""
         sfn = self.session.client("stepfunctions")
-        return list(sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"])
+        parent = stepfunctions.own_history(execution, sfn=sfn)
+        runs = stepfunctions.map_run_children(parent, sfn=sfn)
+        return [parent] + [stepfunctions.own_history(c, sfn=sfn) for children in runs.values() for c in children]
 
     # -- time ------------------------------------------------------------------------------------
 
