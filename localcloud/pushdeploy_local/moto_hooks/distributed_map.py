@@ -44,7 +44,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 from moto.core.responses import ActionResult
@@ -160,15 +160,18 @@ def exceeds_tolerance(record: MapRunRecord, items: int) -> bool:
     return over_count or (bool(percentage) and items > 0 and failed * 100.0 / items > percentage)
 
 
+def _details(**details: Any) -> EventDetails:
+    """One event's details (moto types EventDetails as a TypedDict of every kind, each event sets one)."""
+    return cast(EventDetails, details)
+
+
 def _failure(env: Environment, error: str, cause: str) -> FailureEventException:
     return FailureEventException(
         failure_event=FailureEvent(
             env=env,
             error_name=StatesErrorName.from_name(error),
             event_type=HistoryEventType.MapRunFailed,
-            event_details=EventDetails(
-                executionFailedEventDetails=ExecutionFailedEventDetails(error=error, cause=cause)
-            ),
+            event_details=_details(executionFailedEventDetails=ExecutionFailedEventDetails(error=error, cause=cause)),
         )
     )
 
@@ -180,7 +183,7 @@ def _end_event(env: Environment, child: ChildExecution) -> None:
     context = env.event_history_context
     if isinstance(state, ProgramEnded):
         child.status, child.output = "SUCCEEDED", to_json_str(env.states.get_input(), separators=(",", ":"))
-        details = EventDetails(
+        details = _details(
             executionSucceededEventDetails=ExecutionSucceededEventDetails(
                 output=child.output, outputDetails=HistoryEventExecutionDataDetails(truncated=False)
             )
@@ -189,19 +192,17 @@ def _end_event(env: Environment, child: ChildExecution) -> None:
     elif isinstance(state, ProgramError):
         error = state.error or {}
         child.status, child.error, child.cause = "FAILED", error.get("error"), error.get("cause")
-        failed = ExecutionFailedEventDetails(**{k: v for k, v in error.items() if k in ("error", "cause")})
-        child.history.add_event(
-            context, HistoryEventType.ExecutionFailed, EventDetails(executionFailedEventDetails=failed)
-        )
+        failed = ExecutionFailedEventDetails(error=child.error or "", cause=child.cause or "")
+        child.history.add_event(context, HistoryEventType.ExecutionFailed, _details(executionFailedEventDetails=failed))
     elif isinstance(state, ProgramStopped):
         child.status = "ABORTED"
         aborted = ExecutionAbortedEventDetails(error=state.error or "", cause=state.cause or "")
         child.history.add_event(
-            context, HistoryEventType.ExecutionAborted, EventDetails(executionAbortedEventDetails=aborted)
+            context, HistoryEventType.ExecutionAborted, _details(executionAbortedEventDetails=aborted)
         )
     else:
         child.status = "TIMED_OUT"
-        timed_out = EventDetails(executionTimedOutEventDetails=ExecutionTimedOutEventDetails())
+        timed_out = _details(executionTimedOutEventDetails=ExecutionTimedOutEventDetails())
         child.history.add_event(context, HistoryEventType.ExecutionTimedOut, timed_out)
 
 
@@ -236,7 +237,7 @@ def run_child(worker: DistributedItemProcessorWorker, env: Environment, job: Job
         env=env,
     )
     env.event_manager = child.history
-    env.event_history_context = EventHistoryContext.of_program_start()
+    env.event_history_context = EventHistoryContext.of_program_start()  # type: ignore[misc]  # the child's own ids
     env.states.context_object.context_object_data["Execution"] = ExecutionData(
         Id=child.execution_arn,
         Input=child_input,
@@ -244,12 +245,12 @@ def run_child(worker: DistributedItemProcessorWorker, env: Environment, job: Job
         RoleArn=parent["RoleArn"],
         StartTime=iso_8601_datetime_with_milliseconds(started),
     )
-    del env.states.context_object.context_object_data["Map"]
+    cast(dict[str, Any], env.states.context_object.context_object_data).pop("Map")  # the parent's, not the child's
     children.add(child)
     child.history.add_event(
         env.event_history_context,
         HistoryEventType.ExecutionStarted,
-        EventDetails(
+        _details(
             executionStartedEventDetails=ExecutionStartedEventDetails(
                 input=child.execution_input,
                 inputDetails=HistoryEventExecutionDataDetails(truncated=False),
