@@ -18,15 +18,17 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from bench import footprint, goals, plot, render, systems
-from bench.cases import BEHAVIOURS, SYSTEMS, WATCH_CASES, WATCH_OFF, all_cases
-from bench.fanout import fanout
+from bench import fanout, footprint, goals, plot, render, systems
+from bench.cases import BEHAVIOURS, FANOUT_SERVICES, SYSTEMS, WATCH_CASES, WATCH_OFF, all_cases
+from bench.fanout import FANOUT_COUNTS, FANOUT_SYSTEMS, FanoutRow
 from bench.measurements import Fanout, Measurements, Source
+from bench.render import fanout as fanout_section
 from bench.rows import PushdeployRow, Row, dump_rows, load_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 MEASUREMENTS = ROOT / "bench" / "measurements.json"
+FANOUT = ROOT / "bench" / "fanout.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 
 
@@ -38,13 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true", help="only rewrite docs/benchmarks.md and the plot")
     args = parser.parse_args(argv)
     if args.render:
-        write_docs(load_rows(RESULTS.read_text()), Measurements.model_validate_json(MEASUREMENTS.read_text()))
+        measured = Measurements.model_validate_json(MEASUREMENTS.read_text())
+        write_docs(load_rows(RESULTS.read_text()), measured, fanout.load(FANOUT.read_text()))
         return 0
 
     started = time.monotonic()
     tree = source_tree()
-    rows, watch_off, fan = run_all(args.jobs)
+    rows, watch_off, fan, fan_rows = run_all(args.jobs)
     RESULTS.write_text(dump_rows(rows))
+    FANOUT.write_text(fanout.dump(fan_rows))
     imports = artifacts = None
     if not args.skip_imports:
         say("cold import times")
@@ -64,22 +68,28 @@ def main(argv: list[str] | None = None) -> int:
         artifacts=artifacts,
         wall_seconds=round(time.monotonic() - started),
     )
-    measurements.goals = goals.judge(rows, measurements)
+    measurements.goals = [*goals.judge(rows, measurements), fanout.judge(fan_rows)]
     MEASUREMENTS.write_text(measurements.dump())
-    write_docs(rows, measurements)
+    write_docs(rows, measurements, fan_rows)
     for goal in measurements.goals:
         say(f"{'met' if goal.met else 'MISSED'}: {goal.goal}: {goal.detail}")
     say(f"done in {measurements.wall_seconds} s: {RESULTS.relative_to(ROOT)}, {DOC.relative_to(ROOT)}")
     return 0
 
 
-def run_all(jobs: int) -> tuple[list[Row], list[PushdeployRow], Fanout]:
-    """Every (system, case) run, pushdeploy's runs with the watch off and the fan-out, `jobs` at a time in
+def run_all(jobs: int) -> tuple[list[Row], list[PushdeployRow], Fanout, list[FanoutRow]]:
+    """Every (system, case) run, pushdeploy's runs with the watch off and the fan-outs, `jobs` at a time in
     fresh processes (moto and the virtual clock are process-wide, so runs never share one)."""
     cases = all_cases()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
-        fan: Future[Fanout] = pool.submit(fanout)
+        # The largest fan-outs first: they take longest.
+        fans: dict[tuple[str, int], Future[tuple[FanoutRow, Fanout]]] = {
+            (system, count): pool.submit(fanout.measure, system, count)
+            for count in sorted(FANOUT_COUNTS, reverse=True)
+            for system in FANOUT_SYSTEMS
+        }
+        single = pool.submit(fanout.measure, "pushdeploy", 1)
         runs = {(s, c): pool.submit(systems.run, s, c) for c in cases for s in SYSTEMS}
         unwatched = [pool.submit(systems.run_pushdeploy, c, WATCH_OFF) for c in WATCH_CASES]
         for done, ((system, case), future) in enumerate(runs.items(), start=1):
@@ -90,8 +100,10 @@ def run_all(jobs: int) -> tuple[list[Row], list[PushdeployRow], Fanout]:
             (f.result() for f in runs.values()),
             key=lambda r: (order[r.scenario], r.desired_count, SYSTEMS.index(r.system)),
         )
-        say("pushdeploy with the watch off, and the 50-service push")
-        return rows, [f.result() for f in unwatched], fan.result()
+        say("pushdeploy with the watch off, and the fan-outs")
+        fan_rows = fanout.rows([f.result()[0] for f in fans.values()], single.result()[0])
+        detail = fans[("pushdeploy", FANOUT_SERVICES)].result()[1]
+        return rows, [f.result() for f in unwatched], detail, fan_rows
 
 
 def source_tree() -> Source:
@@ -106,9 +118,10 @@ def source_tree() -> Source:
     return Source(commit=git("rev-parse", "--short", "HEAD"), uncommitted=changed)
 
 
-def write_docs(rows: list[Row], measurements: Measurements) -> None:
+def write_docs(rows: list[Row], measurements: Measurements, fan_rows: list[FanoutRow]) -> None:
     (DOC.parent / render.PLOT).write_text(plot.restore_svg(rows))
-    DOC.write_text(render.render(rows, measurements))
+    (DOC.parent / fanout_section.PLOT).write_text(fanout_section.svg(fan_rows))
+    DOC.write_text(render.render(rows, measurements, fan_rows))
 
 
 def say(text: str) -> None:

@@ -142,12 +142,16 @@ def run_pushdeploy(case: Case, deployer: dict[str, Any] | None = None) -> Pushde
     )
 
 
-def pushdeploy_report(scenario: Scenario, *, watch: bool = True) -> tuple[Report, RecordingCloud]:
-    """`runner.run`, unchanged, on a RecordingCloud that keeps watching until HORIZON_SECONDS."""
+def pushdeploy_report(
+    scenario: Scenario, *, watch: bool = True, template: dict[str, Any] | None = None
+) -> tuple[Report, RecordingCloud]:
+    """`runner.run`, unchanged, on a RecordingCloud that keeps watching until HORIZON_SECONDS; `template`: a
+    template document in its source form to build instead of template.yaml."""
     made: list[RecordingCloud] = []
 
     def cloud(scenario: Scenario) -> RecordingCloud:
         made.append(RecordingCloud(scenario, observe_until=HORIZON_SECONDS if watch else None, watch=watch))
+        made[-1].template = template
         return made[-1]
 
     with mock.patch.object(runner, "LocalCloud", cloud):

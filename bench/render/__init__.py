@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from bench.fanout import FanoutRow
 from bench.measurements import Measurements
 from bench.render import (
     artifacts,
     calls,
     caveats,
     cost,
+    fanout,
     imports,
     method,
     overview,
@@ -21,7 +23,7 @@ from bench.rows import Row
 __all__ = ["PLOT", "render"]
 
 
-def render(rows: list[Row], m: Measurements) -> str:
+def render(rows: list[Row], m: Measurements, fan_rows: list[FanoutRow] | None = None) -> str:
     out = [
         *overview.section(m),
         *method.section(rows),
@@ -31,6 +33,7 @@ def render(rows: list[Row], m: Measurements) -> str:
         *cost.section(rows, m.watch_off),
         *watch.section(rows, m.watch_off),
         *calls.section(rows, m.fanout),
+        *fanout.section(fan_rows or []),
         *imports.section(m.imports, m.source),
         *artifacts.section(m.artifacts, m.source),
         *recommendations.section(rows, m),

@@ -18,7 +18,7 @@ import typer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from pushdeploy.adapters import dynamodb
+from pushdeploy.adapters import dynamodb, stepfunctions
 from pushdeploy.models import StoppedTask, Target, family_of, is_own_tag, safe_execution_name
 from pushdeploy.steps.plan import PlanOutput, known_rollback_destination, rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
@@ -156,17 +156,8 @@ def _start(connection: Connection, name: str, document: dict[str, Any]) -> Start
 
 
 def history_events(connection: Connection, execution: str) -> list[dict[str, Any]]:
-    sfn = connection.client("stepfunctions")
-    events: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        page = sfn.get_execution_history(
-            executionArn=execution, maxResults=1000, **({"nextToken": token} if token else {})
-        )
-        events.extend(page["events"])
-        token = page.get("nextToken")
-        if not token:
-            return events
+    """The execution's history with its Distributed Map's child executions (one per target) in place."""
+    return stepfunctions.execution_history(execution, sfn=connection.client("stepfunctions"))
 
 
 def story(connection: Connection, name_or_arn: str) -> Story:

@@ -40,15 +40,17 @@ from moto.ecs.models import ecs_backends
 from moto.events.models import EventPattern
 from moto.moto_api._internal import mock_random
 
-from pushdeploy.adapters import aws
+from pushdeploy.adapters import aws, stepfunctions
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.container_logs import AwsLogsDriver
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
+from pushdeploy_local.iam.policy import Request
 from pushdeploy_local.iam.stack import stack_iam as iam_of
 from pushdeploy_local.moto_hooks import (
     cloudwatch_alarms,
+    distributed_map,
     ecr_images,
     ecs_deployments,
     ecs_list_task_definitions,
@@ -287,6 +289,7 @@ class LocalCloud:
         enter(ecr_images.install(on_gone=self._image_gone))
         enter(cloudwatch_alarms.install())
         enter(quotas.install())
+        self.children = enter(distributed_map.install(self._state_machine_may))
         try:
             self._build()
         except ClientError as exc:  # AWS would refuse what the scenario asks for (SSM's 4,096 characters, say)
@@ -434,6 +437,12 @@ class LocalCloud:
         elif model.service_model.service_name == "lambda" and model.name == "Invoke":
             caller = STATE_MACHINE_ROLE_OWNER
         return self.iam.authorize_call(caller, model, context)
+
+    def _state_machine_may(self, action: str, resource: str) -> str | None:
+        """What Step Functions does with the state machine's role itself (a Distributed Map's children):
+        None when IAM allows it, else IAM's refusal."""
+        denial = self.iam.check(STATE_MACHINE_ROLE_OWNER, Request.of(action, resource))
+        return None if denial is None else denial.message
 
     def crash(self, function: str, *, after_handler: bool, times: int = 1) -> None:
         """Make the next `times` invocations of `function` crash (after its AWS calls, if `after_handler`)."""
@@ -585,8 +594,15 @@ class LocalCloud:
         return dict(self.session.client("stepfunctions").describe_execution(executionArn=execution))
 
     def history(self, execution: str) -> list[dict[str, Any]]:
+        """The execution's whole story: its history with its Distributed Map's child executions in place."""
+        return stepfunctions.execution_history(execution, sfn=self.session.client("stepfunctions"))
+
+    def own_histories(self, execution: str) -> list[list[dict[str, Any]]]:
+        """The execution's own history, then each of its child executions' (each as GetExecutionHistory has it)."""
         sfn = self.session.client("stepfunctions")
-        return list(sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"])
+        parent = stepfunctions.own_history(execution, sfn=sfn)
+        runs = stepfunctions.map_run_children(parent, sfn=sfn)
+        return [parent] + [stepfunctions.own_history(c, sfn=sfn) for children in runs.values() for c in children]
 
     # -- time ------------------------------------------------------------------------------------
 

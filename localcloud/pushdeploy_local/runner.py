@@ -151,7 +151,8 @@ def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) ->
             usd=round(usd, 8),
         ),
         api_calls=dict(sorted(cloud.usage.api_calls.items())),
-        max_history_events=max((len(history) for history in histories), default=0),
+        # Every execution's own history counts against the quota, a Distributed Map's children each apart.
+        max_history_events=max((len(h) for e in cloud.executions for h in cloud.own_histories(e)), default=0),
         iam=r.Iam(
             denied=[r.Denied(function=d.function, action=d.action, resource=d.resource) for d in cloud.iam.denied],
             unused=cloud.iam.unused(),

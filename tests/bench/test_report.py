@@ -502,6 +502,6 @@ def test_a_throttled_fan_out_is_told_with_the_map_as_plan_runs_it():
 
     # Then the recommendation and the fan-out's account say what the state machine and Plan do today
     assert "- **The 50-service push overdraws ECS RegisterTaskDefinition** (50 calls, 25 within one second" in text
-    assert "the Map runs up to 40 targets at once, the first 10 starting together and each next one a second" in text
-    assert "(the Map runs up to 40 services at a time; Plan starts the first 10 together" in text
+    assert "the Map runs up to 1000 targets at once, the first 10 starting together and each next one a second" in text
+    assert "(the Map runs up to 1000 services at a time; Plan starts the first 10 together" in text
     assert "10 at a time" not in text and "ten parallel iterations" not in text

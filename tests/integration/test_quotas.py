@@ -17,7 +17,7 @@ from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.moto_hooks import quotas
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
 from pushdeploy_local.moto_hooks.virtual_time import sleep_on
-from pushdeploy_local.runner import ecr_event, run_recorded
+from pushdeploy_local.runner import ecr_event, play
 from pushdeploy_local.scenario import Healthy, Push, ScenarioError, parse_scenario
 from tests.integration.test_cli_local import PUSHDEPLOY
 from tests.integration.test_moto_hooks import lambda_function
@@ -127,9 +127,12 @@ def test_a_lambda_result_over_256_kib_fails_the_real_state_machine_with_states_d
         (execution,) = cloud.executions
         described = cloud.describe(execution)
         history = cloud.history(execution)
+        (child,) = cloud.children.by_arn.values()
 
-    # Then the execution fails as on AWS: not caught, not retried, nothing after Register ran
-    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
+    # Then the target's child execution fails as on AWS: not caught, not retried, nothing after Register ran;
+    # and its Map Run, which tolerates no failed child, fails the push's execution
+    assert (child.status, child.error) == ("FAILED", "States.DataLimitExceeded")
+    assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
     assert [e["type"] for e in history].count("LambdaFunctionScheduled") == 3  # Plan, Lock, Register once
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     assert entered[-1] == "Register" and "Unlock" not in entered
@@ -321,9 +324,16 @@ def test_an_event_over_256_kib_is_refused_never_delivered_and_recorded():
 # -- the report -------------------------------------------------------------------------------------------------
 
 
-def test_the_report_gives_the_largest_history_of_the_run():
-    report, histories = run_recorded(parse_scenario({"pushes": [{"at_seconds": 0, "tag": "v2"}]}))
+def test_the_report_gives_the_largest_history_of_the_run_each_child_execution_apart():
+    with LocalCloud(parse_scenario({"pushes": [{"at_seconds": 0, "tag": "v2"}]})) as cloud:
+        report = play(cloud)
+        (execution,) = cloud.executions
+        parent, *children = cloud.own_histories(execution)
+        whole = cloud.history(execution)
 
-    (history,) = histories.values()
-    assert report.max_history_events == len(history) > 0
-    assert history[-1]["id"] == report.max_history_events
+    # One target: the push's execution and one child execution, each with a history of its own
+    (child,) = children
+    assert report.max_history_events == max(len(parent), len(child)) == len(child) > len(parent) > 0
+    assert child[-1]["id"] == report.max_history_events
+    # The story read as one joins them: the parent's events and the child's less its own start and end
+    assert len(whole) == len(parent) + len(child) - 2

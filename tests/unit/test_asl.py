@@ -68,14 +68,16 @@ def test_the_map_runs_as_many_targets_at_once_as_plan_staggers_them_for():
     states = dict(_states(json.loads(ASL.read_text())))
     deploy = json.loads(ASL.read_text())["States"]["Deploy"]
 
-    assert deploy["MaxConcurrency"] == plan.MAP_CONCURRENCY == 40  # the most an inline Map runs
+    assert deploy["MaxConcurrency"] == plan.MAP_CONCURRENCY == 1000  # Lambda's default concurrency per Region
+    # Each target in a child execution of its own: a watched target holds no other's place.
+    assert deploy["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
     (stagger,) = [c for c in states["Kind"]["Choices"] if c.get("Next") == "Stagger"]
     assert stagger == {"Variable": "$.item.start_delay_seconds", "NumericGreaterThan": 0, "Next": "Stagger"}
     assert states["Stagger"] == states["Stagger"] | {"Type": "Wait", "SecondsPath": "$.item.start_delay_seconds"}
     assert states["Stagger"]["Next"] == "Register"
 
 
-@pytest.mark.parametrize("targets", [1, 10, 11, 25, 40, 50, 500])
+@pytest.mark.parametrize("targets", [1, 10, 11, 25, 40, 50, 500, 1000, 1500])
 def test_a_push_never_drains_the_register_task_definition_bucket(targets):
     # aws-facts.md: RegisterTaskDefinition, burst 20, then 1 per second. The Map's first round starts
     # together; each target calls Register once, after its start delay.

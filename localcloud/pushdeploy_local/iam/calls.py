@@ -146,6 +146,11 @@ def _field(action: str, name: str) -> Row:
     return lambda params, where: [Request.of(action, params[name])]
 
 
+def _list_executions(params: Mapping[str, Any], where: Where) -> list[Request]:
+    """ListExecutions names a state machine or a Map Run (list_awsstepfunctions.html: stateMachine, mapRun)."""
+    return [Request.of("states:ListExecutions", params.get("mapRunArn") or params["stateMachineArn"])]
+
+
 def _invoke(params: Mapping[str, Any], where: Where) -> list[Request]:
     function = params["FunctionName"]
     arn = function if function.startswith("arn:") else _arn(where, "lambda", f"function:{function}")
@@ -184,6 +189,9 @@ ROWS: dict[tuple[str, str], Row] = {
     # list_awsstepfunctions.html: stateMachine:..., execution:...; the callbacks have no resource type
     ("stepfunctions", "StartExecution"): _field("states:StartExecution", "stateMachineArn"),
     ("stepfunctions", "DescribeExecution"): _field("states:DescribeExecution", "executionArn"),
+    # The history reader (the CLI, the local cloud's report): an execution's history, a Map Run's children.
+    ("stepfunctions", "GetExecutionHistory"): _field("states:GetExecutionHistory", "executionArn"),
+    ("stepfunctions", "ListExecutions"): _list_executions,
     ("stepfunctions", "SendTaskSuccess"): _star("states:SendTaskSuccess"),
     ("stepfunctions", "SendTaskFailure"): _star("states:SendTaskFailure"),
     # list_awslambda.html: function:${FunctionName} (the state machine's Lambda tasks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -55,3 +56,83 @@ def send_task_success(token: str, output: dict[str, Any], *, sfn: SFNClient | No
             return False
         raise
     return True
+
+
+# The events that open and close an execution: a child's are left out where its history joins its parent's.
+_EXECUTION_BOUNDS = frozenset(
+    {"ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}
+)
+
+
+@translate_throttling
+def own_history(execution: str, *, sfn: SFNClient | None = None) -> list[dict[str, Any]]:
+    """One execution's history events, oldest first, every page."""
+    sfn = sfn or client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = sfn.get_execution_history(
+            executionArn=execution, maxResults=1000, **({"nextToken": token} if token else {})
+        )
+        events.extend(page["events"])
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+@translate_throttling
+def map_run_children(events: list[dict[str, Any]], *, sfn: SFNClient | None = None) -> dict[str, list[str]]:
+    """Each Distributed Map run an execution's history started -> its child executions, oldest first."""
+    sfn = sfn or client("stepfunctions")
+    runs: dict[str, list[str]] = {}
+    for event in events:
+        if event["type"] != "MapRunStarted":
+            continue
+        run = event["mapRunStartedEventDetails"]["mapRunArn"]
+        listed = [
+            e for page in sfn.get_paginator("list_executions").paginate(mapRunArn=run) for e in page["executions"]
+        ]
+        runs[run] = [e["executionArn"] for e in sorted(listed, key=lambda e: e["startDate"])]
+    return runs
+
+
+def execution_history(execution: str, *, sfn: SFNClient | None = None) -> list[dict[str, Any]]:
+    """An execution's whole story: its history, with each Distributed Map run's child executions in place.
+
+    A Distributed Map's children have their own histories; the parent's holds MapRunStarted and MapRunSucceeded
+    (or MapRunFailed) only (docs/aws-facts.md). Here each child's events, less its own ExecutionStarted and end,
+    follow MapRunStarted, merged in time order; the events are numbered anew, each previousEventId kept pointing
+    at the same event (a child's first event at MapRunStarted).
+    """
+    sfn = sfn or client("stepfunctions")
+    parent = own_history(execution, sfn=sfn)
+    runs = map_run_children(parent, sfn=sfn)
+    return fold_children(parent, {run: [own_history(c, sfn=sfn) for c in children] for run, children in runs.items()})
+
+
+def fold_children(parent: list[dict[str, Any]], runs: dict[str, list[list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """The parent's events with each map run's child histories after its MapRunStarted (see execution_history)."""
+    folded: list[dict[str, Any]] = []
+    ids: dict[tuple[int, int], int] = {}  # (source: 0 the parent, i a child), its event id -> the new id
+
+    def add(event: dict[str, Any], source: int, anchor: int) -> None:
+        new = dict(event, id=len(folded) + 1)
+        new["previousEventId"] = ids.get((source, event.get("previousEventId", 0)), anchor)
+        ids[(source, event["id"])] = new["id"]
+        folded.append(new)
+
+    children = 0
+    for event in parent:
+        add(event, 0, 0)
+        if event["type"] != "MapRunStarted":
+            continue
+        anchor = folded[-1]["id"]
+        histories = runs.get(event["mapRunStartedEventDetails"]["mapRunArn"], [])
+        tagged = [
+            [(e["timestamp"], children + i + 1, e) for e in history if e["type"] not in _EXECUTION_BOUNDS]
+            for i, history in enumerate(histories)
+        ]
+        for _, source, child_event in heapq.merge(*tagged, key=lambda t: (t[0], t[1])):
+            add(child_event, source, anchor)
+        children += len(histories)
+    return folded

@@ -21,11 +21,11 @@ from pushdeploy.scope import Scope
 
 logger = Logger(child=True)
 
-# The Map deploys up to 40 targets at once (the most an inline Map runs: statemachine/deploy.asl.json);
-# a healthy one holds its place through its watch. Their RegisterTaskDefinition calls must not drain
-# ECS's bucket for it (burst 20, then 1 per second, aws-facts.md): the first ten start at once, each
-# next one a second after the one before, which keeps ten tokens spare.
-MAP_CONCURRENCY = 40
+# The Map deploys up to 1,000 targets at once, each in its own child execution (a Distributed Map:
+# statemachine/deploy.asl.json). Their RegisterTaskDefinition calls must not drain ECS's bucket for it
+# (burst 20, then 1 per second, aws-facts.md): the first ten start at once, each next one a second after
+# the one before, which keeps ten tokens spare.
+MAP_CONCURRENCY = 1000
 REGISTER_AT_ONCE = 10
 
 

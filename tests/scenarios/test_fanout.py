@@ -1,0 +1,48 @@
+"""One push that feeds more services than an inline Map runs at once: each in its own child execution."""
+
+from __future__ import annotations
+
+from bench.cases import fanout_scenario
+from pushdeploy.steps import plan
+from pushdeploy_local.cloud import LocalCloud
+from pushdeploy_local.runner import play
+
+# More than the 40 an inline Map runs at once: the largest push the suite affords (about 30 s).
+SERVICES = 45
+TARGET_STATES = {"Lock", "Register", "Update", "CheckRollout", "Watch", "Unlock", "Notify"}
+
+
+def test_a_push_to_45_services_runs_each_in_a_child_execution_none_waiting_for_a_place():
+    # Given 45 services that follow the repository
+    with LocalCloud(fanout_scenario(SERVICES)) as cloud:
+        # When one healthy image is pushed
+        report = play(cloud)
+        (execution,) = cloud.executions
+        parent, *children = cloud.own_histories(execution)
+        ended = [cloud.describe(c["executionArn"])["stopDate"] for c in _listed(cloud, parent)]
+
+    # Then every service is deployed, each by a child execution of its own
+    (push,) = report.pushes
+    assert push.outcome == "deployed" and push.executions == 1
+    assert len(push.targets) == len(children) == SERVICES
+    assert {t.outcome for t in push.targets} == {"deployed"}
+    # none waited for another's watch to end: every verdict came before the first child ended, the last one
+    # no later than its start delay after the first
+    verdicts = sorted(t.verdict_at_seconds or 0 for t in push.targets)
+    first_end = min(ended)
+    assert all(cloud.clock.at(v) < first_end for v in verdicts)
+    assert verdicts[-1] - verdicts[0] <= plan.start_delay(SERVICES - 1)
+    # and the targets' steps are in the children's histories, none in the push's own
+    entered = {e["stateEnteredEventDetails"]["name"] for e in parent if "stateEnteredEventDetails" in e}
+    assert entered.isdisjoint(TARGET_STATES)
+    assert all(
+        {e["stateEnteredEventDetails"]["name"] for e in c if "stateEnteredEventDetails" in e} >= TARGET_STATES
+        for c in children
+    )
+    assert report.max_history_events == max(len(h) for h in children) > len(parent)
+
+
+def _listed(cloud: LocalCloud, parent: list[dict]) -> list[dict]:
+    sfn = cloud.session.client("stepfunctions")
+    (run,) = [e["mapRunStartedEventDetails"]["mapRunArn"] for e in parent if e["type"] == "MapRunStarted"]
+    return [c for page in sfn.get_paginator("list_executions").paginate(mapRunArn=run) for c in page["executions"]]
