@@ -12,7 +12,7 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -32,15 +32,7 @@ from pushdeploy_local.scenario import (
     ServiceSpec,
     Unhealthy,
 )
-
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-CLUSTER = "aiuteur-cluster"
-SERVICE = "aiuteur-backend-service"
-CONTAINER = "aiuteur-backend"
-REPOSITORY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/aiuteur-backend"
-V1 = "sha256:" + "1" * 64
-V2 = "sha256:" + "2" * 64
+from tests.unit.localcloud.ecs.fakes import ACCOUNT, CLUSTER, CONTAINER, REGION, REPOSITORY, SERVICE, V1, V2
 
 
 @dataclass
@@ -473,14 +465,20 @@ def test_without_rollback_a_failed_deployment_stalls() -> None:
         assert (state.task_definition, state.rollout_state, state.running_count) == (b.v2, "FAILED", 1)
 
 
-def test_without_circuit_breaker_pull_errors_go_on_forever() -> None:
+def test_without_circuit_breaker_pull_errors_go_on_forever_ever_more_throttled() -> None:
     with bed(ServiceSpec(circuit_breaker=CircuitBreaker(enable=False, rollback=False))) as b:
         deployment = b.deploy(PullError(kind="pull_error"))
         b.model.advance_to(400)
         [primary, _] = b.deployments()
         assert primary["id"] == deployment
-        assert primary["rolloutState"] == "IN_PROGRESS" and primary["failedTasks"] >= 10
-        assert b.model.next_change_at() is not None
+        # Failed at 20, 55, 90; then throttled (service-throttle-logic.html): 140, 220, 360
+        assert primary["rolloutState"] == "IN_PROGRESS" and primary["failedTasks"] == 6
+        stopped = b.tasks(started_by=deployment, desired_status="STOPPED")
+        assert [t["stoppedAt"] - stopped[0]["stoppedAt"] for t in stopped] == [
+            timedelta(seconds=s) for s in (0, 35, 70, 120, 200, 340)
+        ]
+        assert f"(service {SERVICE}) is unable to consistently start tasks successfully." in b.messages()
+        assert b.model.next_change_at() is not None  # and it retries forever
 
 
 def test_the_breaker_threshold_grows_with_desired_count() -> None:
