@@ -97,8 +97,9 @@ def ip_of(task: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def bed(spec: ServiceSpec | None = None) -> Iterator[Bed]:
-    """moto with the Phase 4 service (v1 running, v2 registered), adopted by the model, hooks installed."""
+def bed(spec: ServiceSpec | None = None, *, health_check: dict[str, Any] | None = None) -> Iterator[Bed]:
+    """moto with the Phase 4 service (v1 running, v2 registered), adopted by the model, hooks installed;
+    `health_check`: the container definition's healthCheck, if any."""
     spec = spec or ServiceSpec()
     with mock_aws():
         ec2, ecs, elbv2 = client("ec2"), client("ecs"), client("elbv2")
@@ -108,7 +109,7 @@ def bed(spec: ServiceSpec | None = None) -> Iterator[Bed]:
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
         group = ec2.create_security_group(GroupName="ecs", Description="ecs", VpcId=vpc)["GroupId"]
         ecs.create_cluster(clusterName=CLUSTER)
-        v1, v2 = (_register(ecs, digest) for digest in (V1, V2))
+        v1, v2 = (_register(ecs, digest, health_check) for digest in (V1, V2))
         target_group = None
         if spec.load_balanced:
             target_group = elbv2.create_target_group(
@@ -139,7 +140,8 @@ def bed(spec: ServiceSpec | None = None) -> Iterator[Bed]:
             yield Bed(ecs=ecs, elbv2=elbv2, model=model, target_group=target_group, v1=v1, v2=v2)
 
 
-def _register(ecs: Any, digest: str) -> str:
+def _register(ecs: Any, digest: str, health_check: dict[str, Any] | None = None) -> str:
+    check = {"healthCheck": health_check} if health_check else {}
     return ecs.register_task_definition(
         family="aiuteur-backend",
         networkMode="awsvpc",
@@ -152,6 +154,7 @@ def _register(ecs: Any, digest: str) -> str:
                 "image": f"{REPOSITORY}@{digest}",
                 "essential": True,
                 "portMappings": [{"containerPort": 3001}],
+                **check,
             }
         ],
     )["taskDefinition"]["taskDefinitionArn"]
@@ -685,3 +688,58 @@ def test_a_stopped_task_is_describable_for_an_hour_then_missing() -> None:
         listed = b.ecs.list_tasks(cluster=CLUSTER, desiredStatus="STOPPED")["taskArns"]
         assert old_task["taskArn"] not in listed
         assert b.model.next_change_at() is None
+
+
+# ---------------------------------------------------------------------------- container health checks
+
+# template.yaml's: BusyBox wget of the health path, every 30 s, timeout 5, 3 retries, startPeriod 60.
+TEMPLATE_CHECK = {
+    "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:3001/api/health || exit 1"],
+    "interval": 30,
+    "timeout": 5,
+    "retries": 3,
+    "startPeriod": 60,
+}
+
+
+def test_describe_tasks_shows_the_container_and_task_health_of_the_registered_health_check() -> None:
+    with bed(ServiceSpec(load_balanced=False), health_check=TEMPLATE_CHECK) as b:
+        [adopted] = b.tasks()
+        assert adopted["healthStatus"] == "HEALTHY"
+        assert [c["healthStatus"] for c in adopted["containers"]] == ["HEALTHY"]
+        deployment = b.deploy()
+
+        b.model.advance_to(30)  # RUNNING, its first check 30 s later
+        [new] = b.tasks(started_by=deployment)
+        assert (new["lastStatus"], new["healthStatus"], new["containers"][0]["healthStatus"]) == (
+            "RUNNING",
+            "UNKNOWN",
+            "UNKNOWN",
+        )
+        b.model.advance_to(60)
+        [new] = b.tasks(started_by=deployment)
+        assert (new["healthStatus"], new["containers"][0]["healthStatus"]) == ("HEALTHY", "HEALTHY")
+
+
+def test_a_task_failing_its_container_check_is_stopped_as_ecs_describes_it() -> None:
+    with bed(health_check=TEMPLATE_CHECK) as b:
+        deployment = b.deploy(Unhealthy(kind="unhealthy"))
+        b.model.advance_to(69)
+        [new] = b.tasks(started_by=deployment)
+        assert new["healthStatus"] == "UNKNOWN"  # failures within the 60 s startPeriod do not count
+        # The ALB's verdict (unhealthy at 70, grace over) comes before the container's (UNHEALTHY at 150)
+        b.model.advance_to(70)
+        [new] = b.tasks(started_by=deployment, desired_status="STOPPED")
+        assert new["stoppedReason"].startswith("Task failed ELB health checks")
+
+    with bed(ServiceSpec(load_balanced=False), health_check=TEMPLATE_CHECK) as b:
+        deployment = b.deploy(Unhealthy(kind="unhealthy"))
+        b.model.advance_to(150)  # RUNNING at 30; failures at 60, 90 and 120 s after it started
+        [new] = b.tasks(started_by=deployment, desired_status="STOPPED")
+        assert (new["stoppedReason"], new["stopCode"], new["healthStatus"]) == (
+            "Task failed container health checks",
+            "ServiceSchedulerInitiated",
+            "UNHEALTHY",
+        )
+        assert new["containers"][0]["healthStatus"] == "UNHEALTHY"
+        assert b.deployments()[0]["failedTasks"] == 1
