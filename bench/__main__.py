@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from bench import footprint, goals, plot, render, systems
-from bench.cases import BEHAVIOURS, SYSTEMS, WATCH_CASES, WATCH_OFF, all_cases
+from bench.cases import BEHAVIOURS, SYSTEMS, TIMINGS, WATCH_CASES, WATCH_OFF, all_runs
 from bench.fanout import fanout
 from bench.measurements import Fanout, Measurements, Source
 from bench.rows import PushdeployRow, Row, dump_rows, load_rows
@@ -76,19 +76,24 @@ def main(argv: list[str] | None = None) -> int:
 def run_all(jobs: int) -> tuple[list[Row], list[PushdeployRow], Fanout]:
     """Every (system, case) run, pushdeploy's runs with the watch off and the fan-out, `jobs` at a time in
     fresh processes (moto and the virtual clock are process-wide, so runs never share one)."""
-    cases = all_cases()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         fan: Future[Fanout] = pool.submit(fanout)
-        runs = {(s, c): pool.submit(systems.run, s, c) for c in cases for s in SYSTEMS}
+        runs = {(s, c): pool.submit(systems.run, s, c) for s, c in all_runs()}
         unwatched = [pool.submit(systems.run_pushdeploy, c, WATCH_OFF) for c in WATCH_CASES]
         for done, ((system, case), future) in enumerate(runs.items(), start=1):
             future.result()
-            say(f"[{done}/{len(runs)}] {case.scenario} x{case.desired_count} {system}")
+            say(f"[{done}/{len(runs)}] {case.scenario} x{case.desired_count} {system} {case.timing} {case.breaker}")
         order = {name: i for i, name in enumerate(BEHAVIOURS)}
         rows = sorted(
             (f.result() for f in runs.values()),
-            key=lambda r: (order[r.scenario], r.desired_count, SYSTEMS.index(r.system)),
+            key=lambda r: (
+                TIMINGS.index(r.timing),
+                r.breaker != "default",
+                order[r.scenario],
+                r.desired_count,
+                SYSTEMS.index(r.system),
+            ),
         )
         say("pushdeploy with the watch off, and the 50-service push")
         return rows, [f.result() for f in unwatched], fan.result()
