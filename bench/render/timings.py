@@ -3,9 +3,11 @@ rolled back; then the same on fast timing beside them, and the circuit breaker's
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bench.cases import BEHAVIOURS, DESIRED_COUNTS, STRICTEST_SYSTEMS, SYSTEMS
 from bench.render.cells import PLOT, SAID, SHORT, bad_scenarios, by_case, n, restore_cell, table
-from bench.rows import Row, find, of_timing
+from bench.rows import Row, System, find, of_timing
 from pushdeploy.verdict import POLL_SECONDS
 
 
@@ -67,18 +69,13 @@ def beside(rows: list[Row]) -> list[str]:
         "(realistic / fast) and, for a bad image, the restore (realistic / fast), s after the push.",
         "",
     ]
-    body = []
-    for scenario in BEHAVIOURS:
-        for count in DESIRED_COUNTS:
-            cells = []
-            for system in SYSTEMS:
-                real, fast = (find(rows, scenario, count, system, timing) for timing in ("realistic", "fast"))
-                cell = f"{_verdict_cell(real)} / {_verdict_cell(fast)}"
-                if scenario != "healthy":
-                    cell += f"; restore {restore_cell(real)} / {restore_cell(fast)}"
-                cells.append(cell)
-            body.append([scenario, str(count), *cells])
-    return out + table(["scenario", "desired", *(SHORT[s] for s in SYSTEMS)], body)
+    return out + _side_by_side(
+        SYSTEMS,
+        lambda scenario, count, system: (
+            find(rows, scenario, count, system, "realistic"),
+            find(rows, scenario, count, system, "fast"),
+        ),
+    )
 
 
 def strictest(rows: list[Row]) -> list[str]:
@@ -95,17 +92,26 @@ def strictest(rows: list[Row]) -> list[str]:
         "with the template's breaker / with the strictest.",
         "",
     ]
+    return out + _side_by_side(
+        STRICTEST_SYSTEMS,
+        lambda scenario, count, system: (
+            find(rows, scenario, count, system, "realistic", "default"),
+            find(rows, scenario, count, system, "realistic", "strictest"),
+        ),
+    )
+
+
+def _side_by_side(systems: tuple[System, ...], pair: Callable[[str, int, System], tuple[Row, Row]]) -> list[str]:
+    """One line per case, one column per system: the verdict and (bad images) the restore of two runs."""
     body = []
     for scenario in BEHAVIOURS:
         for count in DESIRED_COUNTS:
             cells = []
-            for system in STRICTEST_SYSTEMS:
-                default, strict = (
-                    find(rows, scenario, count, system, "realistic", b) for b in ("default", "strictest")
-                )
-                cell = f"{_verdict_cell(default)} / {_verdict_cell(strict)}"
+            for system in systems:
+                left, right = pair(scenario, count, system)
+                cell = f"{_verdict_cell(left)} / {_verdict_cell(right)}"
                 if scenario != "healthy":
-                    cell += f"; restore {restore_cell(default)} / {restore_cell(strict)}"
+                    cell += f"; restore {restore_cell(left)} / {restore_cell(right)}"
                 cells.append(cell)
             body.append([scenario, str(count), *cells])
-    return out + table(["scenario", "desired", *(SHORT[s] for s in STRICTEST_SYSTEMS)], body)
+    return table(["scenario", "desired", *(SHORT[s] for s in systems)], body)
