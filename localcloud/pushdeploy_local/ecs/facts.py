@@ -71,8 +71,10 @@ REALISTIC_DEPROVISIONING_SECONDS = (5.0, 20.0)
 # "ECS task lifecycle"; https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html).
 # Modelling choice: exactly an hour.
 STOPPED_TASK_RETENTION_SECONDS = 3600.0
-# DescribeServices returns the service's most recent events; ECS keeps 100.
+# DescribeServices returns the service's most recent events: "A maximum of 100 of the latest events are
+# displayed" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html, `events`).
 MAX_SERVICE_EVENTS = 100
+# LATEST for Linux on Fargate (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-linux-fargate.html).
 FARGATE_PLATFORM_VERSION = "1.4.0"
 
 # Circuit breaker threshold = 0.5 x desiredCount clamped to [3, 200] (aws-facts.md,
