@@ -24,7 +24,8 @@ def section(m: Measurements) -> list[str]:
         "- EventBridge delivers ECS's events best effort and within seconds; the local cloud delivers every one "
         "at the instant of the change. A watched failure is decided here at the instant its task stops; on AWS, "
         "a few seconds later, and a lost event leaves it to the Check that closes the watch.",
-        "- The fan-out run deploys 50 healthy services; a fan-out where some fail adds Rollback and Check calls.",
+        "- The fan-out run deploys 50 healthy services, on fast timing; a fan-out where some fail adds Rollback and "
+        "Check calls.",
         "",
     ]
 

@@ -558,3 +558,14 @@ def test_a_throttled_fan_out_is_told_with_the_map_as_plan_runs_it():
     assert "the Map runs up to 40 targets at once, the first 10 starting together and each next one a second" in text
     assert "(the Map runs up to 40 services at a time; Plan starts the first 10 together" in text
     assert "10 at a time" not in text and "ten parallel iterations" not in text
+
+
+def test_a_watched_failure_decided_when_its_task_was_stopped_is_explained_by_the_stopped_event():
+    late = changed(rows(), "late_crash", verdict_s=171.0, verdict_after_evidence_s=21.0, wake_at_s=[100.0, 171.0])
+    measurements = with_goals(late)
+
+    text = render.render(late, measurements)
+
+    assert measurements.goals[0].met is False
+    assert "late_crash x1: `failure` at 171 s, when Wake ran, 21 s after the task began to stop at 150 s" in text
+    assert "`TaskStoppedRule` matches lastStatus STOPPED" in text
