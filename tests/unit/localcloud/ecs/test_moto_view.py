@@ -724,11 +724,11 @@ def test_describe_tasks_shows_the_container_and_task_health_of_the_registered_he
 def test_a_task_failing_its_container_check_is_stopped_as_ecs_describes_it() -> None:
     with bed(health_check=TEMPLATE_CHECK) as b:
         deployment = b.deploy(Unhealthy(kind="unhealthy"))
-        b.model.advance_to(69)
+        b.model.advance_to(99)
         [new] = b.tasks(started_by=deployment)
-        assert new["healthStatus"] == "UNKNOWN"  # failures within the 60 s startPeriod do not count
-        # The ALB's verdict (unhealthy at 70, grace over) comes before the container's (UNHEALTHY at 150)
-        b.model.advance_to(70)
+        assert new["healthStatus"] == "UNKNOWN"  # the failure at 60 s was within the startPeriod, 90 s is one
+        # The ALB's verdict (unhealthy at 100, grace over) comes before the container's (UNHEALTHY at 150)
+        b.model.advance_to(100)
         [new] = b.tasks(started_by=deployment, desired_status="STOPPED")
         assert new["stoppedReason"].startswith("Task failed ELB health checks")
 
