@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from bench import fanout, footprint, goals, plot, render, systems
-from bench.cases import BEHAVIOURS, FANOUT_SERVICES, SYSTEMS, WATCH_CASES, WATCH_OFF, all_cases
+from bench.cases import BEHAVIOURS, FANOUT_SERVICES, SYSTEMS, TIMINGS, WATCH_CASES, WATCH_OFF, all_runs
 from bench.fanout import FANOUT_COUNTS, FANOUT_SYSTEMS, FanoutRow
 from bench.measurements import Fanout, Measurements, Source
 from bench.render import fanout as fanout_section
@@ -80,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
 def run_all(jobs: int) -> tuple[list[Row], list[PushdeployRow], Fanout, list[FanoutRow]]:
     """Every (system, case) run, pushdeploy's runs with the watch off and the fan-outs, `jobs` at a time in
     fresh processes (moto and the virtual clock are process-wide, so runs never share one)."""
-    cases = all_cases()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         # The largest fan-outs first: they take longest.
@@ -90,15 +89,21 @@ def run_all(jobs: int) -> tuple[list[Row], list[PushdeployRow], Fanout, list[Fan
             for system in FANOUT_SYSTEMS
         }
         single = pool.submit(fanout.measure, "pushdeploy", 1)
-        runs = {(s, c): pool.submit(systems.run, s, c) for c in cases for s in SYSTEMS}
+        runs = {(s, c): pool.submit(systems.run, s, c) for s, c in all_runs()}
         unwatched = [pool.submit(systems.run_pushdeploy, c, WATCH_OFF) for c in WATCH_CASES]
         for done, ((system, case), future) in enumerate(runs.items(), start=1):
             future.result()
-            say(f"[{done}/{len(runs)}] {case.scenario} x{case.desired_count} {system}")
+            say(f"[{done}/{len(runs)}] {case.scenario} x{case.desired_count} {system} {case.timing} {case.breaker}")
         order = {name: i for i, name in enumerate(BEHAVIOURS)}
         rows = sorted(
             (f.result() for f in runs.values()),
-            key=lambda r: (order[r.scenario], r.desired_count, SYSTEMS.index(r.system)),
+            key=lambda r: (
+                TIMINGS.index(r.timing),
+                r.breaker != "default",
+                order[r.scenario],
+                r.desired_count,
+                SYSTEMS.index(r.system),
+            ),
         )
         say("pushdeploy with the watch off, and the fan-outs")
         fan_rows = fanout.rows([f.result()[0] for f in fans.values()], single.result()[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bench.rows import System
+from bench.rows import MAIN_TIMING, Breaker, System, Timing
 from pushdeploy_local.scenario import (
     DeployerSettings,
     ExtraService,
@@ -27,6 +27,15 @@ BEHAVIOURS: dict[str, dict[str, Any]] = {
 }
 DESIRED_COUNTS = (1, 3, 10)
 SYSTEMS: tuple[System, ...] = ("pushdeploy", "circuit_breaker", "waiter", "poll_1s")
+TIMINGS: tuple[Timing, ...] = ("realistic", "fast")
+# The systems that rely on ECS's circuit breaker, run again with the strictest setting (realistic timing):
+# the breaker alone, and pushdeploy, whose rollbacks race it.
+STRICTEST_SYSTEMS: tuple[System, ...] = ("pushdeploy", "circuit_breaker")
+# The strictest circuit breaker ECS documents: trip at the first failed task, never reset by a healthy one
+# (API_DeploymentCircuitBreaker.html, API_ThresholdConfiguration.html; aws-facts.md, "Circuit breaker").
+STRICTEST_BREAKER: dict[str, Any] = {"threshold": {"type": "COUNT", "value": 1}, "reset_on_healthy_task": False}
+# The seed of every run's world: realistic durations are drawn from it, so a run replays exactly.
+SEED = 0
 # Virtual seconds every run is watched after the push: long enough for the waiter's 10-minute cap plus
 # a rollback (aws-facts.md). A restore that has not happened by then is reported as null ("never").
 HORIZON_SECONDS = 1200.0
@@ -37,6 +46,8 @@ FANOUT_SERVICES = 50
 class Case:
     scenario: str
     desired_count: int
+    timing: Timing = MAIN_TIMING
+    breaker: Breaker = "default"
 
     @property
     def behaviour(self) -> dict[str, Any]:
@@ -47,19 +58,31 @@ class Case:
         return self.scenario != "healthy"
 
     def build(self, **deployer: Any) -> Scenario:
-        """The Phase 4 service (the local cloud's defaults) at this desired count, one push of v2 at 0 s."""
+        """The Phase 4 service (the local cloud's defaults) at this desired count and circuit breaker, on this
+        timing, one push of v2 at 0 s."""
+        service: dict[str, Any] = {"desired_count": self.desired_count}
+        if self.breaker == "strictest":
+            service["circuit_breaker"] = STRICTEST_BREAKER
         return parse_scenario(
             {
-                "name": f"{self.scenario}-{self.desired_count}",
-                "service": {"desired_count": self.desired_count},
+                "name": f"{self.scenario}-{self.desired_count}-{self.timing}-{self.breaker}",
+                "world": {"timing": self.timing, "seed": SEED},
+                "service": service,
                 "deployer": deployer,
                 "pushes": [{"at_seconds": 0, "tag": "v2", "behavior": self.behaviour}],
             }
         )
 
 
-def all_cases() -> list[Case]:
-    return [Case(scenario, count) for scenario in BEHAVIOURS for count in DESIRED_COUNTS]
+def all_cases(timing: Timing = MAIN_TIMING, breaker: Breaker = "default") -> list[Case]:
+    return [Case(scenario, count, timing, breaker) for scenario in BEHAVIOURS for count in DESIRED_COUNTS]
+
+
+def all_runs() -> list[tuple[System, Case]]:
+    """Every system on every case on each timing with the default breaker, then the systems that rely on the
+    breaker with the strictest one (realistic timing)."""
+    runs = [(system, case) for timing in TIMINGS for case in all_cases(timing) for system in SYSTEMS]
+    return runs + [(system, case) for case in all_cases(breaker="strictest") for system in STRICTEST_SYSTEMS]
 
 
 # pushdeploy run again with its watch after the healthy verdict off (the policy override of scenario.py's

@@ -15,6 +15,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
 
 System = Literal["pushdeploy", "circuit_breaker", "waiter", "poll_1s"]
+# The ECS model's `world.timing` a run had: `realistic` (drawn Fargate durations, the main tables) or `fast`
+# (the fixed durations, beside them).
+Timing = Literal["realistic", "fast"]
+# The service's circuit breaker: the template's (`default`: 50 % of the desired count clamped to 3..200,
+# resetOnHealthyTask true) or the strictest ECS allows (`strictest`: COUNT 1, resetOnHealthyTask false).
+Breaker = Literal["default", "strictest"]
+MAIN_TIMING: Timing = "realistic"
 
 
 class Conclusion(StrEnum):
@@ -73,6 +80,8 @@ class Row(Record):
     lambda_gb_seconds: float | None
     api_calls_by_operation: dict[str, int]
     poll_seconds: int | None
+    timing: Timing = MAIN_TIMING
+    breaker: Breaker = "default"
 
 
 class PollingRow(Row):
@@ -114,20 +123,35 @@ def dump_rows(rows: list[Row]) -> str:
     return json.dumps([row.model_dump(mode="json") for row in rows], indent=1) + "\n"
 
 
-def find(rows: list[Row], scenario: str, count: int, system: System) -> Row:
-    return next(r for r in rows if (r.scenario, r.desired_count, r.system) == (scenario, count, system))
+def find(
+    rows: list[Row],
+    scenario: str,
+    count: int,
+    system: System,
+    timing: Timing = MAIN_TIMING,
+    breaker: Breaker = "default",
+) -> Row:
+    wanted = (scenario, count, system, timing, breaker)
+    return next(r for r in rows if (r.scenario, r.desired_count, r.system, r.timing, r.breaker) == wanted)
 
 
-def find_pushdeploy(rows: list[Row], scenario: str, count: int) -> PushdeployRow:
-    row = find(rows, scenario, count, "pushdeploy")
+def find_pushdeploy(rows: list[Row], scenario: str, count: int, timing: Timing = MAIN_TIMING) -> PushdeployRow:
+    row = find(rows, scenario, count, "pushdeploy", timing)
     assert isinstance(row, PushdeployRow)
     return row
 
 
 def pushdeploy_rows(rows: list[Row]) -> list[PushdeployRow]:
-    return [r for r in rows if isinstance(r, PushdeployRow)]
+    """pushdeploy's rows with the default circuit breaker."""
+    return [r for r in rows if isinstance(r, PushdeployRow) and r.breaker == "default"]
 
 
-def find_off(watch_off: list[PushdeployRow], scenario: str, count: int) -> PushdeployRow | None:
+def of_timing(rows: list[Row], timing: Timing) -> list[Row]:
+    return [r for r in rows if r.timing == timing]
+
+
+def find_off(
+    watch_off: list[PushdeployRow], scenario: str, count: int, timing: Timing = MAIN_TIMING
+) -> PushdeployRow | None:
     """pushdeploy's run of this case with its watch off, if measured."""
-    return next((r for r in watch_off if (r.scenario, r.desired_count) == (scenario, count)), None)
+    return next((r for r in watch_off if (r.scenario, r.desired_count, r.timing) == (scenario, count, timing)), None)

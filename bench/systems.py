@@ -417,4 +417,6 @@ def _figures(
         "lambda_gb_seconds": lambda_gb_seconds,
         "api_calls_by_operation": dict(sorted(calls.items())),
         "poll_seconds": POLL_INTERVALS.get(system),
+        "timing": case.timing,
+        "breaker": case.breaker,
     }

@@ -30,6 +30,8 @@ def render(rows: list[Row], m: Measurements, fan_rows: list[FanoutRow] | None = 
         *timings.restore(rows),
         *timings.verdict(rows),
         *timings.detect(rows),
+        *timings.beside(rows),
+        *timings.strictest(rows),
         *cost.section(rows, m.watch_off),
         *watch.section(rows, m.watch_off),
         *calls.section(rows, m.fanout),

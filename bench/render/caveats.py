@@ -10,11 +10,13 @@ def section(m: Measurements) -> list[str]:
         "",
         "## Not measured, and limits of the model",
         "",
-        "- Real AWS timings: the ECS scheduler's replacement delay (15 s), Fargate provisioning (5 s) and "
-        "target registration (10 s) are the model's modelling choices; Lambda cold starts and Step Functions "
-        "latency take no virtual time, so real verdicts come a few seconds later than here.",
-        "- The circuit breaker's throttling of repeated start failures is not modelled; nor are ECS "
-        "deployment alarms, blue/green, or the Step Functions / Lambda free tiers.",
+        "- Real AWS timings: AWS publishes no figure for Fargate's provisioning, pull or stop states, nor for "
+        "the scheduler's replacement delay, the target registration (10 s here) or the steps of its launch "
+        "throttle; the realistic ranges are the model's modelling choices, with fast timing beside them. Lambda "
+        "cold starts and Step Functions latency take no virtual time, so real verdicts come a few seconds later "
+        "than here.",
+        "- Not modelled: ECS deployment alarms, blue/green and the other native strategies, or the Step "
+        "Functions / Lambda free tiers.",
         "- GB-seconds come from in-process handler durations on this machine, an estimate; import times are "
         "this machine's (Python "
         f"{m.imports.python if m.imports else '?'}, x86_64, bytecode cached), not Lambda's arm64. "
@@ -22,7 +24,8 @@ def section(m: Measurements) -> list[str]:
         "- EventBridge delivers ECS's events best effort and within seconds; the local cloud delivers every one "
         "at the instant of the change. A watched failure is decided here at the instant its task stops; on AWS, "
         "a few seconds later, and a lost event leaves it to the Check that closes the watch.",
-        "- The fan-out run deploys 50 healthy services; a fan-out where some fail adds Rollback and Check calls.",
+        "- The fan-out run deploys 50 healthy services, on fast timing; a fan-out where some fail adds Rollback and "
+        "Check calls.",
         "",
     ]
 

@@ -56,6 +56,14 @@ def _verdict_missed(rows: list[Row], goal: Goal) -> str:
                 f"{name}: its first failure at {n(row.evidence_s)} s came after the execution had ended at "
                 f"{n(ended)} s (`watch_seconds` {watch})"
             )
+        elif row.verdict_s is not None and row.verdict_s in row.wake_at_s and row.evidence_s < row.verdict_s:
+            why.append(
+                f"{name}: `{row.outcome}` at {n(row.verdict_s)} s, when Wake ran, {n(row.verdict_s - row.evidence_s)} "
+                f"s after the task began to stop at {n(row.evidence_s)} s: the watch wakes on the task's STOPPED "
+                "event (`TaskStoppedRule` matches lastStatus STOPPED), which comes after its STOPPING and "
+                "DEPROVISIONING. Matching the stop's first event (desiredStatus STOPPED with a failing stop "
+                "code) would wake it at the decision, for more Wake invocations"
+            )
         else:
             why.append(f"{name}: `{row.outcome}` at {n(row.verdict_s)} s ({row.reason})")
     return (

@@ -215,7 +215,8 @@ class LocalCloud:
         self.scenario = scenario
         self.template = template
         self.clock = VirtualClock(EPOCH)
-        self.model = EcsModel(ACCOUNT, REGION, epoch=EPOCH, seed=scenario.world.seed, events=scenario.world.events)
+        world = scenario.world
+        self.model = EcsModel(ACCOUNT, REGION, epoch=EPOCH, seed=world.seed, events=world.events, timing=world.timing)
         self.usage = Usage(api_calls=Counter(), invocations=Counter())
         self.executions: list[str] = []
         self.functions: dict[str, Function] = {}  # by logical id

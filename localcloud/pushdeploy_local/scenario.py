@@ -75,11 +75,20 @@ class ServiceSpec(_Strict):
     load_balanced: bool = True
 
 
+# What the container health check of the task definition (template.yaml: BusyBox `wget` of the health path,
+# the ALB's path too) gets from a behaviour's container: `passes`, or `fails` (the command exits non-zero).
+# A behaviour that answers its health path passes by default, `unhealthy` fails by default; `fails` on a
+# healthy image is a check that cannot succeed although the application serves (the Phase 4 guide's
+# `curl -f` on node:20-alpine, which has no curl: docs/template.md).
+ContainerCheck = Literal["passes", "fails"]
+
+
 class Healthy(_Strict):
     """RUNNING after `start_seconds`, then answers the health check."""
 
     kind: Literal["healthy"] = "healthy"
     start_seconds: float = Field(default=30, ge=0)
+    container_check: ContainerCheck = "passes"
 
 
 class Crash(_Strict):
@@ -89,13 +98,16 @@ class Crash(_Strict):
     start_seconds: float = Field(default=30, ge=0)
     crash_after_seconds: float = Field(default=5, ge=0)
     exit_code: int = Field(default=1, ge=0, le=255)
+    container_check: ContainerCheck = "passes"
 
 
 class Unhealthy(_Strict):
-    """RUNNING, but every health check gets a wrong status code (Target.ResponseCodeMismatch)."""
+    """RUNNING, but every health check gets a wrong status code (Target.ResponseCodeMismatch); the
+    container health check, which fetches the same path, fails too unless `container_check` says otherwise."""
 
     kind: Literal["unhealthy"]
     start_seconds: float = Field(default=30, ge=0)
+    container_check: ContainerCheck = "fails"
 
 
 class PullError(_Strict):
@@ -112,6 +124,7 @@ class LateCrash(_Strict):
     start_seconds: float = Field(default=30, ge=0)
     crash_after_seconds: float = Field(default=120, ge=0)
     exit_code: int = Field(default=1, ge=0, le=255)
+    container_check: ContainerCheck = "passes"
 
 
 Behavior = Annotated[Healthy | Crash | Unhealthy | PullError | LateCrash, Field(discriminator="kind")]
@@ -267,9 +280,16 @@ class EventDelivery(_Strict):
 class WorldSettings(_Strict):
     """How the world around the deployer behaves (scenarios.md, part 2)."""
 
-    # Seeds the model's ids and every draw (event delays, losses, duplicates), so a run replays exactly.
+    # Seeds the model's ids and every draw (event delays, losses, duplicates, realistic durations), so a
+    # run replays exactly.
     seed: int = Field(default=0, ge=0)
     events: EventDelivery = EventDelivery()
+    # `fast`: the fixed durations every test was written against (a behaviour's `start_seconds` split into
+    # PROVISIONING, PENDING and ACTIVATING; the stop states instantaneous; replacements after 15 s).
+    # `realistic`: Fargate's provisioning, image pull, ACTIVATING, STOPPING, DEPROVISIONING and the
+    # scheduler's replacement delay drawn with `seed` from the ranges of `pushdeploy_local.ecs.facts`
+    # (a behaviour's `start_seconds`, when the scenario sets it, still fixes the whole start).
+    timing: Literal["fast", "realistic"] = "fast"
 
 
 class Removal(_Strict):

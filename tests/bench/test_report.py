@@ -268,6 +268,59 @@ def test_a_success_reported_before_the_evidence_misses_the_first_goal():
     assert len(first.misses) == len(DESIRED_COUNTS)
 
 
+def on_timing(made: list[Row], timing: str, **changes: Any) -> list[Row]:
+    """A copy of the rows as measured on `timing`, with pushdeploy's runs changed."""
+    return [
+        type(r).model_validate({**r.model_dump(), "timing": timing, **(changes if r.system == "pushdeploy" else {})})
+        for r in made
+    ]
+
+
+def test_a_goal_met_on_realistic_timing_but_missed_on_fast_timing_is_missed_and_says_where():
+    # Given fast-timing runs where pushdeploy decides the late crash only after a minute
+    main = rows()
+    fast = on_timing(changed(main, "late_crash", verdict_s=210.0, verdict_after_evidence_s=60.0), "fast")
+
+    first = goals.judge(main + fast, measured())[0]
+
+    assert first.met is False
+    assert "On fast timing: MISSED" in first.detail
+    assert first.misses and all(m.startswith("fast timing: late_crash") for m in first.misses)
+    assert goals.judge(main + on_timing(main, "fast"), measured())[0].met is True
+
+
+def test_the_restore_goal_is_judged_against_the_strictest_breaker_too():
+    main = rows()
+    strict = [
+        type(r).model_validate({**r.model_dump(), "breaker": "strictest", "restore_s": 100.0})
+        for r in main
+        if r.system in ("pushdeploy", "circuit_breaker")
+    ]
+
+    restore = goals.judge(main + strict, measured())[1]
+
+    # pushdeploy (145 s) against a breaker that restores at 100 s when it trips at the first failure
+    assert restore.met is False
+    assert "x1 with the strictest breaker (COUNT 1, no reset): 100 s vs 100 s (1.0x)" in restore.detail
+    assert "x1 with the strictest breaker (COUNT 1, no reset): only 1.0x" in restore.misses
+    # and pushdeploy's strictest-breaker rows are left out of the goals judged on its default breaker
+    assert goals.judge(main + strict, measured())[0].detail == goals.judge(main, measured())[0].detail
+
+
+def test_the_document_sets_fast_timing_beside_and_the_strictest_breaker_when_measured():
+    main = rows()
+    strict = [type(r).model_validate({**r.model_dump(), "breaker": "strictest"}) for r in main if r.system != "waiter"]
+    made = main + on_timing(main, "fast") + strict
+
+    text = render.render(made, with_goals(made))
+
+    assert "## Realistic timing beside fast timing" in text
+    assert "| crash_on_start | 1 | 45 failed / 45 failed; restore 145 / 145 |" in text
+    assert "## The circuit breaker's strictest setting" in text
+    assert "| scenario | desired | pushdeploy | circuit breaker |" in text
+    assert "## Realistic timing beside" not in render.render(main, with_goals(main))
+
+
 def test_the_document_has_a_table_per_figure_and_the_plot_a_bar_per_run():
     made = rows()
     measurements = with_goals(made)
@@ -505,3 +558,14 @@ def test_a_throttled_fan_out_is_told_with_the_map_as_plan_runs_it():
     assert "the Map runs up to 1000 targets at once, the first 10 starting together and each next one a second" in text
     assert "(the Map runs up to 1000 services at a time; Plan starts the first 10 together" in text
     assert "10 at a time" not in text and "ten parallel iterations" not in text
+
+
+def test_a_watched_failure_decided_when_its_task_was_stopped_is_explained_by_the_stopped_event():
+    late = changed(rows(), "late_crash", verdict_s=171.0, verdict_after_evidence_s=21.0, wake_at_s=[100.0, 171.0])
+    measurements = with_goals(late)
+
+    text = render.render(late, measurements)
+
+    assert measurements.goals[0].met is False
+    assert "late_crash x1: `failure` at 171 s, when Wake ran, 21 s after the task began to stop at 150 s" in text
+    assert "`TaskStoppedRule` matches lastStatus STOPPED" in text

@@ -7,10 +7,12 @@ import pytest
 from bench import systems
 from bench.cases import WATCH_OFF, Case
 from pushdeploy.verdict import POLL_SECONDS
+from pushdeploy_local.ecs.facts import REALISTIC_DEPROVISIONING_SECONDS, REALISTIC_STOPPING_EXITED_SECONDS
 
 
 def test_the_watch_rolls_the_late_crash_back_within_a_poll_of_its_first_stopped_task():
-    row = systems.run("pushdeploy", Case("late_crash", 1))
+    # On fast timing a task is STOPPED the instant ECS stops it, so its event comes at once.
+    row = systems.run("pushdeploy", Case("late_crash", 1, timing="fast"))
 
     assert row.policy.watch_seconds == 300
     assert row.outcome == "failure" and row.evidence.startswith("task stopped")
@@ -22,6 +24,19 @@ def test_the_watch_rolls_the_late_crash_back_within_a_poll_of_its_first_stopped_
     by_function = row.lambda_invocations_by_function
     assert by_function["WakeFunction"] == len(row.wake_at_s) and by_function["WatchFunction"] == 1
     assert row.lambda_invocations == sum(by_function.values())
+
+
+def test_on_realistic_timing_the_watch_wakes_when_the_crashed_task_is_stopped_not_when_it_stops():
+    row = systems.run("pushdeploy", Case("late_crash", 1))
+
+    assert row.outcome == "failure" and row.watch_from_s is not None and row.watch_from_s < row.evidence_s
+    # Wake hands the token back on the STOPPED event, which follows the first evidence (stoppingAt) by the
+    # task's drawn STOPPING (its container had exited) and DEPROVISIONING: the verdict comes then.
+    assert row.verdict_s in row.wake_at_s
+    gap = row.verdict_after_evidence_s
+    low = REALISTIC_STOPPING_EXITED_SECONDS[0] + REALISTIC_DEPROVISIONING_SECONDS[0]
+    high = REALISTIC_STOPPING_EXITED_SECONDS[1] + REALISTIC_DEPROVISIONING_SECONDS[1]
+    assert low <= gap <= high
 
 
 def test_without_the_watch_the_late_crash_is_called_healthy_and_its_crash_loop_keeps_invoking_wake():

@@ -2,15 +2,19 @@
 
 moto keeps the API surface (DescribeServices, ListTasks, DescribeTasks, DescribeTargetHealth) but its
 ECS never starts a service's tasks, never makes a second deployment and its ALB never reports anything
-but `healthy`. This model is the behaviour behind that surface, in five modules:
+but `healthy`. This model is the behaviour behind that surface, in six modules:
 
 - `facts`: the numbers and names it follows, each with its source (aws-facts.md, scenarios.md, an AWS
   page) or marked "modelling choice".
-- `state`: its data: services, deployments, tasks, targets, in virtual seconds.
+- `state`: its data: services, deployments, tasks (with their containers' health checks and health
+  statuses), targets, in virtual seconds.
+- `timing`: how long each lifecycle state lasts: fixed (`world.timing: fast`) or drawn with the seed
+  from facts' ranges (`realistic`).
 - `behaviour`: `EcsModel`, the rules that advance the state on the virtual clock (tasks start, register,
-  pass or fail health checks, crash, are replaced, drain; deployments complete; the circuit breaker
-  counts, resets on a healthy task and rolls back, as `scenario.CircuitBreaker` configures it). It
-  reads and writes no moto object: it tells a `World` what changed.
+  pass or fail ELB and container health checks, crash, are replaced (throttled when they keep failing
+  to start), drain; deployments complete; the circuit breaker counts, resets on a healthy task and
+  rolls back, as `scenario.CircuitBreaker` configures it). It reads and writes no moto object: it
+  tells a `World` what changed.
 - `moto_view`: `MotoView`, that World for the local cloud, the only module that reads or writes moto's
   objects (ECS tasks, deployments and services, target groups, target health for the hooks of
   `moto_hooks.ecs_deployments` and `moto_hooks.target_health`). A moto upgrade touches it, and the
@@ -20,11 +24,11 @@ but `healthy`. This model is the behaviour behind that surface, in five modules:
 
 Where the next pieces of the model go:
 - The Fargate task lifecycle (PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING,
-  DEPROVISIONING, STOPPED) is modelled, with STOPPING and DEPROVISIONING instantaneous (`fast`). Their
-  durations for `world.timing: realistic` go in `facts` and `state.Task` (an instant per state, in its
-  `timers`), the transitions in `behaviour._step_task` and `behaviour._stop_now`.
-- Container health checks: a container's health in `state.Task`, its checks as timers and its verdict
-  (a task stopped as unhealthy) in `behaviour`, healthStatus written by `MotoView.write_task`.
+  DEPROVISIONING, STOPPED) is modelled, each state's duration from `timing`; container health checks
+  from the registered task definition (`state.Task.health_status`, stopped in
+  `behaviour._stop_unhealthy_tasks`); the service throttle logic (`behaviour._replacement_delay`).
+- ECS's deployment strategies (blue/green, canary, linear) and the traffic a load balancer sends: new
+  deployment kinds beside the rolling one of `behaviour._launch_tasks` and `_scale_down_older_deployments`.
 """
 
 from pushdeploy_local.ecs.behaviour import EcsModel, World

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pushdeploy_local.ecs.events import Outbox, task_state_change
 from pushdeploy_local.ecs.facts import (
     ACTIVATING,
-    ACTIVATING_SECONDS,
     CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS,
     CIRCUIT_BREAKER_MAX,
     CIRCUIT_BREAKER_MIN,
     CIRCUIT_BREAKER_REASON,
     COMPLETED,
+    CONTAINER_HEALTH_CHECK_STOP,
+    CONTAINER_HEALTHY,
+    CONTAINER_UNHEALTHY,
     DEACTIVATING,
     DEFAULT_EPOCH,
     DEPROVISIONING,
@@ -34,9 +36,7 @@ from pushdeploy_local.ecs.facts import (
     IN_PROGRESS,
     PENDING,
     PROVISIONING,
-    PROVISIONING_SECONDS,
     REGISTRATION_SECONDS,
-    REPLACEMENT_DELAY_SECONDS,
     RESPONSE_CODE_MISMATCH,
     RUNNING,
     SERVICE_SCHEDULER_INITIATED,
@@ -44,6 +44,9 @@ from pushdeploy_local.ecs.facts import (
     STOPPED_TASK_RETENTION_SECONDS,
     STOPPING,
     TASK_FAILED_TO_START,
+    THROTTLE_AFTER_FAILED_LAUNCHES,
+    THROTTLE_MAX_DELAY_SECONDS,
+    THROTTLED_MESSAGE,
     TargetHealth,
 )
 from pushdeploy_local.ecs.state import (
@@ -60,6 +63,7 @@ from pushdeploy_local.ecs.state import (
     instant,
     normalise_digest,
 )
+from pushdeploy_local.ecs.timing import Timing, TimingMode
 from pushdeploy_local.scenario import (
     Behavior,
     CircuitBreakerThreshold,
@@ -111,6 +115,7 @@ class EcsModel:
         epoch: datetime = DEFAULT_EPOCH,
         seed: int = 0,
         events: EventDelivery | None = None,
+        timing: TimingMode = "fast",
         world: World | None = None,
     ) -> None:
         self.account_id = account_id
@@ -125,6 +130,7 @@ class EcsModel:
         self._behaviors: dict[tuple[str, str | None], Behavior] = {}  # (digest, service or None for all)
         self._targets: dict[tuple[str, str], Target] = {}
         self._outbox = Outbox(events, seed=seed)
+        self._timing = Timing(timing, seed=seed)
         self._stopped: list[Task] = []  # stopped tasks ECS still describes, oldest first
         self._printed: list[LogLine] = []  # what containers printed since the last drain_logs
 
@@ -289,6 +295,7 @@ class EcsModel:
         enough (with a load balancer, its target's verdict is already a timer)."""
         if (
             svc.target_group_arn is not None
+            or task.checked  # its container health checks' instants are its own timers
             or task.reached_healthy
             or not svc.spec.circuit_breaker.reset_on_healthy_task
         ):
@@ -338,7 +345,7 @@ class EcsModel:
         """Walk the task through the lifecycle states due by now; each new state is written (and emits its
         event) as it is reached, even when several fall on one instant."""
         now = self._now
-        changed = False
+        changed = self._advance_stop(task)
         if task.alive and task.status == PROVISIONING and now >= task.pending_at:
             task.status = PENDING
             self._write_task(task)
@@ -351,7 +358,7 @@ class EcsModel:
             self._activate(svc, task)
             changed = True
         if task.alive and task.status == ACTIVATING and now >= task.ready_at:
-            self._start_running(task)
+            self._start_running(svc, task)
             self._write_task(task)
             changed = True
         if task.alive and task.status == RUNNING and task.crash_at is not None and now >= task.crash_at:
@@ -361,14 +368,16 @@ class EcsModel:
         if target is not None and target.draining and now >= (target.drain_ends_at or 0.0):
             self._finish_draining(task, target)
             changed = True
+        if task.observe_health(now):  # a container health check decided: DescribeTasks shows it
+            self._world.write_task(task)
+            changed = True
         return changed
 
     def _new_task(self, svc: Service, deployment: Deployment) -> Task:
         launched = self._world.launch_task(svc, deployment, self._ids)
         digest = image_digest(launched.image) or ""
         behavior = self._behaviors.get((digest, svc.name)) or self._behaviors.get((digest, None), Healthy())
-        pending_at = self._now + min(PROVISIONING_SECONDS, behavior.start_seconds / 2)
-        ready_at = self._now + behavior.start_seconds
+        start = self._timing.start(behavior)
         task = Task(
             arn=launched.arn,
             short_id=launched.short_id,
@@ -379,9 +388,11 @@ class EcsModel:
             image=launched.image,
             ip=launched.ip,
             created_at=self._now,
-            pending_at=pending_at,
-            activating_at=ready_at - min(ACTIVATING_SECONDS, (ready_at - pending_at) / 2),
-            ready_at=ready_at,
+            pending_at=self._now + start.pending,
+            activating_at=self._now + start.activating,
+            ready_at=self._now + start.ready,
+            containers=launched.containers,
+            stop_timeout=launched.stop_timeout,
         )
         svc.tasks.append(task)
         self._write_task(task)
@@ -392,6 +403,7 @@ class EcsModel:
         task.pending_at = task.activating_at = task.ready_at = self._now
         task.status = RUNNING
         task.started_at = self._now
+        task.checks_since = float("-inf")  # its containers' checks settled long before
         task.crash_at = self._crash_instant(task)
         if svc.target_group_arn and task.ip:
             self._register_target(svc, task, first_check_at=self._now, verdict_at=self._now)
@@ -417,10 +429,12 @@ class EcsModel:
             self._event(svc, f"registered 1 targets in (target-group {svc.target_group_arn})")
         self._write_task(task)
 
-    def _start_running(self, task: Task) -> None:
+    def _start_running(self, svc: Service, task: Task) -> None:
         task.status = RUNNING
-        task.started_at = self._now
+        task.started_at = task.checks_since = self._now
         task.crash_at = self._crash_instant(task)
+        # A task that reaches RUNNING ends the service's run of launches that failed to start (throttle).
+        svc.failed_launches, svc.last_failed_launch = 0, None
         self._print(task, f"{task.container} started from {task.image}")
         if isinstance(task.behavior, Unhealthy):
             self._print(task, "GET /api/health 500: the service is not ready")
@@ -443,6 +457,11 @@ class EcsModel:
         self._stop_now(task, reason=reason, stop_code=TASK_FAILED_TO_START, exit_code=None)
         # Stage 1 of the circuit breaker counts tasks that never reach RUNNING (aws-facts.md).
         self._count_failure(svc, task)
+        if svc.last_failed_launch != task.created_at:  # the tasks of one launch count once
+            svc.failed_launches += 1
+            svc.last_failed_launch = task.created_at
+            if svc.failed_launches == THROTTLE_AFTER_FAILED_LAUNCHES:
+                self._event(svc, THROTTLED_MESSAGE)
         self._task_lost(svc, task)
 
     def _container_exited(self, svc: Service, task: Task) -> None:
@@ -493,7 +512,8 @@ class EcsModel:
 
     def _stop_now(self, task: Task, *, reason: str, stop_code: str, exit_code: int | None) -> None:
         """desiredStatus turns STOPPED first, then lastStatus walks STOPPING, DEPROVISIONING and STOPPED
-        (task lifecycle docs, aws-facts.md), each with its event; in the `fast` world all at this instant."""
+        (task lifecycle docs, aws-facts.md), each with its event; in the `fast` world all at this instant,
+        in the `realistic` one each after its drawn duration (timing.Timing)."""
         was_running = task.status in (RUNNING, DEACTIVATING)
         if was_running and stop_code == SERVICE_SCHEDULER_INITIATED:
             self._print(task, "SIGTERM received: shutting down")  # ECS stops a container with SIGTERM
@@ -504,20 +524,43 @@ class EcsModel:
         # A container that never ran has no exit code.
         task.exit_code = exit_code if was_running else None
         self._write_task(task)
-        for status in (STOPPING, DEPROVISIONING):
-            task.status = status
-            self._write_task(task)
-        task.status = STOPPED
-        task.stopped_at = self._now
+        sigterm = was_running and stop_code == SERVICE_SCHEDULER_INITIATED
+        task.status = STOPPING
+        task.deprovisioning_at = self._now + self._timing.stopping(sigterm=sigterm, stop_timeout=task.stop_timeout)
+        task.stopped_due = task.deprovisioning_at + self._timing.deprovisioning()
         self._write_task(task)
-        self._stopped.append(task)
+        self._advance_stop(task)
+
+    def _advance_stop(self, task: Task) -> bool:
+        """A stopping task's STOPPING and DEPROVISIONING states that have ended by now."""
+        changed = False
+        if task.status == STOPPING and task.deprovisioning_at is not None and self._now >= task.deprovisioning_at:
+            task.status = DEPROVISIONING
+            self._write_task(task)
+            changed = True
+        if task.status == DEPROVISIONING and task.stopped_due is not None and self._now >= task.stopped_due:
+            task.status = STOPPED
+            task.stopped_at = self._now
+            self._write_task(task)
+            self._stopped.append(task)
+            changed = True
+        return changed
 
     def _task_lost(self, svc: Service, task: Task) -> None:
-        """A task stopped on its own: the scheduler replaces it on its next pass (REPLACEMENT_DELAY)."""
+        """A task stopped on its own: the scheduler replaces it on its next pass, later and later while the
+        service's launches keep failing to start (the service throttle logic, facts THROTTLE_*)."""
         deployment = self._deployment(svc, task.deployment_id)
         if deployment is not None:
-            deployment.launch_not_before = self._now + REPLACEMENT_DELAY_SECONDS
+            deployment.launch_not_before = self._now + self._replacement_delay(svc, task)
             deployment.updated_at = self._now
+
+    def _replacement_delay(self, svc: Service, task: Task) -> float:
+        delay = self._timing.replacement_delay()
+        if task.started_at is not None:  # it reached RUNNING: never throttled
+            return delay
+        doublings = max(0, svc.failed_launches - THROTTLE_AFTER_FAILED_LAUNCHES + 1)
+        # min() first: 2 ** doublings grows without bound while a service keeps failing for days
+        return min(THROTTLE_MAX_DELAY_SECONDS, delay * 2 ** min(doublings, 16))
 
     def _count_failure(self, svc: Service, task: Task) -> None:
         deployment = self._deployment(svc, task.deployment_id)
@@ -526,6 +569,7 @@ class EcsModel:
 
     def _write_task(self, task: Task) -> None:
         """Show the task's state; a new (lastStatus, desiredStatus) also emits its state-change event."""
+        task.observe_health(self._now)
         changed = (task.status, task.desired_status) != task.reported
         if changed:
             task.reported = (task.status, task.desired_status)
@@ -571,19 +615,26 @@ class EcsModel:
 
     @staticmethod
     def _failing_health_checks(task: Task) -> bool:
-        """A serving task whose target fails its checks: ECS will stop it once the grace period is over."""
+        """A running task whose target or a container health check fails: ECS will stop it once the grace
+        period is over."""
+        if not (task.alive and task.status == RUNNING):
+            return False
         target = task.target
-        return (
-            task.alive
-            and task.status == RUNNING
-            and target is not None
-            and not target.passes
-            and target.drain_ends_at is None
-        )
+        if target is not None and not target.passes and target.drain_ends_at is None:
+            return True
+        return any(c.health_check is not None and not task.container_check_passes(c) for c in task.containers)
 
     def _passes(self, svc: Service, task: Task) -> bool:
-        """Healthy: the target is `healthy`, or, for a service without a load balancer, the task RUNNING."""
+        """Healthy: RUNNING, HEALTHY when an essential container has a health check, and its target `healthy`
+        when the service has a load balancer.
+
+        Modelling choice where AWS is not explicit: the scheduler takes a task with container health checks
+        as healthy only once its healthStatus is HEALTHY (an essential container without a check keeps it
+        UNKNOWN, so such a task is never healthy here).
+        """
         if not task.alive or task.status != RUNNING:
+            return False
+        if task.checked and task.health_status(self._now) != CONTAINER_HEALTHY:
             return False
         if svc.target_group_arn is None:
             return True
@@ -592,26 +643,30 @@ class EcsModel:
     # ------------------------------------------------------------------ the service scheduler
 
     def _stop_unhealthy_tasks(self, svc: Service) -> bool:
-        """ECS stops a task whose target is `unhealthy` once the grace period has passed (scenarios.md)."""
+        """ECS stops a task whose target is `unhealthy` (scenarios.md) or whose healthStatus is UNHEALTHY
+        (API_HealthCheck.html) once the grace period has passed; the ELB's verdict is named first."""
         changed = False
         for task in svc.tasks:
-            target = task.target
-            if not (task.alive and task.status == RUNNING and target is not None):
-                continue
-            if target.health(self._now) != RESPONSE_CODE_MISMATCH:
+            if not (task.alive and task.status == RUNNING):
                 continue
             assert task.started_at is not None
             if self._now < task.started_at + svc.spec.grace_period_seconds:
                 continue
-            self._event(
-                svc,
-                f"(task {task.short_id}) (port {target.port}) is unhealthy in (target-group "
-                f"{target.target_group_arn}) due to (reason {RESPONSE_CODE_MISMATCH[2]}).",
-            )
-            self._request_stop(
-                svc, task, reason=f"Task failed ELB health checks in (target-group {target.target_group_arn})"
-            )
-            # Stage 2 of the circuit breaker counts ELB health-check failures (aws-facts.md).
+            target = task.target
+            if target is not None and target.health(self._now) == RESPONSE_CODE_MISMATCH:
+                self._event(
+                    svc,
+                    f"(task {task.short_id}) (port {target.port}) is unhealthy in (target-group "
+                    f"{target.target_group_arn}) due to (reason {RESPONSE_CODE_MISMATCH[2]}).",
+                )
+                reason = f"Task failed ELB health checks in (target-group {target.target_group_arn})"
+            elif task.health_status(self._now) == CONTAINER_UNHEALTHY:
+                self._event(svc, f"(task {task.short_id}) failed container health checks.")
+                reason = CONTAINER_HEALTH_CHECK_STOP
+            else:
+                continue
+            self._request_stop(svc, task, reason=reason)
+            # Stage 2 of the circuit breaker counts ELB and container health-check failures (aws-facts.md).
             self._count_failure(svc, task)
             self._task_lost(svc, task)
             changed = True
@@ -633,9 +688,10 @@ class EcsModel:
         return changed
 
     def _healthy_for_circuit_breaker(self, svc: Service, task: Task) -> bool:
-        """Healthy as the circuit breaker sees it: its target `healthy`, or, without a load balancer (and
-        no container health check), RUNNING for CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS (aws-facts.md)."""
-        if svc.target_group_arn is not None:
+        """Healthy as the circuit breaker sees it: its health checks passed (target `healthy`, healthStatus
+        HEALTHY), or, with neither a load balancer nor a container health check, RUNNING for
+        CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS (aws-facts.md)."""
+        if svc.target_group_arn is not None or task.checked:
             return self._passes(svc, task)
         return (
             task.alive
@@ -679,7 +735,7 @@ class EcsModel:
 
     def _launch_tasks(self, svc: Service) -> bool:
         """The PRIMARY deployment runs desiredCount tasks (maximumPercent 200 lets them start beside the
-        old ones); a stopped one is replaced after REPLACEMENT_DELAY_SECONDS, so a crashing image
+        old ones); a stopped one is replaced on the scheduler's next pass (`_task_lost`), so a crashing image
         crashes again and again (scenarios.md)."""
         deployment = svc.primary
         missing = self._tasks_to_launch(svc)
@@ -739,6 +795,10 @@ class EcsModel:
         return True
 
     def _start_deployment(self, svc: Service, task_definition: str) -> Deployment:
+        if task_definition != svc.primary.task_definition:
+            # "If you update your service to use a new task definition, your service returns to a normal,
+            # non-throttled state immediately" (service-throttle-logic.html).
+            svc.failed_launches, svc.last_failed_launch = 0, None
         deployment = Deployment(
             id=self._ids.deployment_id(),
             task_definition=task_definition,
@@ -763,7 +823,7 @@ class EcsModel:
         for task in svc.tasks:
             if task.alive and task.starting:
                 return False
-            if task.status == DEACTIVATING:
+            if task.status in (DEACTIVATING, STOPPING, DEPROVISIONING):
                 return False
             target = task.target
             if target is not None and (target.draining or target.health(self._now)[0] == "initial"):

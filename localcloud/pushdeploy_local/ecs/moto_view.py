@@ -30,9 +30,15 @@ from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup, e
 from pushdeploy_local.ecs import state
 from pushdeploy_local.ecs.facts import (
     ACTIVATING,
+    CONTAINER_UNKNOWN,
     DEACTIVATING,
+    DEFAULT_STOP_TIMEOUT_SECONDS,
     DEPROVISIONING,
     FARGATE_PLATFORM_VERSION,
+    HEALTH_CHECK_INTERVAL_SECONDS,
+    HEALTH_CHECK_RETRIES,
+    HEALTH_CHECK_START_PERIOD_SECONDS,
+    HEALTH_CHECK_TIMEOUT_SECONDS,
     MAX_SERVICE_EVENTS,
     PENDING,
     PROVISIONING,
@@ -41,7 +47,17 @@ from pushdeploy_local.ecs.facts import (
     STOPPING,
     TargetHealth,
 )
-from pushdeploy_local.ecs.state import AdoptedService, Deployment, Ids, LaunchedTask, Target, image_digest, instant
+from pushdeploy_local.ecs.state import (
+    AdoptedService,
+    Container,
+    Deployment,
+    HealthCheck,
+    Ids,
+    LaunchedTask,
+    Target,
+    image_digest,
+    instant,
+)
 from pushdeploy_local.scenario import ServiceSpec
 
 
@@ -63,7 +79,7 @@ class _ContainerView:
     image_digest: str | None = None
     exit_code: int | None = None
     reason: str | None = None
-    health_status: str = "UNKNOWN"  # no container health check is modelled
+    health_status: str = CONTAINER_UNKNOWN
 
 
 class _FargateTask(Task):
@@ -221,7 +237,17 @@ class MotoView:
         container, image = _essential_container(task_definition, svc.container)
         ip = _private_ip(moto_task)
         self._prepare(svc, moto_task, task_definition, ip, ids)
-        return LaunchedTask(arn=moto_task.task_arn, short_id=str(moto_task.id), ip=ip, container=container, image=image)
+        definitions = task_definition.container_definitions
+        ours = next(d for d in definitions if d.get("name") == container)
+        return LaunchedTask(
+            arn=moto_task.task_arn,
+            short_id=str(moto_task.id),
+            ip=ip,
+            container=container,
+            image=image,
+            containers=tuple(_container(d) for d in definitions),
+            stop_timeout=float(str(ours.get("stopTimeout") or DEFAULT_STOP_TIMEOUT_SECONDS)),
+        )
 
     def _prepare(
         self, svc: state.Service, moto_task: _FargateTask, task_definition: TaskDefinition, ip: str | None, ids: Ids
@@ -269,7 +295,7 @@ class MotoView:
         moto_task.execution_stopped_at = moto_task.stopped_at
         moto_task.stopped_reason = task.stopped_reason or ""
         moto_task.stop_code = task.stop_code
-        moto_task.health_status = "UNKNOWN"
+        moto_task.health_status = task.health
         # Containers are PENDING until the task runs, and stopped from STOPPING on (modelling choice: in
         # the `fast` world they stop at once).
         container_status = {
@@ -288,6 +314,7 @@ class MotoView:
             if container_stopped and not ours and task.exit_code is not None:
                 container.exit_code = 0  # sidecars are stopped with the task
             container.reason = task.container_reason if ours else None
+            container.health_status = task.healths.get(container.name, CONTAINER_UNKNOWN)
         if task.status == STOPPED:
             for attachment in _attachments(moto_task):
                 attachment["status"] = "DELETED"
@@ -430,6 +457,22 @@ def _container_port(moto_service: Service, target_group_arn: str | None) -> int 
         if balancer.get("targetGroupArn") == target_group_arn and balancer.get("containerPort"):
             return int(balancer["containerPort"])
     return None
+
+
+def _container(definition: dict[str, Any]) -> Container:
+    """A container definition as the model needs it: essential (the default) and its healthCheck, each field
+    left out taking ECS's default (API_HealthCheck.html)."""
+    check = definition.get("healthCheck")
+    health_check = None
+    if check:
+        health_check = HealthCheck(
+            interval=float(check.get("interval") or HEALTH_CHECK_INTERVAL_SECONDS),
+            timeout=float(check.get("timeout") or HEALTH_CHECK_TIMEOUT_SECONDS),
+            retries=int(check.get("retries") or HEALTH_CHECK_RETRIES),
+            start_period=float(check.get("startPeriod") or HEALTH_CHECK_START_PERIOD_SECONDS),
+        )
+    essential = bool(definition.get("essential", True))
+    return Container(name=str(definition.get("name", "")), essential=essential, health_check=health_check)
 
 
 def _essential_container(task_definition: TaskDefinition, container_name: str) -> tuple[str, str]:

@@ -6,6 +6,7 @@ timer); the rules that change it are in `behaviour`, its picture in moto is draw
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -13,6 +14,11 @@ from datetime import datetime, timedelta
 
 from pushdeploy_local.ecs.facts import (
     ACTIVATING,
+    CONTAINER_HEALTHY,
+    CONTAINER_UNHEALTHY,
+    CONTAINER_UNKNOWN,
+    DEFAULT_STOP_TIMEOUT_SECONDS,
+    DEPROVISIONING,
     DRAINING,
     HEALTHY,
     IN_PROGRESS,
@@ -24,6 +30,7 @@ from pushdeploy_local.ecs.facts import (
     RESPONSE_CODE_MISMATCH,
     RUNNING,
     STOPPED,
+    STOPPING,
     TargetHealth,
 )
 from pushdeploy_local.scenario import Behavior, PullError, ServiceSpec
@@ -94,6 +101,38 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class HealthCheck:
+    """A container definition's healthCheck, in seconds (API_HealthCheck.html; facts for the defaults)."""
+
+    interval: float
+    timeout: float
+    retries: int
+    start_period: float
+
+    def healthy_after(self) -> float:
+        """A container whose check passes: HEALTHY at the first check, one interval after it started (Docker
+        runs the first check `interval` after the container starts: https://docs.docker.com/reference/dockerfile/#healthcheck;
+        a pass within startPeriod counts, API_HealthCheck.html)."""
+        return self.interval
+
+    def unhealthy_after(self) -> float:
+        """A container whose check fails: UNHEALTHY at the `retries`-th consecutive failure that counts, the
+        checks before startPeriod not counting. Modelling choice: a failing check (an HTTP error) fails at
+        once, so `timeout`, which bounds a check that hangs, does not delay it."""
+        first_counted = max(1, math.ceil(self.start_period / self.interval))
+        return self.interval * (first_counted + self.retries - 1)
+
+
+@dataclass(frozen=True)
+class Container:
+    """A container of the task definition: whether it is essential and its health check, if any."""
+
+    name: str
+    essential: bool
+    health_check: HealthCheck | None
+
+
+@dataclass(frozen=True)
 class LaunchedTask:
     """A task as ECS created it for a deployment: its ids, its IP and the container the behaviour applies to."""
 
@@ -102,6 +141,8 @@ class LaunchedTask:
     ip: str | None
     container: str  # the service's container, else the first essential one
     image: str
+    containers: tuple[Container, ...] = ()  # the task definition's
+    stop_timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS  # `container`'s stopTimeout
 
 
 @dataclass
@@ -118,12 +159,19 @@ class Task:
     pending_at: float
     activating_at: float
     ready_at: float  # RUNNING, or the pull failure for pull_error
+    containers: tuple[Container, ...] = ()
+    stop_timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS
     status: str = PROVISIONING
     desired_status: str = RUNNING
     started_at: float | None = None
     crash_at: float | None = None
     stopping_at: float | None = None
+    deprovisioning_at: float | None = None  # STOPPING ends (once a stop began)
+    stopped_due: float | None = None  # DEPROVISIONING ends (once a stop began)
     stopped_at: float | None = None
+    # Container health checks run from this instant: when it started, or long before for a task adopted
+    # RUNNING (its checks settled before the scenario began).
+    checks_since: float | None = None
     stopped_reason: str | None = None
     stop_code: str | None = None
     exit_code: int | None = None
@@ -134,6 +182,9 @@ class Task:
     # "Every time a task experiences a change that starts a CloudWatch event, the version counter is
     # incremented" (API_Task.html).
     version: int = 0
+    # healthStatus as last shown: each container's, by name, and the task's (`observe_health`).
+    healths: dict[str, str] = field(default_factory=dict)
+    health: str = CONTAINER_UNKNOWN
 
     @property
     def alive(self) -> bool:
@@ -150,7 +201,65 @@ class Task:
         """Not yet RUNNING: DescribeServices counts it as pending."""
         return self.status in (PROVISIONING, PENDING, ACTIVATING)
 
+    @property
+    def checked(self) -> bool:
+        """An essential container has a health check: the task's healthStatus can be HEALTHY."""
+        return any(c.essential and c.health_check is not None for c in self.containers)
+
+    def container_check_passes(self, container: Container) -> bool:
+        """The behaviour decides for its own container; the others (sidecars) pass (modelling choice)."""
+        if container.name != self.container:
+            return True
+        return getattr(self.behavior, "container_check", "passes") == "passes"
+
+    def container_health(self, container: Container, now: float) -> str:
+        """HEALTHY, UNHEALTHY or UNKNOWN (no check, not yet decided, or never started) at `now`; frozen once
+        the task began to stop."""
+        check = container.health_check
+        if check is None or self.checks_since is None:
+            return CONTAINER_UNKNOWN
+        if self.stopping_at is not None:
+            now = min(now, self.stopping_at)
+        if self.container_check_passes(container):
+            return CONTAINER_HEALTHY if now >= self.checks_since + check.healthy_after() else CONTAINER_UNKNOWN
+        return CONTAINER_UNHEALTHY if now >= self.checks_since + check.unhealthy_after() else CONTAINER_UNKNOWN
+
+    def health_status(self, now: float) -> str:
+        """The task's healthStatus from its essential containers', in ECS's order UNHEALTHY, UNKNOWN, HEALTHY
+        (API_HealthCheck.html: "If all essential containers in the task are reporting as HEALTHY, the task
+        status also reports as HEALTHY. If any essential containers in the task are reporting as UNHEALTHY or
+        UNKNOWN, the task status also reports as UNHEALTHY or UNKNOWN"). No essential container: UNKNOWN."""
+        statuses = {self.container_health(c, now) for c in self.containers if c.essential}
+        for status in (CONTAINER_UNHEALTHY, CONTAINER_UNKNOWN):
+            if status in statuses:
+                return status
+        return CONTAINER_HEALTHY if statuses else CONTAINER_UNKNOWN
+
+    def observe_health(self, now: float) -> bool:
+        """Take the health statuses at `now` as those to show; True when one changed."""
+        healths = {c.name: self.container_health(c, now) for c in self.containers}
+        health = self.health_status(now)
+        changed = (healths, health) != (self.healths, self.health)
+        self.healths, self.health = healths, health
+        return changed
+
+    def check_timers(self) -> list[float]:
+        """The instants its containers' health statuses change."""
+        if self.checks_since is None or self.stopping_at is not None:
+            return []
+        timers = []
+        for container in self.containers:
+            check = container.health_check
+            if check is not None:
+                passes = self.container_check_passes(container)
+                timers.append(self.checks_since + (check.healthy_after() if passes else check.unhealthy_after()))
+        return [t for t in timers if math.isfinite(t)]
+
     def timers(self) -> list[float]:
+        if self.status == STOPPING and self.deprovisioning_at is not None:
+            return [self.deprovisioning_at]
+        if self.status == DEPROVISIONING and self.stopped_due is not None:
+            return [self.stopped_due]
         if not self.alive:
             return []
         if self.status == PROVISIONING:
@@ -159,8 +268,8 @@ class Task:
             return [self.ready_at if isinstance(self.behavior, PullError) else self.activating_at]
         if self.status == ACTIVATING:
             return [self.ready_at]
-        if self.status == RUNNING and self.crash_at is not None:
-            return [self.crash_at]
+        if self.status == RUNNING:
+            return self.check_timers() + ([self.crash_at] if self.crash_at is not None else [])
         return []
 
 
@@ -192,6 +301,10 @@ class Service:
     # The rollback target. Cleared while a rollback runs: "the deployment is not eligible for another
     # rollback until it reaches a COMPLETED state" (deployment-circuit-breaker.html, aws-facts.md).
     last_completed: Deployment | None = None
+    # The service throttle logic (facts, THROTTLE_*): launches in a row whose tasks failed to start
+    # (PENDING to STOPPED), and the launch instant last counted, so that a launch of several tasks counts once.
+    failed_launches: int = 0
+    last_failed_launch: float | None = None
 
     @property
     def primary(self) -> Deployment:

@@ -236,6 +236,35 @@ def test_the_world_takes_a_seed_and_an_event_delivery() -> None:
     assert (world.events.delay_seconds, world.events.loss_rate, world.events.duplicate_rate) == ((1, 30), 0.1, 0.2)
 
 
+def test_the_world_is_fast_by_default_and_takes_realistic_timing() -> None:
+    assert parse_scenario({"pushes": []}).world.timing == "fast"
+    assert parse_scenario({"world": {"timing": "realistic", "seed": 3}, "pushes": []}).world.timing == "realistic"
+    assert "world.timing: Input should be 'fast' or 'realistic'" in error_of(
+        {"world": {"timing": "slow"}, "pushes": []}
+    )
+
+
+def test_the_container_check_fails_for_an_unhealthy_image_and_passes_otherwise_unless_told() -> None:
+    def check(behavior: dict[str, Any]) -> str:
+        scenario = parse_scenario({"initial": {"behavior": behavior}, "pushes": []})
+        return str(scenario.initial.behavior.model_dump()["container_check"])
+
+    assert [check({"kind": kind}) for kind in ("healthy", "crash", "late_crash", "unhealthy")] == [
+        "passes",
+        "passes",
+        "passes",
+        "fails",
+    ]
+    assert check({"kind": "healthy", "container_check": "fails"}) == "fails"
+    assert "initial.behavior.container_check: Input should be 'passes' or 'fails'" in error_of(
+        {"initial": {"behavior": {"kind": "healthy", "container_check": "broken"}}, "pushes": []}
+    )
+    # A pull error never runs its container, so it has no container check to set.
+    assert "initial.behavior.container_check: Extra inputs are not permitted" in error_of(
+        {"initial": {"behavior": {"kind": "pull_error", "container_check": "fails"}}, "pushes": []}
+    )
+
+
 def test_the_example_of_event_delivery_loads() -> None:
     scenario = load_scenario(Path(__file__).parents[3] / "scenarios" / "late-crash-events-lost.json")
     assert scenario.world.seed == 7
@@ -293,7 +322,6 @@ def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str,
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"world": {"timing": "realistic"}}, "world.timing:"),
         ({"service": {"deployment": {"strategy": "canary"}}}, "service.deployment:"),
         ({"service": {"traffic": {"requests_per_second": 50}}}, "service.traffic:"),
         ({"deployer": {"approval": True}}, "deployer.approval:"),

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Any
 
-from pushdeploy_local.ecs import EcsModel, ServiceState
 from pushdeploy_local.ecs.behaviour import circuit_breaker_threshold
 from pushdeploy_local.ecs.facts import (
     ACTIVATING,
@@ -32,114 +30,18 @@ from pushdeploy_local.ecs.facts import (
     STOPPED,
     STOPPING,
 )
-from pushdeploy_local.ecs.state import AdoptedService, Deployment, Ids, LaunchedTask, Service, Target, Task
-from pushdeploy_local.scenario import Behavior, Crash, Healthy, PullError, ServiceSpec, Unhealthy
-
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-CLUSTER = "aiuteur-cluster"
-SERVICE = "aiuteur-backend-service"
-CONTAINER = "aiuteur-backend"
-TARGET_GROUP = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/aiuteur-backend-tg/1"
-V1 = "sha256:" + "1" * 64
-V2 = "sha256:" + "2" * 64
-IMAGES = {"aiuteur-backend:1": f"repository@{V1}", "aiuteur-backend:2": f"repository@{V2}"}
-
-
-class FakeWorld:
-    """A World without moto: the service as created, tasks with made-up ARNs and IPs, every write kept."""
-
-    def __init__(self, spec: ServiceSpec) -> None:
-        self.task_definition_arn = "aiuteur-backend:1"  # what the last UpdateService set
-        self.desired = spec.desired_count
-        self.service: Service | None = None  # as last written
-        self.tasks: dict[str, Task] = {}  # every task ever launched, as last written
-        self.messages: list[str] = []  # service events, newest first
-        self.registered: set[str] = set()  # the target group's IPs
-        self.forgotten: list[str] = []  # tasks gone from the API, in order
-
-    def adopt_service(
-        self, cluster: str, service: str, spec: ServiceSpec, target_group_arn: str | None
-    ) -> AdoptedService:
-        return AdoptedService(
-            cluster=cluster,
-            name=service,
-            task_definition=self.task_definition_arn,
-            desired_count=self.desired,
-            container_port=3001 if target_group_arn else None,
-            deployment_id=None,
-        )
-
-    def task_definition(self, svc: Service) -> str:
-        return self.task_definition_arn
-
-    def desired_count(self, svc: Service) -> int:
-        return self.desired
-
-    def write_service(self, svc: Service) -> None:
-        self.service = svc
-
-    def service_event(self, svc: Service, *, event_id: str, at: float, message: str) -> None:
-        self.messages.insert(0, message)
-
-    def launch_task(self, svc: Service, deployment: Deployment, ids: Ids) -> LaunchedTask:
-        n = len(self.tasks) + 1
-        image = IMAGES[deployment.task_definition]
-        return LaunchedTask(arn=f"task/{n}", short_id=str(n), ip=f"10.0.1.{n}", container=CONTAINER, image=image)
-
-    def write_task(self, task: Task) -> None:
-        self.tasks[task.arn] = task
-
-    def forget_task(self, task: Task) -> None:
-        self.forgotten.append(task.arn)
-
-    def describe_task(self, task: Task) -> dict[str, Any]:
-        return {"lastStatus": task.status, "desiredStatus": task.desired_status, "version": task.version}
-
-    def target_group_port(self, target_group_arn: str) -> int:
-        return 3001
-
-    def register_target(self, target: Target) -> None:
-        self.registered.add(target.ip)
-
-    def deregister_target(self, target: Target) -> None:
-        self.registered.discard(target.ip)
-
-    @property
-    def deployments(self) -> list[Deployment]:
-        assert self.service is not None
-        return self.service.deployments
-
-
-def adopted(spec: ServiceSpec | None = None, *, v2: Behavior | None = None) -> tuple[EcsModel, FakeWorld]:
-    """The model with the Phase 4 service adopted (v1 running); v2 behaves as `v2` once deployed."""
-    spec = spec or ServiceSpec()
-    world = FakeWorld(spec)
-    model = EcsModel(ACCOUNT, REGION, world=world)
-    if v2 is not None:
-        model.set_behavior(V2, v2)
-    target_group = TARGET_GROUP if spec.load_balanced else None
-    model.add_service(cluster=CLUSTER, service=SERVICE, container=CONTAINER, spec=spec, target_group_arn=target_group)
-    return model, world
-
-
-def deploy(model: EcsModel, world: FakeWorld) -> Deployment:
-    """UpdateService to v2; returns the new PRIMARY deployment."""
-    world.task_definition_arn = "aiuteur-backend:2"
-    model.on_update_service(CLUSTER, SERVICE)
-    return world.deployments[0]
-
-
-def steady_on(task_definition: str) -> ServiceState:
-    """One task, RUNNING and healthy, of a COMPLETED deployment of `task_definition`."""
-    return ServiceState(
-        task_definition=task_definition,
-        desired_count=1,
-        running_count=1,
-        healthy=True,
-        settled=True,
-        rollout_state=COMPLETED,
-    )
+from pushdeploy_local.scenario import Crash, Healthy, PullError, ServiceSpec, Unhealthy
+from tests.unit.localcloud.ecs.fakes import (
+    ACCOUNT,
+    CLUSTER,
+    REGION,
+    SERVICE,
+    TARGET_GROUP,
+    V2,
+    adopted,
+    deploy,
+    steady_on,
+)
 
 
 def test_the_rules_import_no_moto() -> None:

@@ -14,7 +14,7 @@ from pushdeploy_local.scenario import (
     PullError,
     ServiceSpec,
 )
-from tests.unit.localcloud.ecs.test_behaviour import V2, adopted, deploy
+from tests.unit.localcloud.ecs.fakes import V2, adopted, deploy
 
 
 def threshold(kind: str, value: int) -> CircuitBreakerThreshold:

@@ -8,7 +8,7 @@ from typing import Any
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.ecs.events import Outbox
 from pushdeploy_local.scenario import EventDelivery, ServiceSpec
-from tests.unit.localcloud.ecs.test_behaviour import (
+from tests.unit.localcloud.ecs.fakes import (
     ACCOUNT,
     CLUSTER,
     CONTAINER,

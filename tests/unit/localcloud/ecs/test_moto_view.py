@@ -12,7 +12,7 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -32,15 +32,7 @@ from pushdeploy_local.scenario import (
     ServiceSpec,
     Unhealthy,
 )
-
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-CLUSTER = "aiuteur-cluster"
-SERVICE = "aiuteur-backend-service"
-CONTAINER = "aiuteur-backend"
-REPOSITORY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/aiuteur-backend"
-V1 = "sha256:" + "1" * 64
-V2 = "sha256:" + "2" * 64
+from tests.unit.localcloud.ecs.fakes import ACCOUNT, CLUSTER, CONTAINER, REGION, REPOSITORY, SERVICE, V1, V2
 
 
 @dataclass
@@ -105,8 +97,9 @@ def ip_of(task: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def bed(spec: ServiceSpec | None = None) -> Iterator[Bed]:
-    """moto with the Phase 4 service (v1 running, v2 registered), adopted by the model, hooks installed."""
+def bed(spec: ServiceSpec | None = None, *, health_check: dict[str, Any] | None = None) -> Iterator[Bed]:
+    """moto with the Phase 4 service (v1 running, v2 registered), adopted by the model, hooks installed;
+    `health_check`: the container definition's healthCheck, if any."""
     spec = spec or ServiceSpec()
     with mock_aws():
         ec2, ecs, elbv2 = client("ec2"), client("ecs"), client("elbv2")
@@ -116,7 +109,7 @@ def bed(spec: ServiceSpec | None = None) -> Iterator[Bed]:
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
         group = ec2.create_security_group(GroupName="ecs", Description="ecs", VpcId=vpc)["GroupId"]
         ecs.create_cluster(clusterName=CLUSTER)
-        v1, v2 = (_register(ecs, digest) for digest in (V1, V2))
+        v1, v2 = (_register(ecs, digest, health_check) for digest in (V1, V2))
         target_group = None
         if spec.load_balanced:
             target_group = elbv2.create_target_group(
@@ -147,7 +140,8 @@ def bed(spec: ServiceSpec | None = None) -> Iterator[Bed]:
             yield Bed(ecs=ecs, elbv2=elbv2, model=model, target_group=target_group, v1=v1, v2=v2)
 
 
-def _register(ecs: Any, digest: str) -> str:
+def _register(ecs: Any, digest: str, health_check: dict[str, Any] | None = None) -> str:
+    check = {"healthCheck": health_check} if health_check else {}
     return ecs.register_task_definition(
         family="aiuteur-backend",
         networkMode="awsvpc",
@@ -160,6 +154,7 @@ def _register(ecs: Any, digest: str) -> str:
                 "image": f"{REPOSITORY}@{digest}",
                 "essential": True,
                 "portMappings": [{"containerPort": 3001}],
+                **check,
             }
         ],
     )["taskDefinition"]["taskDefinitionArn"]
@@ -473,14 +468,20 @@ def test_without_rollback_a_failed_deployment_stalls() -> None:
         assert (state.task_definition, state.rollout_state, state.running_count) == (b.v2, "FAILED", 1)
 
 
-def test_without_circuit_breaker_pull_errors_go_on_forever() -> None:
+def test_without_circuit_breaker_pull_errors_go_on_forever_ever_more_throttled() -> None:
     with bed(ServiceSpec(circuit_breaker=CircuitBreaker(enable=False, rollback=False))) as b:
         deployment = b.deploy(PullError(kind="pull_error"))
         b.model.advance_to(400)
         [primary, _] = b.deployments()
         assert primary["id"] == deployment
-        assert primary["rolloutState"] == "IN_PROGRESS" and primary["failedTasks"] >= 10
-        assert b.model.next_change_at() is not None
+        # Failed at 20, 55, 90; then throttled (service-throttle-logic.html): 140, 220, 360
+        assert primary["rolloutState"] == "IN_PROGRESS" and primary["failedTasks"] == 6
+        stopped = b.tasks(started_by=deployment, desired_status="STOPPED")
+        assert [t["stoppedAt"] - stopped[0]["stoppedAt"] for t in stopped] == [
+            timedelta(seconds=s) for s in (0, 35, 70, 120, 200, 340)
+        ]
+        assert f"(service {SERVICE}) is unable to consistently start tasks successfully." in b.messages()
+        assert b.model.next_change_at() is not None  # and it retries forever
 
 
 def test_the_breaker_threshold_grows_with_desired_count() -> None:
@@ -687,3 +688,58 @@ def test_a_stopped_task_is_describable_for_an_hour_then_missing() -> None:
         listed = b.ecs.list_tasks(cluster=CLUSTER, desiredStatus="STOPPED")["taskArns"]
         assert old_task["taskArn"] not in listed
         assert b.model.next_change_at() is None
+
+
+# ---------------------------------------------------------------------------- container health checks
+
+# template.yaml's: BusyBox wget of the health path, every 30 s, timeout 5, 3 retries, startPeriod 60.
+TEMPLATE_CHECK = {
+    "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:3001/api/health || exit 1"],
+    "interval": 30,
+    "timeout": 5,
+    "retries": 3,
+    "startPeriod": 60,
+}
+
+
+def test_describe_tasks_shows_the_container_and_task_health_of_the_registered_health_check() -> None:
+    with bed(ServiceSpec(load_balanced=False), health_check=TEMPLATE_CHECK) as b:
+        [adopted] = b.tasks()
+        assert adopted["healthStatus"] == "HEALTHY"
+        assert [c["healthStatus"] for c in adopted["containers"]] == ["HEALTHY"]
+        deployment = b.deploy()
+
+        b.model.advance_to(30)  # RUNNING, its first check 30 s later
+        [new] = b.tasks(started_by=deployment)
+        assert (new["lastStatus"], new["healthStatus"], new["containers"][0]["healthStatus"]) == (
+            "RUNNING",
+            "UNKNOWN",
+            "UNKNOWN",
+        )
+        b.model.advance_to(60)
+        [new] = b.tasks(started_by=deployment)
+        assert (new["healthStatus"], new["containers"][0]["healthStatus"]) == ("HEALTHY", "HEALTHY")
+
+
+def test_a_task_failing_its_container_check_is_stopped_as_ecs_describes_it() -> None:
+    with bed(health_check=TEMPLATE_CHECK) as b:
+        deployment = b.deploy(Unhealthy(kind="unhealthy"))
+        b.model.advance_to(99)
+        [new] = b.tasks(started_by=deployment)
+        assert new["healthStatus"] == "UNKNOWN"  # the failure at 60 s was within the startPeriod, 90 s is one
+        # The ALB's verdict (unhealthy at 100, grace over) comes before the container's (UNHEALTHY at 150)
+        b.model.advance_to(100)
+        [new] = b.tasks(started_by=deployment, desired_status="STOPPED")
+        assert new["stoppedReason"].startswith("Task failed ELB health checks")
+
+    with bed(ServiceSpec(load_balanced=False), health_check=TEMPLATE_CHECK) as b:
+        deployment = b.deploy(Unhealthy(kind="unhealthy"))
+        b.model.advance_to(150)  # RUNNING at 30; failures at 60, 90 and 120 s after it started
+        [new] = b.tasks(started_by=deployment, desired_status="STOPPED")
+        assert (new["stoppedReason"], new["stopCode"], new["healthStatus"]) == (
+            "Task failed container health checks",
+            "ServiceSchedulerInitiated",
+            "UNHEALTHY",
+        )
+        assert new["containers"][0]["healthStatus"] == "UNHEALTHY"
+        assert b.deployments()[0]["failedTasks"] == 1
