@@ -6,9 +6,12 @@ from __future__ import annotations
 from pushdeploy.adapters.cloudwatch import alarms_in_alarm, missing_alarms
 
 
-def test_only_the_named_alarms_in_alarm_fire(cloudwatch):
-    assert alarms_in_alarm(["api-5xx", "api-latency"], cloudwatch=cloudwatch) == ["api-5xx"]
-    assert alarms_in_alarm(["api-latency"], cloudwatch=cloudwatch) == []
+def test_only_the_named_alarms_in_alarm_fire_each_with_when_it_entered_alarm(cloudwatch):
+    firing = alarms_in_alarm(["api-5xx", "api-latency"], cloudwatch=cloudwatch)
+    assert list(firing) == ["api-5xx"]
+    [described] = cloudwatch.describe_alarms(AlarmNames=["api-5xx"])["MetricAlarms"]
+    assert firing["api-5xx"] == described["StateTransitionedTimestamp"]
+    assert alarms_in_alarm(["api-latency"], cloudwatch=cloudwatch) == {}
 
 
 def test_missing_alarms_are_the_names_no_alarm_has_in_the_order_given(cloudwatch):

@@ -261,41 +261,47 @@ def test_bake_time_holds_a_healthy_rollout_until_it_has_passed():
 
 
 def test_an_alarm_firing_during_the_rollout_fails_it():
-    firing = observe(tasks=[running()], alarms=["aiuteur-5xx"])
+    firing = observe(tasks=[running()], alarms=["aiuteur-5xx"])  # since unknown: it counts
 
-    judgement = judge(firing, rollout(probes=1), POLICY)  # quiet at the first probe, firing since
+    judgement = judge(firing, rollout(), POLICY)
 
     assert judgement.verdict == Verdict.FAILED
     assert judgement.reason == "alarm aiuteur-5xx is in ALARM"
 
 
-def test_an_alarm_already_in_alarm_when_the_rollout_starts_is_ignored_while_it_stays_there():
+def test_an_alarm_that_entered_alarm_after_the_rollout_started_fails_it():
+    since = {"aiuteur-5xx": T0 + timedelta(seconds=40)}
+    firing = observe(tasks=[running()], alarms=["aiuteur-5xx"]).model_copy(update={"alarms_since": since})
+
+    assert judge(firing, rollout(), POLICY).verdict == Verdict.FAILED
+
+
+def test_an_alarm_already_in_alarm_when_the_rollout_started_is_ignored():
     # As ECS's alarm-based rollback ignores alarms in ALARM when a deployment starts: a fix pushed during
-    # an incident, or the rollback the alarm caused, is not failed by it.
-    first = judge(observe(tasks=[running()], alarms=["aiuteur-5xx"]), rollout(), POLICY)
-    assert first.verdict == Verdict.IN_PROGRESS and first.alarms_before == ["aiuteur-5xx"]
-    assert first.evidence.alarms == ["aiuteur-5xx"]  # still shown as evidence
+    # an incident, or the rollback the alarm caused, is not failed by it. It stays in the evidence.
+    since = {"aiuteur-5xx": T0 - timedelta(minutes=3)}
+    firing = observe(tasks=[running()], alarms=["aiuteur-5xx"]).model_copy(update={"alarms_since": since})
 
-    still = judge(
-        observe(tasks=[running()], alarms=["aiuteur-5xx"]), rollout(probes=1, alarms_before=["aiuteur-5xx"]), POLICY
-    )
-    assert still.verdict == Verdict.IN_PROGRESS and still.alarms_before == ["aiuteur-5xx"]
+    judgement = judge(firing, rollout(), POLICY)
+
+    assert judgement.verdict == Verdict.IN_PROGRESS
+    assert judgement.evidence.alarms == ["aiuteur-5xx"]
 
 
-def test_an_ignored_alarm_counts_again_once_it_has_left_alarm():
-    quiet = judge(observe(tasks=[running()]), rollout(probes=1, alarms_before=["aiuteur-5xx"]), POLICY)
-    assert quiet.alarms_before == []
+def test_an_alarm_that_entered_alarm_at_the_instant_the_rollout_started_was_already_there():
+    firing = observe(tasks=[running()], alarms=["aiuteur-5xx"]).model_copy(update={"alarms_since": {"aiuteur-5xx": T0}})
 
-    again = judge(observe(tasks=[running()], alarms=["aiuteur-5xx"]), rollout(probes=2, alarms_before=[]), POLICY)
-    assert again.verdict == Verdict.FAILED and again.reason == "alarm aiuteur-5xx is in ALARM"
+    assert judge(firing, rollout(), POLICY).verdict == Verdict.IN_PROGRESS
 
 
 def test_an_alarm_ignored_from_the_start_does_not_hide_another():
-    judgement = judge(
-        observe(tasks=[running()], alarms=["aiuteur-5xx", "aiuteur-latency"]),
-        rollout(probes=1, alarms_before=["aiuteur-5xx"]),
-        POLICY,
+    since = {"aiuteur-5xx": T0 - timedelta(minutes=3), "aiuteur-latency": T0 + timedelta(seconds=30)}
+    firing = observe(tasks=[running()], alarms=["aiuteur-5xx", "aiuteur-latency"]).model_copy(
+        update={"alarms_since": since}
     )
+
+    judgement = judge(firing, rollout(), POLICY)
+
     assert judgement.verdict == Verdict.FAILED and judgement.reason == "alarm aiuteur-latency is in ALARM"
 
 

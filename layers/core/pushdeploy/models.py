@@ -245,8 +245,6 @@ class Rollout(Frozen):
     stopped: int = 0  # how many of them were stopped at the last probe
     watch_until: datetime | None = None  # set by the first healthy verdict of a deploy
     watch_seconds: int = 0  # how long the watch still has to run (0: none, or over)
-    # Alarms already in ALARM at the rollout's first probe, ignored while they stay in ALARM (pushdeploy.verdict).
-    alarms_before: list[str] = Field(default_factory=list)
 
 
 def family_of(task_definition: str) -> str:

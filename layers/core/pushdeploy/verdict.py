@@ -8,10 +8,10 @@ The state machine does not poll then: it waits for a task of the deployment to s
 (`is_failing_stop`, told by ECS's task events) or for the watch to end, and then probes once more with
 these same rules.
 
-Alarms: as ECS's alarm-based rollback does, a rollout ignores the alarms already in ALARM when it starts
-(its first probe: a new task cannot serve requests that soon, so those alarms predate it), and heeds each
-again once it has left ALARM. A fix pushed during an incident is not rolled back for the incident, nor a
-rollback failed for the alarm that caused it.
+Alarms: as ECS's alarm-based rollback does, a rollout ignores an alarm already in ALARM when it started
+(CloudWatch says when an alarm entered its state), and heeds it again once it has left ALARM and come
+back. A fix pushed during an incident is not rolled back for the incident, nor a rollback failed by the
+alarm that caused it.
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ class Observation(Frozen):
     targets: list[TargetEvidence] = Field(default_factory=list)
     target_groups: list[str] = Field(default_factory=list)
     alarms_in_alarm: list[str] = Field(default_factory=list)
+    alarms_since: dict[str, datetime] = Field(default_factory=dict)  # when each entered ALARM, where known
 
 
 class Judgement(Frozen):
@@ -112,14 +113,13 @@ class Judgement(Frozen):
     watch_until: datetime | None = None
     watch_seconds: int = 0
     evidence: Evidence
-    alarms_before: list[str] = Field(default_factory=list)  # those of Rollout.alarms_before still in ALARM
 
 
 def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> Judgement:
     ours = _find(observation.deployments, rollout.deployment_id)
-    before = observation.alarms_in_alarm if rollout.probes == 0 else rollout.alarms_before
-    alarms_before = [name for name in before if name in observation.alarms_in_alarm]
-    firing = [name for name in observation.alarms_in_alarm if name not in alarms_before]
+    since = observation.alarms_since
+    # In ALARM before the rollout started (or at that instant): ignored; since an unknown time: it counts.
+    firing = [name for name in observation.alarms_in_alarm if name not in since or since[name] > rollout.started_at]
     primary = next((d for d in observation.deployments if d.status == "PRIMARY"), None)
     failing = [t for t in observation.tasks if t.stopped and is_failing_stop(t)]
     evidence = Evidence(
@@ -140,7 +140,6 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
             healthy_since=healthy_since,
             watch_until=rollout.watch_until,
             evidence=evidence,
-            alarms_before=alarms_before,
         )
 
     if ours is not None and ours.rollout_state == "FAILED":

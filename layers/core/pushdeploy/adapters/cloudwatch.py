@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pushdeploy.adapters.aws import client, translate_throttling
@@ -11,12 +12,16 @@ if TYPE_CHECKING:
 
 
 @translate_throttling
-def alarms_in_alarm(names: list[str], *, cloudwatch: CloudWatchClient | None = None) -> list[str]:
+def alarms_in_alarm(names: list[str], *, cloudwatch: CloudWatchClient | None = None) -> dict[str, datetime | None]:
+    """Those of `names` in ALARM, each with when it entered ALARM (StateTransitionedTimestamp: when its state
+    last changed, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricAlarm.html;
+    None if CloudWatch did not say)."""
     if not names:
-        return []
+        return {}
     cloudwatch = cloudwatch or client("cloudwatch")
     answer = cloudwatch.describe_alarms(AlarmNames=names, StateValue="ALARM")
-    return [a["AlarmName"] for a in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", [])]
+    alarms = [*answer.get("MetricAlarms", []), *answer.get("CompositeAlarms", [])]
+    return {a["AlarmName"]: a.get("StateTransitionedTimestamp") for a in alarms}
 
 
 # DescribeAlarms takes at most 100 AlarmNames (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).

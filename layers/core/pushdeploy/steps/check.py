@@ -32,7 +32,6 @@ def check(request: CheckInput) -> Rollout:
             "watch_until": judgement.watch_until,
             "watch_seconds": judgement.watch_seconds,
             "evidence": judgement.evidence,
-            "alarms_before": judgement.alarms_before,
             "decided_at": rollout.decided_at if confirmed else observation.now if decided else None,
             "tasks": seen[-100:],
             "stopped": sum(t.stopped for t in observation.tasks),
@@ -60,6 +59,7 @@ def observe(target: Target, rollout: Rollout) -> Observation:
         if lb["targetGroupArn"] in groups
         for health in elbv2.target_health(lb["targetGroupArn"], running_ips, lb.get("containerPort"))
     ]
+    firing = cloudwatch.alarms_in_alarm(target.policy.alarms)
     return Observation(
         now=datetime.now(UTC),
         deployments=deployments,
@@ -67,7 +67,8 @@ def observe(target: Target, rollout: Rollout) -> Observation:
         tasks=tasks,
         targets=targets,
         target_groups=groups,
-        alarms_in_alarm=cloudwatch.alarms_in_alarm(target.policy.alarms),
+        alarms_in_alarm=list(firing),
+        alarms_since={name: since for name, since in firing.items() if since is not None},
     )
 
 
