@@ -16,6 +16,7 @@ import functools
 import hashlib
 import importlib.util
 import io
+import itertools
 import json
 import logging
 import os
@@ -234,6 +235,7 @@ class LocalCloud:
         self.events_delivered: list[Delivery] = []  # what `publish` delivered, in order
         self.events_refused: list[Refusal] = []  # what `publish` refused (over EventBridge's quotas)
         self._routes: list[_Route] = []
+        self._alarm_event_ids = itertools.count(1)
         self._ecr_events: list[dict[str, Any]] = []  # ECR's push events for the handlers' PutImage, to deliver
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -354,12 +356,42 @@ class LocalCloud:
         """The scenario's CloudWatch alarms (the services' own, not the stack's), each in INSUFFICIENT_DATA:
         a new alarm's state until its first evaluation (API_PutMetricAlarm.html; moto starts it OK)."""
         for name in dict.fromkeys(a.name for a in self.scenario.alarms):
-            put_alarm(self.session.client("cloudwatch"), name)
-            self.set_alarm(name, "INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
+            cloudwatch = self.session.client("cloudwatch")
+            put_alarm(cloudwatch, name)
+            # its state from creation, not a change: no state-change event
+            cloudwatch.set_alarm_state(AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="Unchecked")
 
     def set_alarm(self, name: str, state: str, reason: str) -> None:
-        """Put an alarm of the scenario in `state` now, as its metric's evaluation would (SetAlarmState)."""
-        self.session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+        """Put an alarm of the scenario in `state` now, as its metric's evaluation would (SetAlarmState), and,
+        when its state changes, send CloudWatch's "CloudWatch Alarm State Change" event to EventBridge (best
+        effort, as `world.events` delivers; https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html)."""
+        cloudwatch = self.session.client("cloudwatch")
+        [before] = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+        if state != before["StateValue"]:
+            at = self.clock.at(self.clock.now).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+            self.model.post_event(
+                {
+                    "version": "0",
+                    "id": f"00000000-0000-4000-a000-{next(self._alarm_event_ids):012d}",
+                    "detail-type": "CloudWatch Alarm State Change",
+                    "source": "aws.cloudwatch",
+                    "account": ACCOUNT,
+                    "time": at[:19] + "Z",
+                    "region": REGION,
+                    "resources": [before["AlarmArn"]],
+                    "detail": {
+                        "alarmName": name,
+                        "state": {"value": state, "reason": reason, "timestamp": at},
+                        "previousState": {
+                            "value": before["StateValue"],
+                            "reason": before.get("StateReason", ""),
+                            "timestamp": at,
+                        },
+                    },
+                }
+            )
+            self.step_world(self.clock.now)  # delivered now, unless `world.events` delays or loses it
 
     def _load_functions(self, stack: BuiltStack) -> None:
         """Each Lambda function of the stack, its handler imported with the function's own environment."""

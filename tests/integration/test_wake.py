@@ -130,3 +130,46 @@ def test_an_event_that_is_not_a_task_state_change_is_refused(handed_back):
     with pytest.raises(ValidationError, match="detail-type"):
         watch.wake({"detail-type": "ECS Deployment State Change", "detail": {}}, TABLE)
     assert handed_back == []
+
+
+def alarm_event(name: str, state: str = "ALARM") -> dict[str, Any]:
+    """A "CloudWatch Alarm State Change" event as CloudWatch sends it (cloudwatch-and-eventbridge.html)."""
+    return {
+        "version": "0",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "resources": [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"],
+        "detail": {
+            "alarmName": name,
+            "state": {"value": state, "reason": "Threshold Crossed", "timestamp": "2026-11-20T09:07:30.000+0000"},
+            "previousState": {"value": "OK", "reason": "", "timestamp": "2026-11-20T09:00:00.000+0000"},
+        },
+    }
+
+
+def test_an_alarm_entering_alarm_hands_back_the_token_of_each_watch_that_names_it_once(handed_back):
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT, ["api-5xx", "api-latency"])
+
+    woke = watch.wake(alarm_event("api-latency"), TABLE)
+
+    assert woke.woke and woke.reason == f"alarm api-latency is in ALARM: woke the watch of {SERVICE}"
+    assert handed_back == [("token-1", {"woken_by": "alarm api-latency", "reason": "alarm api-latency is in ALARM"})]
+    assert dynamodb.read(TABLE, SERVICE).watch_token is None
+    assert not watch.wake(alarm_event("api-latency"), TABLE).woke  # handed back once
+    assert len(handed_back) == 1
+
+
+@pytest.mark.parametrize(
+    ("event", "why"),
+    [
+        (alarm_event("jobs-5xx"), "alarm jobs-5xx is in ALARM: no watch names it"),
+        (alarm_event("api-5xx", state="OK"), "alarm api-5xx is OK, not ALARM"),
+    ],
+)
+def test_an_alarm_no_watch_names_or_leaving_alarm_wakes_nothing(handed_back, event, why):
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT, ["api-5xx"])
+
+    woke = watch.wake(event, TABLE)
+
+    assert (woke.woke, woke.reason) == (False, why)
+    assert handed_back == [] and dynamodb.read(TABLE, SERVICE).watch_token == "token-1"

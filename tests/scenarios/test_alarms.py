@@ -8,18 +8,18 @@ from tests.scenarios.conftest import example, run, writes
 ALARM = {"name": "api-5xx", "state": "ALARM", "at_seconds": 0}
 
 
-def test_an_alarm_that_fires_during_the_watch_is_seen_when_the_watch_ends():
+def test_an_alarm_that_fires_during_the_watch_wakes_it_at_once():
     report = example("alarm-during-watch")
 
     (push,) = report.pushes
     (target,) = push.targets
     evidence = target.evidence
     assert evidence is not None
-    # The watch waits for ECS task events, not for alarms: the Check at its end (300 s after the healthy
-    # verdict) is the first to see the alarm that fired at 150 s.
+    # CloudWatch's state-change event wakes the watch (AlarmFiredRule -> Wake): the Check runs when the
+    # alarm fires at 150 s, not when the watch ends 300 s after the healthy verdict.
     assert evidence.verdict == "FAILED" and evidence.alarms == ["api-5xx"]
     assert evidence.reason == "alarm api-5xx is in ALARM (after it was judged healthy, while watched)"
-    assert evidence.at_seconds == target.verdict_at_seconds and evidence.at_seconds > 300
+    assert evidence.at_seconds == target.verdict_at_seconds == 150
     assert evidence.stopped_tasks == [] and {t.state for t in evidence.targets} == {"healthy"}
     # The alarm is still in ALARM when the rollback starts (it returns to OK at 600 s): as ECS's alarm-based
     # rollback does, the rollback ignores an alarm already in ALARM, and is judged by its tasks and targets.
@@ -86,3 +86,25 @@ def test_a_target_watching_an_alarm_that_does_not_exist_is_refused_by_the_plan()
     )
     assert writes(report) == {}
     assert report.final.tag == "v1"
+
+
+def test_when_the_alarms_event_is_lost_the_check_at_the_watchs_end_still_sees_it():
+    # EventBridge delivers best effort: with every event lost, the watch ends by its timeout and its
+    # closing Check finds the alarm in ALARM.
+    alarms = [
+        {"name": "api-5xx", "state": "OK", "at_seconds": 0},
+        {"name": "api-5xx", "state": "ALARM", "at_seconds": 150},
+    ]
+    report = run(
+        "alarm-event-lost",
+        [{"at_seconds": 0, "tag": "v2"}],
+        deployer={"alarms": ["api-5xx"], "watch_seconds": 300},
+        alarms=alarms,
+        world={"events": {"loss_rate": 1.0}},
+    )
+
+    (push,) = report.pushes
+    (target,) = push.targets
+    assert target.evidence is not None and target.evidence.reason.startswith("alarm api-5xx is in ALARM")
+    assert target.verdict_at_seconds is not None and target.verdict_at_seconds > 300
+    assert push.outcome == "rolled_back", push.reason

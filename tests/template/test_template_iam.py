@@ -88,7 +88,7 @@ FUNCTION_ACTIONS = {
     },
     "NotifyFunction": {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
     "WatchFunction": {"dynamodb:UpdateItem", "ecs:ListTasks", "ecs:DescribeTasks", "states:SendTaskSuccess"},
-    "WakeFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:SendTaskSuccess"},
+    "WakeFunction": {"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem", "states:SendTaskSuccess"},
 }
 
 STEP_FUNCTIONS = [

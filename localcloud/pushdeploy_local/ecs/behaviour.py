@@ -221,9 +221,16 @@ class EcsModel:
             self._now = t
             self._settle_instant()
 
+    def post_event(self, event: dict[str, Any]) -> None:
+        """Another service's event (CloudWatch's alarm state changes), for EventBridge to deliver as it
+        delivers ECS's: best effort, as the scenario's `world.events` says."""
+        with self._lock:
+            self._outbox.post(event, now=self._now)
+
     def drain_events(self) -> list[dict[str, Any]]:
-        """The "ECS Task State Change" events due for delivery by now and not yet drained, in order of
-        delivery (with the default delivery: every event emitted since the last drain, oldest first)."""
+        """The events (ECS Task State Change, and those of `post_event`) due for delivery by now and not yet
+        drained, in order of delivery (with the default delivery: every event emitted since the last drain,
+        oldest first)."""
         with self._lock:
             return self._outbox.drain(now=self._now)
 

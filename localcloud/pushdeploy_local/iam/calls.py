@@ -167,6 +167,7 @@ ROWS: dict[tuple[str, str], Row] = {
     # list_amazondynamodb.html: table/${TableName}
     ("dynamodb", "GetItem"): _dynamodb("dynamodb:GetItem"),
     ("dynamodb", "UpdateItem"): _dynamodb("dynamodb:UpdateItem"),
+    ("dynamodb", "Scan"): _dynamodb("dynamodb:Scan"),
     # list_amazonelasticcontainerregistry.html: repository/${RepositoryName}
     ("ecr", "DescribeImages"): _ecr("ecr:DescribeImages"),
     ("ecr", "BatchGetImage"): _ecr("ecr:BatchGetImage"),

@@ -128,7 +128,7 @@ def release(
     """Free the lock if `holder` has it, recording `good` when given; False when it did not hold it (released
     already, or recovered by another)."""
     values: dict[str, str | int | list[str]] = {":holder": holder}
-    update = "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment"
+    update = "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment, watch_alarms"
     if good is not None:
         update = f"SET good = :good {update}"
         values[":good"] = good
@@ -137,17 +137,39 @@ def release(
 
 @translate_throttling
 def start_watch(
-    table: str, service: str, holder: str, token: str, deployment: str, *, dynamodb: DynamoDBClient | None = None
+    table: str,
+    service: str,
+    holder: str,
+    token: str,
+    deployment: str,
+    alarms: list[str] | None = None,
+    *,
+    dynamodb: DynamoDBClient | None = None,
 ) -> bool:
-    """Record the holder's watch of `deployment` (its task token); False when `holder` does not hold the lock."""
+    """Record the holder's watch of `deployment` (its task token, and the alarms that end it); False when
+    `holder` does not hold the lock."""
     return _update(
         dynamodb,
         table,
         service,
-        "SET watch_token = :token, watch_deployment = :deployment",
+        "SET watch_token = :token, watch_deployment = :deployment, watch_alarms = :alarms",
         "holder = :holder",
-        {":holder": holder, ":token": token, ":deployment": deployment},
+        {":holder": holder, ":token": token, ":deployment": deployment, ":alarms": alarms or []},
     )
+
+
+@translate_throttling
+def watches_of_alarm(table: str, alarm: str, *, dynamodb: DynamoDBClient | None = None) -> list[tuple[str, str]]:
+    """Each watch that `alarm` ends: (service, its task token). A Scan: the table holds one item per service."""
+    dynamodb = dynamodb or client("dynamodb")
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table,
+        ConsistentRead=True,
+        FilterExpression="contains(watch_alarms, :alarm) AND attribute_exists(watch_token)",
+        ProjectionExpression="service, watch_token",
+        ExpressionAttributeValues={":alarm": {"S": alarm}},
+    )
+    return [(item["service"]["S"], item["watch_token"]["S"]) for page in pages for item in page.get("Items", [])]
 
 
 @translate_throttling
@@ -157,7 +179,7 @@ def end_watch(table: str, service: str, token: str, *, dynamodb: DynamoDBClient 
         dynamodb,
         table,
         service,
-        "REMOVE watch_token, watch_deployment",
+        "REMOVE watch_token, watch_deployment, watch_alarms",
         "watch_token = :token",
         {":token": token},
     )

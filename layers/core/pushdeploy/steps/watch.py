@@ -4,7 +4,9 @@ The state machine does not poll a healthy deploy: its Watch state waits on a tas
 watch ends (TimeoutSecondsPath) or the token comes back. `watch` records the token in the service's
 lock item. `wake` runs on every ECS Task State Change event of a stopped task (EventBridge) and hands
 the token back when the task belongs to the watched deployment and stopped for a failure
-(pushdeploy.verdict.is_failing_stop); the Check that follows judges it by the same rules as any probe.
+(pushdeploy.verdict.is_failing_stop), and on every CloudWatch Alarm State Change to ALARM, handing back the
+token of each watch whose target's policy names that alarm; the Check that follows judges it by the same
+rules as any probe.
 A newer push waiting for the service ends the watch too (pushdeploy.steps.lock).
 """
 
@@ -42,6 +44,14 @@ class TaskStateChange(Model):
     detail: dict[str, Any]
 
 
+class AlarmStateChange(Model):
+    """The part of EventBridge's `CloudWatch Alarm State Change` event that `wake` reads
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html)."""
+
+    detail_type: str = Field(alias="detail-type", pattern=r"^CloudWatch Alarm State Change$")
+    detail: dict[str, Any]
+
+
 class WakeOutput(Model):
     woke: bool
     reason: str
@@ -50,7 +60,8 @@ class WakeOutput(Model):
 def watch(request: WatchInput, table: str) -> WatchOutput:
     target, rollout = request.item.target, request.rollout
     key = target.key
-    if not dynamodb.start_watch(table, key, request.execution, request.token, rollout.deployment_id):
+    alarms = target.policy.alarms
+    if not dynamodb.start_watch(table, key, request.execution, request.token, rollout.deployment_id, alarms):
         reason = "the lock is no longer ours: nothing to watch over"
         stepfunctions.send_task_success(request.token, {"end": reason})
         return WatchOutput(service=key, watching=False, reason=reason)
@@ -66,6 +77,8 @@ def watch(request: WatchInput, table: str) -> WatchOutput:
 
 
 def wake(event: dict[str, Any], table: str) -> WakeOutput:
+    if event.get("detail-type") == "CloudWatch Alarm State Change":
+        return _wake_for_alarm(event, table)
     detail = TaskStateChange.model_validate(event).detail
     task = ecs.task_state(detail)
     if not (task.stopped and is_failing_stop(task)):
@@ -79,6 +92,23 @@ def wake(event: dict[str, Any], table: str) -> WakeOutput:
         return WakeOutput(woke=False, reason=f"no watch on the deployment of task {task.task_id} in {key}")
     woke = _hand_back(table, key, current.watch_token, task)
     return WakeOutput(woke=woke, reason=task.as_stopped().summary)
+
+
+def _wake_for_alarm(event: dict[str, Any], table: str) -> WakeOutput:
+    detail = AlarmStateChange.model_validate(event).detail
+    name, state = str(detail.get("alarmName", "")), str(detail.get("state", {}).get("value", ""))
+    if state != "ALARM":
+        return WakeOutput(woke=False, reason=f"alarm {name} is {state}, not ALARM")
+    reason = f"alarm {name} is in ALARM"
+    woken = [
+        service
+        for service, token in dynamodb.watches_of_alarm(table, name)
+        if _give_back(table, service, token, {"woken_by": f"alarm {name}", "reason": reason})
+    ]
+    if woken:
+        logger.info("woke the watch", extra={"services": woken, "alarm": name})
+        return WakeOutput(woke=True, reason=f"{reason}: woke the watch of {', '.join(woken)}")
+    return WakeOutput(woke=False, reason=f"{reason}: no watch names it")
 
 
 def end_watch(table: str, service: str, token: str, reason: str) -> None:
