@@ -369,28 +369,8 @@ class LocalCloud:
         [before] = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
         cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
         if state != before["StateValue"]:
-            at = self.clock.at(self.clock.now).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-            self.model.post_event(
-                {
-                    "version": "0",
-                    "id": f"00000000-0000-4000-a000-{next(self._alarm_event_ids):012d}",
-                    "detail-type": "CloudWatch Alarm State Change",
-                    "source": "aws.cloudwatch",
-                    "account": ACCOUNT,
-                    "time": at[:19] + "Z",
-                    "region": REGION,
-                    "resources": [before["AlarmArn"]],
-                    "detail": {
-                        "alarmName": name,
-                        "state": {"value": state, "reason": reason, "timestamp": at},
-                        "previousState": {
-                            "value": before["StateValue"],
-                            "reason": before.get("StateReason", ""),
-                            "timestamp": at,
-                        },
-                    },
-                }
-            )
+            event_id = f"00000000-0000-4000-a000-{next(self._alarm_event_ids):012d}"
+            self.model.post_event(alarm_state_change(before, state, reason, self.clock.at(self.clock.now), event_id))
             self.step_world(self.clock.now)  # delivered now, unless `world.events` delays or loses it
 
     def _load_functions(self, stack: BuiltStack) -> None:
@@ -711,6 +691,34 @@ def unmatched(pattern: dict[str, Any], event: Any, path: str = "") -> str | None
         if values and value not in values:
             return f"{where} {str(value)[:80]!r} (the rule takes {values})"
     return None
+
+
+def alarm_state_change(before: dict[str, Any], state: str, reason: str, at: datetime, event_id: str) -> dict[str, Any]:
+    """CloudWatch's "CloudWatch Alarm State Change" event for the alarm `before` (as DescribeAlarms gave it)
+    entering `state` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html)."""
+
+    def stamp(when: datetime) -> str:
+        return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": ACCOUNT,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [before["AlarmArn"]],
+        "detail": {
+            "alarmName": before["AlarmName"],
+            "state": {"value": state, "reason": reason, "timestamp": stamp(at)},
+            "previousState": {
+                "value": before["StateValue"],
+                "reason": before.get("StateReason", ""),
+                "timestamp": stamp(before["StateUpdatedTimestamp"]),
+            },
+        },
+    }
 
 
 def put_alarm(cloudwatch: Any, name: str) -> None:
