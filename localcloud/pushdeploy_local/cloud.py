@@ -45,6 +45,7 @@ from pushdeploy.adapters import aws, stepfunctions
 from pushdeploy_local.clock import VirtualClock
 from pushdeploy_local.container_logs import AwsLogsDriver
 from pushdeploy_local.ecs import EcsModel
+from pushdeploy_local.ecs.events import envelope
 from pushdeploy_local.iam.calls import Where
 from pushdeploy_local.iam.enforce import Enforcer
 from pushdeploy_local.iam.policy import Request
@@ -505,17 +506,16 @@ class LocalCloud:
         }
         if tag:
             detail["image-tag"] = tag
-        return {
-            "version": "0",
-            "id": event_id,
-            "detail-type": "ECR Image Action",
-            "source": "aws.ecr",
-            "account": ACCOUNT,
-            "time": self.clock.at(self.clock.now).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION,
-            "resources": [],
-            "detail": detail,
-        }
+        return envelope(
+            source="aws.ecr",
+            detail_type="ECR Image Action",
+            detail=detail,
+            resources=[],
+            account_id=ACCOUNT,
+            region=REGION,
+            at=self.clock.at(self.clock.now),
+            event_id=event_id,
+        )
 
     def _image_put(self, parsed: dict[str, Any], **_: Any) -> None:
         """ECR sends its push event for every image put, a re-tag by the API too (ecr-eventbridge.html, "completed
@@ -700,25 +700,25 @@ def alarm_state_change(before: dict[str, Any], state: str, reason: str, at: date
     def stamp(when: datetime) -> str:
         return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
 
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch",
-        "account": ACCOUNT,
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [before["AlarmArn"]],
-        "detail": {
-            "alarmName": before["AlarmName"],
-            "state": {"value": state, "reason": reason, "timestamp": stamp(at)},
-            "previousState": {
-                "value": before["StateValue"],
-                "reason": before.get("StateReason", ""),
-                "timestamp": stamp(before["StateUpdatedTimestamp"]),
-            },
+    detail = {
+        "alarmName": before["AlarmName"],
+        "state": {"value": state, "reason": reason, "timestamp": stamp(at)},
+        "previousState": {
+            "value": before["StateValue"],
+            "reason": before.get("StateReason", ""),
+            "timestamp": stamp(before["StateUpdatedTimestamp"]),
         },
     }
+    return envelope(
+        source="aws.cloudwatch",
+        detail_type="CloudWatch Alarm State Change",
+        detail=detail,
+        resources=[before["AlarmArn"]],
+        account_id=ACCOUNT,
+        region=REGION,
+        at=at,
+        event_id=event_id,
+    )
 
 
 def put_alarm(cloudwatch: Any, name: str) -> None:

@@ -21,21 +21,46 @@ from pushdeploy_local.ecs.facts import TASK_STATE_CHANGE
 from pushdeploy_local.scenario import EventDelivery
 
 
+def envelope(
+    *,
+    source: str,
+    detail_type: str,
+    detail: dict[str, Any],
+    resources: list[str],
+    account_id: str,
+    region: str,
+    at: datetime,
+    event_id: str,
+) -> dict[str, Any]:
+    """An AWS service's event as EventBridge carries it: the envelope every service's event shares
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html)."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": source,
+        "account": account_id,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": resources,
+        "detail": detail,
+    }
+
+
 def task_state_change(
     *, detail: dict[str, Any], task_arn: str, account_id: str, region: str, at: datetime, event_id: str
 ) -> dict[str, Any]:
     """The EventBridge event of a task's state change at `at`: its detail is the task as DescribeTasks shows it."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": TASK_STATE_CHANGE,
-        "source": "aws.ecs",
-        "account": account_id,
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [task_arn],
-        "detail": {**detail, "updatedAt": iso8601(at)},
-    }
+    return envelope(
+        source="aws.ecs",
+        detail_type=TASK_STATE_CHANGE,
+        detail={**detail, "updatedAt": iso8601(at)},
+        resources=[task_arn],
+        account_id=account_id,
+        region=region,
+        at=at,
+        event_id=event_id,
+    )
 
 
 def iso8601(at: datetime) -> str:
