@@ -124,9 +124,9 @@ def _seconds(moment: datetime | str | None) -> float | None:
 
 
 def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) -> r.Report:
-    pushes = [_push_report(cloud, record) for record in records]
-    histories = [cloud.history(e) for e in cloud.executions]
-    transitions = sum(_transitions(history) for history in histories)
+    histories = {e: cloud.history(e) for e in cloud.executions}  # each read once (a push's children folded in)
+    pushes = [_push_report(cloud, record, histories) for record in records]
+    transitions = sum(_transitions(history) for history in histories.values())
     invocations = sum(cloud.usage.invocations.values())
     architecture = next(iter(cloud.functions.values())).architecture
     usd = (
@@ -160,7 +160,7 @@ def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) ->
     )
 
 
-def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
+def _push_report(cloud: LocalCloud, record: PushRecord, histories: dict[str, list[dict[str, Any]]]) -> r.PushReport:
     base = {
         "tag": record.push.tag if record.push.tag else None,
         "digest": record.digest,
@@ -175,7 +175,7 @@ def _push_report(cloud: LocalCloud, record: PushRecord) -> r.PushReport:
         described = cloud.describe(execution)
         finished.append(_seconds(described.get("stopDate")))
         summary = DescribedExecution.model_validate(described).summary()
-        tracks = {t.service: t for t in read_story(execution, cloud.history(execution), described).targets}
+        tracks = {t.service: t for t in read_story(execution, histories[execution], described).targets}
         if summary.outcome is None:
             reason = "the execution still ran when the scenario ended"
             targets.append(r.TargetReport(service="", outcome=Outcome.FAILED, reason=reason))
