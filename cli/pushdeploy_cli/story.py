@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from pushdeploy.models import LogLocation, Rollout, StoppedTask, TargetEvidence, Verdict
+from pushdeploy.models import LogLocation, Rollout, StoppedTask, TargetEvidence, Verdict, Wake
 from pushdeploy.outcome import (
     GOOD_OUTCOMES,
     DescribedExecution,
@@ -31,7 +31,7 @@ from pushdeploy.outcome import (
 )
 from pushdeploy.steps.plan import PlanOutput
 
-ROLLOUT_STATES = {"Update", "WaitForRollout", "CheckRollout", "JudgeRollout"}
+ROLLOUT_STATES = {"Update", "AwaitRollout", "CheckRollout", "JudgeRollout"}
 ROLLBACK_STATES = {"Rollback", "WaitForRollback", "CheckRollback", "JudgeRollback"}
 ENDS: dict[str, ExecutionStatus] = {
     "ExecutionSucceeded": "SUCCEEDED",
@@ -236,15 +236,6 @@ def read_story(execution: str, events: list[dict[str, Any]], described: dict[str
     for event in events:
         reader.read(event)
     return reader.story()
-
-
-class Wake(BaseModel):
-    """What the Watch state's task token came back with (pushdeploy.steps.watch): an early end, or why a task
-    of the watched deployment failed."""
-
-    end: str | None = None
-    woken_by: str | None = None
-    reason: str = ""
 
 
 class _Iteration(IterationState):

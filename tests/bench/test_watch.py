@@ -22,7 +22,8 @@ def test_the_watch_rolls_the_late_crash_back_within_a_poll_of_its_first_stopped_
     # Wake ran for the crashed task (and the old task the rollout replaced), and is billed with the rest
     assert row.evidence_s in row.wake_at_s
     by_function = row.lambda_invocations_by_function
-    assert by_function["WakeFunction"] == len(row.wake_at_s) and by_function["WatchFunction"] == 1
+    # Watch recorded the token of each of the rollout's waits for its events, then the watch's own
+    assert by_function["WakeFunction"] == len(row.wake_at_s) and by_function["WatchFunction"] >= 2
     assert row.lambda_invocations == sum(by_function.values())
 
 
@@ -44,7 +45,7 @@ def test_without_the_watch_the_late_crash_is_called_healthy_and_its_crash_loop_k
 
     assert row.policy.watch_seconds == 0
     assert (row.outcome, row.verdict_correct, row.restore_s) == ("success", False, None)
-    assert "WatchFunction" not in row.lambda_invocations_by_function
+    assert row.watch_from_s is None  # the Watch function ran for the rollout's waits only
     # every stopped task of the account invokes Wake, long after the execution ended: those count too
     after = [at for at in row.wake_at_s if at > row.client_busy_s]
     assert len(after) >= 2

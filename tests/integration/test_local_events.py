@@ -1,5 +1,5 @@
-"""EventBridge in the local cloud: the ECS model's task state changes reach the template's rules, and the
-deployer's Watch waits on its task token in virtual time."""
+"""EventBridge in the local cloud: the ECS model's task and deployment state changes reach the template's rules,
+and the deployer's Watch waits on its task token in virtual time."""
 
 from __future__ import annotations
 
@@ -20,32 +20,36 @@ def deploy(cloud: LocalCloud, behavior: Behavior) -> None:
     cloud.run_until_done(3600)
 
 
-def watch_events(cloud: LocalCloud) -> list[tuple[float, str, dict[str, Any]]]:
-    """(virtual seconds, type, details) of the history events of the Watch task, from its entry on."""
+def watch_events(cloud: LocalCloud, state: str = "Watch") -> list[tuple[float, str, dict[str, Any]]]:
+    """(virtual seconds, type, details) of the history events of the Watch task (or another), from its entry on."""
     found, inside = [], False
     for event in cloud.history(cloud.executions[0]):
         entered = event.get("stateEnteredEventDetails", {}).get("name")
-        inside = inside or entered == "Watch"
+        inside = inside or entered == state
         if inside and event["type"].startswith("Task") and not event["type"].startswith("TaskState"):
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             found.append(((event["timestamp"] - EPOCH).total_seconds(), event["type"], details))
-        if event.get("stateExitedEventDetails", {}).get("name") == "Watch" or event["type"] == "ExecutionFailed":
+        if event.get("stateExitedEventDetails", {}).get("name") == state or event["type"] == "ExecutionFailed":
             inside = False
     return found
 
 
 def test_a_task_that_crashes_while_watched_reaches_wake_and_ends_the_watch_then() -> None:
     with LocalCloud(parse_scenario({"pushes": []})) as cloud:
-        # Given a v2 that passes its checks (verdict at 105 s), then exits 120 s after it started (at 150 s)
+        # Given a v2 that passes its checks (verdict at 100 s, when its deployment completes), then exits 120 s
+        # after it started (at 150 s)
         deploy(cloud, LateCrash(kind="late_crash", crash_after_seconds=120, exit_code=137))
 
-        # Then every stopped service task went through TaskStoppedRule to WakeFunction once, and nothing
-        # else did
-        delivered = cloud.events_delivered
-        assert {(d.rule, d.function, d.error) for d in delivered} == {("TaskStoppedRule", "WakeFunction", None)}
+        # Then every stopped service task went through TaskStoppedRule to WakeFunction once, each deployment that
+        # completed or failed through DeploymentStateChangeRule, and nothing else did
+        delivered = [d for d in cloud.events_delivered if d.rule == "TaskStoppedRule"]
+        assert {(d.rule, d.function, d.error) for d in cloud.events_delivered} == {
+            ("TaskStoppedRule", "WakeFunction", None),
+            ("DeploymentStateChangeRule", "WakeFunction", None),
+        }
         assert all(d.event["detail"]["lastStatus"] == "STOPPED" for d in delivered)
         assert len({d.event["detail"]["taskArn"] for d in delivered}) == len(delivered)
-        assert cloud.usage.invocations["WakeFunction"] == len(delivered)
+        assert cloud.usage.invocations["WakeFunction"] == len(cloud.events_delivered)
         [crash] = [d for d in delivered if d.event["detail"]["stopCode"] == "EssentialContainerExited"]
         assert crash.at_seconds == 150
         detail = crash.event["detail"]
@@ -58,7 +62,7 @@ def test_a_task_that_crashes_while_watched_reaches_wake_and_ends_the_watch_then(
 
         # And the Watch, waiting since the verdict, got its token back at that very instant
         (entered, *_), *_, (ended, kind, details) = watch_events(cloud)
-        assert (entered, ended, kind) == (105, 150, "TaskSucceeded")
+        assert (entered, ended, kind) == (100, 150, "TaskSucceeded")
         assert json.loads(details["output"])["woken_by"] == detail["taskArn"]
 
 
@@ -67,11 +71,11 @@ def test_a_healthy_deploy_is_watched_for_300_virtual_seconds_then_times_out() ->
         deploy(cloud, Healthy())
 
         watch = watch_events(cloud)
-        assert (watch[0][0], watch[-1][:2]) == (105, (405, "TaskTimedOut"))
+        assert (watch[0][0], watch[-1][:2]) == (100, (400, "TaskTimedOut"))
         assert watch[-1][2]["error"] == "States.Timeout"
         assert cloud.describe(cloud.executions[0])["status"] == "SUCCEEDED"
         # The old task, scaled down by ECS at 100 s, was delivered too and woke nobody
-        [scaled_down] = cloud.events_delivered
+        [scaled_down] = [d for d in cloud.events_delivered if d.rule == "TaskStoppedRule"]
         assert scaled_down.at_seconds == 100
         assert scaled_down.event["detail"]["stopCode"] == "ServiceSchedulerInitiated"
 
@@ -83,10 +87,9 @@ def test_without_a_task_stopped_rule_the_events_are_dropped_and_the_watch_runs_i
     with LocalCloud(parse_scenario({"pushes": []}), template) as cloud:
         deploy(cloud, LateCrash(kind="late_crash", crash_after_seconds=120, exit_code=137))
 
-        assert cloud.events_delivered == []
-        assert "WakeFunction" not in cloud.usage.invocations
-        # Nobody woke the Watch: the crash at 150 s is found by the Check after its timeout at 405 s
-        assert watch_events(cloud)[-1][:2] == (405, "TaskTimedOut")
+        assert {d.rule for d in cloud.events_delivered} == {"DeploymentStateChangeRule"}
+        # Nobody woke the Watch: the crash at 150 s is found by the Check after its timeout at 400 s
+        assert watch_events(cloud)[-1][:2] == (400, "TaskTimedOut")
         assert cloud.describe(cloud.executions[0])["error"] == "DeploymentFailed"
 
 

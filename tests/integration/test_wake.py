@@ -128,7 +128,7 @@ def test_only_the_holder_records_a_watch_and_unlock_forgets_it(handed_back):
 
 def test_an_event_that_is_not_a_task_state_change_is_refused(handed_back):
     with pytest.raises(ValidationError, match="detail-type"):
-        watch.wake({"detail-type": "ECS Deployment State Change", "detail": {}}, TABLE)
+        watch.wake({"detail-type": "ECS Service Action", "detail": {}}, TABLE)
     assert handed_back == []
 
 
@@ -173,3 +173,86 @@ def test_an_alarm_no_watch_names_or_leaving_alarm_wakes_nothing(handed_back, eve
 
     assert (woke.woke, woke.reason) == (False, why)
     assert handed_back == [] and dynamodb.read(TABLE, SERVICE).watch_token == "token-1"
+
+
+SERVICE_ARN = "arn:aws:ecs:us-east-1:123456789012:service/aiuteur-cluster/aiuteur-backend-service"
+
+
+def deployment_event(name: str, deployment: str = DEPLOYMENT, service_arn: str = SERVICE_ARN) -> dict[str, Any]:
+    """An "ECS Deployment State Change" event as ECS sends it (ecs_service_deployment_events.html)."""
+    return {
+        "version": "0",
+        "id": "ddca6449-b258-46c0-8653-e0e3a6000001",
+        "detail-type": "ECS Deployment State Change",
+        "source": "aws.ecs",
+        "resources": [service_arn],
+        "detail": {
+            "eventType": "ERROR" if name.endswith("FAILED") else "INFO",
+            "eventName": name,
+            "deploymentId": deployment,
+            "updatedAt": "2026-11-20T09:07:30Z",
+            "reason": f"ECS deployment {deployment} completed." if name.endswith("COMPLETED") else "circuit breaker",
+        },
+    }
+
+
+def test_a_deployment_that_completes_hands_back_the_token_of_its_rollouts_wait_once(handed_back):
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT, kind="rollout")
+    assert dynamodb.read(TABLE, SERVICE).watch_kind == "rollout"
+
+    # EventBridge may deliver the event twice
+    first, again = (watch.wake(deployment_event("SERVICE_DEPLOYMENT_COMPLETED"), TABLE) for _ in range(2))
+
+    assert (first.woke, again.woke) == (True, False)
+    assert handed_back == [("token-1", {"woken_by": f"deployment {DEPLOYMENT}", "reason": first.reason})]
+    assert first.reason == f"ECS deployment {DEPLOYMENT} completed."
+    assert dynamodb.read(TABLE, SERVICE).watch_token is None
+
+
+@pytest.mark.parametrize("kind", ["rollout", "watch"])
+def test_a_deployment_that_ecs_fails_ends_the_rollouts_wait_and_the_watch(handed_back, kind):
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT, kind=kind)
+
+    assert watch.wake(deployment_event("SERVICE_DEPLOYMENT_FAILED"), TABLE).woke
+    assert handed_back == [("token-1", {"woken_by": f"deployment {DEPLOYMENT}", "reason": "circuit breaker"})]
+
+
+@pytest.mark.parametrize(
+    ("kind", "event", "why"),
+    [
+        ("watch", deployment_event("SERVICE_DEPLOYMENT_COMPLETED"), "its watch waits for failures"),
+        ("rollout", deployment_event("SERVICE_DEPLOYMENT_IN_PROGRESS"), "decides nothing"),
+        ("rollout", deployment_event("SERVICE_DEPLOYMENT_COMPLETED", "ecs-svc/1111"), "nothing waits on deployment"),
+        (
+            "rollout",
+            deployment_event("SERVICE_DEPLOYMENT_COMPLETED", service_arn=SERVICE_ARN.replace("aiuteur-cluster/", "")),
+            "names no cluster",  # the old ARN format names the service only
+        ),
+    ],
+)
+def test_other_deployment_events_leave_the_wait_alone(handed_back, kind, event, why):
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT, kind=kind)
+
+    woke = watch.wake(event, TABLE)
+
+    assert not woke.woke and why in woke.reason
+    assert handed_back == [] and dynamodb.read(TABLE, SERVICE).watch_token == "token-1"
+
+
+def test_a_deployment_event_without_its_deployment_is_refused(handed_back):
+    event = deployment_event("SERVICE_DEPLOYMENT_COMPLETED")
+    del event["detail"]["deploymentId"]
+
+    with pytest.raises(ValidationError, match="deploymentId"):
+        watch.wake(event, TABLE)
+    assert handed_back == []
+
+
+def test_an_alarm_and_a_failed_task_end_the_rollouts_wait_as_they_end_the_watch(handed_back):
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-1", DEPLOYMENT, ["api-5xx"], kind="rollout")
+    assert watch.wake(alarm_event("api-5xx"), TABLE).woke
+
+    assert dynamodb.start_watch(TABLE, SERVICE, HOLDER, "token-2", DEPLOYMENT, kind="rollout")
+    assert watch.wake(stopped_event(), TABLE).woke
+
+    assert [token for token, _ in handed_back] == ["token-1", "token-2"]

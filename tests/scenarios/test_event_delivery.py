@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pushdeploy.verdict import FALLBACK_PROBE_SECONDS
 from pushdeploy_local.report import Report
 from tests.scenarios.conftest import run, writes
 
@@ -64,5 +65,7 @@ def test_a_crash_while_watched_is_decided_at_the_crash_or_when_the_watch_ends_if
     prompt, lost = at_once("late-crash"), run_with("late-crash", DELIVERIES["lost"])
 
     assert prompt.pushes[0].verdict_at_seconds == 150  # the crash woke the watch
-    assert lost.pushes[0].verdict_at_seconds == 105 + 300  # the closing Check, when the watch ends
+    # The closing Check, when the watch ends: it began at the healthy verdict, which the rollout's fallback probes
+    # gave 60 s apart (no event reached Wake: the deployment completed at 100 s, the second probe saw it)
+    assert lost.pushes[0].verdict_at_seconds == 2 * FALLBACK_PROBE_SECONDS + 300
     assert lost.pushes[0].outcome == "rolled_back"

@@ -87,7 +87,13 @@ FUNCTION_ACTIONS = {
         "cloudwatch:DescribeAlarms",
     },
     "NotifyFunction": {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
-    "WatchFunction": {"dynamodb:UpdateItem", "ecs:ListTasks", "ecs:DescribeTasks", "states:SendTaskSuccess"},
+    "WatchFunction": {
+        "dynamodb:UpdateItem",
+        "ecs:ListTasks",
+        "ecs:DescribeTasks",
+        "ecs:DescribeServices",
+        "states:SendTaskSuccess",
+    },
     "WakeFunction": {"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem", "states:SendTaskSuccess"},
 }
 

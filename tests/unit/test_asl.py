@@ -41,18 +41,38 @@ def test_every_task_invokes_a_substituted_function_with_retries():
 
     assert len(tasks) >= 9
     for name, state in tasks:
-        # A function's ARN, or (the Watch) Lambda's waitForTaskToken integration naming one.
+        # A function's ARN, or (the rollout's wait and the Watch) Lambda's waitForTaskToken integration naming one.
         integration = state["Resource"].startswith("arn:${Partition}:states:::")
         function = state["Parameters"]["FunctionName"] if integration else state["Resource"]
         assert function.startswith("${") and function.endswith("FunctionArn}"), name
         assert any("Throttled" in rule["ErrorEquals"] for rule in state["Retry"]), name
     callbacks = [name for name, state in tasks if state["Resource"].startswith("arn:")]
-    assert callbacks == ["Watch"]
+    assert callbacks == ["AwaitRollout", "Watch"]
     # The partition is the stack's (aws, aws-cn, aws-us-gov): no ARN in the ASL names one itself.
-    assert tasks[[n for n, _ in tasks].index("Watch")][1]["Resource"] == (
-        "arn:${Partition}:states:::lambda:invoke.waitForTaskToken"
-    )
+    for callback in callbacks:
+        assert tasks[[n for n, _ in tasks].index(callback)][1]["Resource"] == (
+            "arn:${Partition}:states:::lambda:invoke.waitForTaskToken"
+        )
     assert "arn:aws:" not in ASL.read_text()
+
+
+def test_the_rollout_waits_on_its_events_with_the_fallback_probe_as_timeout():
+    states = dict(_states(json.loads(ASL.read_text())))
+    wait = states["AwaitRollout"]
+
+    # One place records the token (the Watch function), for the rollout's wait as for the watch.
+    assert wait["Parameters"] == states["Watch"]["Parameters"]
+    assert wait["TimeoutSecondsPath"] == "$.rollout.wait_seconds"
+    # Woken, timed out (the fallback probe) or failed: the Check judges; what woke it goes to the Check.
+    assert wait["Next"] == "CheckRollout" and wait["ResultPath"] == "$.rollout.wake"
+    assert wait["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "CheckRollout"}]
+    assert states["Update"]["Next"] == "AwaitRollout"
+    assert states["JudgeRollout"]["Choices"][0] == {
+        "Variable": "$.rollout.verdict",
+        "StringEquals": "IN_PROGRESS",
+        "Next": "AwaitRollout",
+    }
+    assert not [name for name, state in states.items() if state.get("Next") == "WaitForRollout"]
 
 
 def test_every_step_after_update_reaches_rollback_or_unlock_on_failure():

@@ -226,6 +226,15 @@ class Evidence(Frozen):
     events: list[str] = Field(default_factory=list)
 
 
+class Wake(Frozen):
+    """What a task token the state machine waits on came back with (pushdeploy.steps.watch): an early end of the
+    watch, or the evidence that woke the wait (a task's ARN, an alarm or a deployment, and why)."""
+
+    end: str | None = None
+    woken_by: str | None = None
+    reason: str = ""
+
+
 class Rollout(Frozen):
     """One rollout (ours, or our rollback) as Update or Rollback started it and each Check left it."""
 
@@ -243,6 +252,8 @@ class Rollout(Frozen):
     evidence: Evidence = Field(default_factory=Evidence)
     tasks: list[str] = Field(default_factory=list, max_length=100)  # ARNs of its tasks seen so far
     stopped: int = 0  # how many of them were stopped at the last probe
+    failing: int = 0  # how many of them had stopped for a failing reason at the last probe (judged already)
+    wake: Wake | None = None  # what ended the rollout's wait for its events, for the next probe (then cleared)
     watch_until: datetime | None = None  # set by the first healthy verdict of a deploy
     watch_seconds: int = 0  # how long the watch still has to run (0: none, or over)
 

@@ -3,10 +3,17 @@
 Order matters and is the order of design.md: a failure seen at any time wins over progress, and a
 deployment that someone else replaced is never judged healthy or failed on their behalf.
 
-The watch: a healthy deploy stays watched for `policy.watch_seconds` after its first healthy verdict.
-The state machine does not poll then: it waits for a task of the deployment to stop for a failure
-(`is_failing_stop`, told by ECS's task events) or for the watch to end, and then probes once more with
-these same rules.
+Events, not polls: while a deploy's rollout is IN_PROGRESS, the state machine waits on a task token that
+ECS's and CloudWatch's events hand back (pushdeploy.steps.watch.wake: a task of the deployment stopped
+for a failure, `is_failing_stop`; the deployment COMPLETED or FAILED; a watched alarm in ALARM), and
+probes again with these rules. `wait_seconds` is how long that wait may last: FALLBACK_PROBE_SECONDS
+while an event will end it (the deployment's rollout state is IN_PROGRESS, so ECS sends COMPLETED or
+FAILED), POLL_SECONDS when no event reports what the rollout waits for (target health after COMPLETED,
+a deployment without a rollout state, a rollback, which the state machine polls).
+
+The watch: a healthy deploy stays watched for `policy.watch_seconds` after its first healthy verdict,
+on the same token: it waits for a task of the deployment to stop for a failure or for the watch to
+end, and then probes once more with these same rules.
 
 Alarms: as ECS's alarm-based rollback does, a rollout ignores an alarm already in ALARM when it started
 (CloudWatch says when an alarm entered its state), and heeds it again once it has left ALARM and come
@@ -32,10 +39,14 @@ from pushdeploy.models import (
     Verdict,
 )
 
-# How long to wait between probes while nothing has been decided. A crash is seen at most one poll
-# after it happens; each poll costs three state transitions (Wait, Check, Choice). aws-facts.md: the
-# services-stable waiter polls every 15 s, fabfuel/ecs-deploy every 1 s.
+# How long to wait between probes when no event will end the wait (the rollback, target health once the
+# deployment is COMPLETED). Each probe costs three state transitions. aws-facts.md: the services-stable
+# waiter polls every 15 s, fabfuel/ecs-deploy every 1 s.
 POLL_SECONDS = 15
+# The probe of a deploy whose events end the wait (docs/decisions.md, "The rollout decided by events"):
+# it only covers an event EventBridge lost, so it is rare; a healthy rollout of a few minutes stays
+# within a few probes (three transitions each).
+FALLBACK_PROBE_SECONDS = 60
 MIN_WAIT_SECONDS = 5
 MAX_WAIT_SECONDS = 60
 
@@ -172,7 +183,9 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
         left = (deadline - observation.now).total_seconds()
         if left <= 0:
             return verdict(Verdict.TIMED_OUT, late)
-        return verdict(Verdict.IN_PROGRESS, waiting_for, _clamp(POLL_SECONDS, left))
+        return verdict(
+            Verdict.IN_PROGRESS, waiting_for, _clamp(probe_interval(rollout.phase, ours.rollout_state), left)
+        )
     healthy_since = rollout.healthy_since or observation.now
     baked = (observation.now - healthy_since).total_seconds()
     bake = policy.bake_seconds if observation.target_groups else max(policy.bake_seconds, UNBALANCED_BAKE_SECONDS)
@@ -195,6 +208,12 @@ def _watch_until(now: datetime, rollout: Rollout, policy: HealthPolicy) -> datet
     if rollout.phase != "deploy" or policy.watch_seconds == 0:
         return None
     return rollout.watch_until or now + timedelta(seconds=policy.watch_seconds)
+
+
+def probe_interval(phase: str, rollout_state: str | None) -> int:
+    """How long a rollout that is still in progress waits for its next probe: an event ends a deploy's wait
+    sooner while ECS will report its deployment COMPLETED or FAILED; nothing reports the rest."""
+    return FALLBACK_PROBE_SECONDS if phase == "deploy" and rollout_state == "IN_PROGRESS" else POLL_SECONDS
 
 
 def is_failing_stop(task: TaskState) -> bool:

@@ -16,7 +16,7 @@ import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pushdeploy_local.ecs.events import Outbox, task_state_change
+from pushdeploy_local.ecs.events import Outbox, deployment_state_change, task_state_change
 from pushdeploy_local.ecs.facts import (
     ACTIVATING,
     CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS,
@@ -29,6 +29,7 @@ from pushdeploy_local.ecs.facts import (
     CONTAINER_UNHEALTHY,
     DEACTIVATING,
     DEFAULT_EPOCH,
+    DEPLOYMENT_EVENT_NAMES,
     DEPROVISIONING,
     ESSENTIAL_CONTAINER_EXITED,
     FAILED,
@@ -722,10 +723,14 @@ class EcsModel:
         deployment.rollout_state_reason = CIRCUIT_BREAKER_REASON
         deployment.updated_at = self._now
         self._event(svc, f"deployment {deployment.id} deployment failed: tasks failed to start.")
+        self._deployment_state_changed(svc, deployment)
         target = svc.last_completed
         if breaker.rollback and target is not None and target.task_definition != deployment.task_definition:
-            rollback = self._start_deployment(svc, target.task_definition)
-            rollback.rollout_state_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}."
+            self._start_deployment(
+                svc,
+                target.task_definition,
+                reason=f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.",
+            )
             svc.last_completed = None
             self._event(svc, f"rolling back to deployment {target.id}.")
         # Otherwise the deployment stalls: FAILED stays PRIMARY and launches nothing more (aws-facts.md).
@@ -799,9 +804,28 @@ class EcsModel:
         svc.last_completed = deployment
         self._event(svc, f"deployment {deployment.id} deployment completed.")
         self._event(svc, "has reached a steady state.")
+        self._deployment_state_changed(svc, deployment)
         return True
 
-    def _start_deployment(self, svc: Service, task_definition: str) -> Deployment:
+    def _deployment_state_changed(self, svc: Service, deployment: Deployment) -> None:
+        """ECS's "ECS Deployment State Change" event for `deployment`'s rollout state now (IN_PROGRESS, COMPLETED or
+        FAILED), on its way to EventBridge like the task events (ecs_service_deployment_events.html). Every kind of
+        deployment the model runs reports its state changes through here."""
+        self._outbox.post(
+            deployment_state_change(
+                service_arn=f"arn:aws:ecs:{self.region}:{self.account_id}:service/{svc.cluster}/{svc.name}",
+                event_name=DEPLOYMENT_EVENT_NAMES[deployment.rollout_state],
+                deployment_id=deployment.id,
+                reason=deployment.rollout_state_reason,
+                account_id=self.account_id,
+                region=self.region,
+                at=instant(self.epoch, self._now),
+                event_id=self._ids.event_id(),
+            ),
+            now=self._now,
+        )
+
+    def _start_deployment(self, svc: Service, task_definition: str, *, reason: str | None = None) -> Deployment:
         if task_definition != svc.primary.task_definition:
             # "If you update your service to use a new task definition, your service returns to a normal,
             # non-throttled state immediately" (service-throttle-logic.html).
@@ -813,7 +837,10 @@ class EcsModel:
             updated_at=self._now,
             launch_not_before=self._now,
         )
+        if reason is not None:
+            deployment.rollout_state_reason = reason
         svc.deployments.insert(0, deployment)
+        self._deployment_state_changed(svc, deployment)
         return deployment
 
     def _older_tasks(self, svc: Service) -> list[Task]:

@@ -1,8 +1,11 @@
-"""The "ECS Task State Change" events the model sends to EventBridge, and their way there.
+"""The "ECS Task State Change" and "ECS Deployment State Change" events the model sends to EventBridge, and
+their way there.
 
-ECS sends one whenever a task's lastStatus or desiredStatus changes
+ECS sends a task state change whenever a task's lastStatus or desiredStatus changes
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html). Its detail is the
-task as DescribeTasks shows it, which `moto_view` writes; the envelope is EventBridge's.
+task as DescribeTasks shows it, which `moto_view` writes; the envelope is EventBridge's. It sends a
+deployment state change when a service deployment (or the circuit breaker's rollback) starts, completes
+or fails (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html).
 
 EventBridge delivers them best effort: `Outbox` gives each event a delivery instant (a timer of the
 model's, see `behaviour._next_timer_after`), loses some and delivers some twice, as a scenario's
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pushdeploy_local.ecs.facts import TASK_STATE_CHANGE
+from pushdeploy_local.ecs.facts import DEPLOYMENT_STATE_CHANGE, TASK_STATE_CHANGE
 from pushdeploy_local.scenario import EventDelivery
 
 
@@ -63,6 +66,38 @@ def task_state_change(
     )
 
 
+def deployment_state_change(
+    *,
+    service_arn: str,
+    event_name: str,
+    deployment_id: str,
+    reason: str,
+    account_id: str,
+    region: str,
+    at: datetime,
+    event_id: str,
+) -> dict[str, Any]:
+    """The EventBridge event of a service deployment's state change at `at`, as ecs_service_deployment_events.html
+    shows it: the service's ARN its resource; its detail the event's name (SERVICE_DEPLOYMENT_IN_PROGRESS,
+    _COMPLETED or _FAILED), type (ERROR for a failure, else INFO), the deployment's id and the reason."""
+    return envelope(
+        source="aws.ecs",
+        detail_type=DEPLOYMENT_STATE_CHANGE,
+        detail={
+            "eventType": "ERROR" if event_name.endswith("_FAILED") else "INFO",
+            "eventName": event_name,
+            "deploymentId": deployment_id,
+            "updatedAt": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reason": reason,
+        },
+        resources=[service_arn],
+        account_id=account_id,
+        region=region,
+        at=at,
+        event_id=event_id,
+    )
+
+
 def iso8601(at: datetime) -> str:
     """As moto's serializer writes a timestamp in ISO 8601 (microseconds only when there are some)."""
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if at.microsecond else "%Y-%m-%dT%H:%M:%SZ")
@@ -76,7 +111,7 @@ class _Delivery:
 
 
 class Outbox:
-    """Task state-change events on their way to EventBridge's targets, each with its delivery instant.
+    """State-change events on their way to EventBridge's targets, each with its delivery instant.
 
     EventBridge delivers AWS service events best effort: late, duplicated or (rarely) not at all
     (aws-facts.md, "EventBridge"; https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_cwe_events.html).

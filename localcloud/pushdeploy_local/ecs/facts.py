@@ -151,3 +151,13 @@ CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start.
 # The event ECS sends to EventBridge when a task's lastStatus or desiredStatus changes
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html).
 TASK_STATE_CHANGE = "ECS Task State Change"
+# The event ECS sends to EventBridge when a service deployment starts, completes or fails, and its names
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html): "COMPLETED
+# ... is sent once a service reaches a steady state after a deployment"; "FAILED ... is sent for services with
+# deployment circuit breaker logic turned on"; IN_PROGRESS "for both initial deployments and rollback deployments".
+DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
+DEPLOYMENT_EVENT_NAMES = {
+    IN_PROGRESS: "SERVICE_DEPLOYMENT_IN_PROGRESS",
+    COMPLETED: "SERVICE_DEPLOYMENT_COMPLETED",
+    FAILED: "SERVICE_DEPLOYMENT_FAILED",
+}

@@ -3,13 +3,15 @@
 The item holds the `holder` (the execution deploying the service now), the `newest` push seen for
 the service (its execution and its order key), the task definitions last verified healthy on it
 (`good`, newest first: what a rollback without a destination returns to) and, while the holder
-watches a healthy deploy, the watch's task token and deployment. Every change is one conditional write.
+waits on a task token for its deployment's events, that token, the deployment, the alarms that end
+the wait and what it waits for (`watch_kind`: the rollout's verdict, or the watch of a healthy deploy).
+Every change is one conditional write.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +21,11 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
+# What a recorded task token waits for: a rollout's verdict, or the watch after a healthy one (an item
+# written before the kind was recorded holds a watch).
+WatchKind = Literal["rollout", "watch"]
+
+
 @dataclass(frozen=True)
 class LockItem:
     holder: str | None
@@ -26,6 +33,7 @@ class LockItem:
     expires_at: int | None
     watch_token: str | None = None
     watch_deployment: str | None = None
+    watch_kind: WatchKind = "watch"
     good: tuple[str, ...] = ()  # task definitions verified healthy on the service, newest first
 
 
@@ -73,6 +81,7 @@ def read(table: str, service: str, *, dynamodb: DynamoDBClient | None = None) ->
         expires_at=int(expires) if expires else None,
         watch_token=item.get("watch_token", {}).get("S"),
         watch_deployment=item.get("watch_deployment", {}).get("S"),
+        watch_kind="rollout" if item.get("watch_kind", {}).get("S") == "rollout" else "watch",
         good=tuple(v["S"] for v in item.get("good", {}).get("L", [])),
     )
 
@@ -128,7 +137,7 @@ def release(
     """Free the lock if `holder` has it, recording `good` when given; False when it did not hold it (released
     already, or recovered by another)."""
     values: dict[str, str | int | list[str]] = {":holder": holder}
-    update = "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment, watch_alarms"
+    update = "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment, watch_alarms, watch_kind"
     if good is not None:
         update = f"SET good = :good {update}"
         values[":good"] = good
@@ -143,18 +152,19 @@ def start_watch(
     token: str,
     deployment: str,
     alarms: list[str] | None = None,
+    kind: WatchKind = "watch",
     *,
     dynamodb: DynamoDBClient | None = None,
 ) -> bool:
-    """Record the holder's watch of `deployment` (its task token, and the alarms that end it); False when
-    `holder` does not hold the lock."""
+    """Record the task token the holder waits on for `deployment`'s events (and the alarms that end the
+    wait, and what it waits for); False when `holder` does not hold the lock."""
     return _update(
         dynamodb,
         table,
         service,
-        "SET watch_token = :token, watch_deployment = :deployment, watch_alarms = :alarms",
+        "SET watch_token = :token, watch_deployment = :deployment, watch_alarms = :alarms, watch_kind = :kind",
         "holder = :holder",
-        {":holder": holder, ":token": token, ":deployment": deployment, ":alarms": alarms or []},
+        {":holder": holder, ":token": token, ":deployment": deployment, ":alarms": alarms or [], ":kind": kind},
     )
 
 
@@ -179,7 +189,7 @@ def end_watch(table: str, service: str, token: str, *, dynamodb: DynamoDBClient 
         dynamodb,
         table,
         service,
-        "REMOVE watch_token, watch_deployment, watch_alarms",
+        "REMOVE watch_token, watch_deployment, watch_alarms, watch_kind",
         "watch_token = :token",
         {":token": token},
     )

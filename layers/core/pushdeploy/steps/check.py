@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pushdeploy.adapters import cloudwatch, ecs, elbv2
 from pushdeploy.models import Model, PlanItem, Rollout, Target
-from pushdeploy.verdict import Deployment, Observation, TaskState, judge
+from pushdeploy.verdict import Deployment, Observation, TaskState, is_failing_stop, judge
 
 
 class CheckInput(Model):
@@ -35,6 +35,8 @@ def check(request: CheckInput) -> Rollout:
             "decided_at": rollout.decided_at if confirmed else observation.now if decided else None,
             "tasks": seen[-100:],
             "stopped": sum(t.stopped for t in observation.tasks),
+            "failing": sum(t.stopped and is_failing_stop(t) for t in observation.tasks),
+            "wake": None,
         }
     )
 
@@ -75,12 +77,15 @@ def observe(target: Target, rollout: Rollout) -> Observation:
 def _deployment_tasks(cluster: str, rollout: Rollout, deployments: list[Deployment]) -> list[TaskState]:
     ours = next((d for d in deployments if d.id == rollout.deployment_id), None)
     known = list(rollout.tasks)
+    # The task whose stop woke the rollout's wait: it may have started and stopped between two probes, unseen.
+    woken_by = rollout.wake.woken_by if rollout.wake else None
+    woken = [woken_by] if woken_by and ":task/" in woken_by and woken_by not in known else []
     if ours is None:
-        return ecs.describe_tasks(cluster, known)
+        return ecs.describe_tasks(cluster, known + woken)
     if ours.running + ours.pending > len(known) - rollout.stopped or not known:
         known += [arn for arn in ecs.list_deployment_tasks(cluster, rollout.deployment_id) if arn not in known]
     if ours.failed_tasks > rollout.stopped:
         # Tasks that failed between two probes, never seen running: ECS counts them in failedTasks.
         stopped = ecs.list_deployment_tasks(cluster, rollout.deployment_id, "STOPPED")
         known += [arn for arn in stopped if arn not in known]
-    return ecs.describe_tasks(cluster, known[-100:])
+    return ecs.describe_tasks(cluster, [*known, *(arn for arn in woken if arn not in known)][-100:])

@@ -55,8 +55,9 @@ def lock(request: LockInput, table: str) -> LockOutput:
     current = dynamodb.read(table, key)
     if current.newest != me:
         return _superseded(key, current.newest)
-    if current.watch_token:
+    if current.watch_token and current.watch_kind == "watch":
         # The holder only watches a healthy deploy now: the newest push need not wait for the watch to end.
+        # (A token the rollout waits on is not ended: its verdict is still to come.)
         watch.end_watch(table, key, current.watch_token, f"a newer push ({me.rsplit(':', 1)[-1]}) is waiting")
     if current.holder and stepfunctions.execution_status(current.holder) != "RUNNING":
         logger.warning("recovering the lock of an execution that has ended", extra={"holder": current.holder})

@@ -10,7 +10,7 @@ from pushdeploy.adapters import ecs
 from pushdeploy.errors import InvalidRequest, StepFailed
 from pushdeploy.models import LogLocation, Model, PlanItem, Rollout
 from pushdeploy.scope import Scope
-from pushdeploy.verdict import POLL_SECONDS
+from pushdeploy.verdict import probe_interval
 
 
 class RegisterInput(Model):
@@ -116,7 +116,7 @@ def _roll_to(cluster: str, service_name: str, task_definition: str, phase: str, 
         task_definition=task_definition,
         previous_task_definition=previous,
         started_at=datetime.now(UTC),
-        wait_seconds=POLL_SECONDS,
+        wait_seconds=probe_interval(phase, primary.get("rolloutState")),
     )
 
 

@@ -132,3 +132,8 @@ def steady_on(task_definition: str) -> ServiceState:
         settled=True,
         rollout_state=COMPLETED,
     )
+
+
+def task_state_changes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ECS Task State Change events among those the model sent (its deployments send their own)."""
+    return [event for event in events if event["detail-type"] == "ECS Task State Change"]

@@ -41,6 +41,7 @@ from tests.unit.localcloud.ecs.fakes import (
     adopted,
     deploy,
     steady_on,
+    task_state_changes,
 )
 
 
@@ -95,7 +96,7 @@ def test_every_status_change_emits_one_event_and_the_adopted_tasks_none() -> Non
     deploy(model, world)
 
     model.advance_to(100)
-    events = model.drain_events()
+    events = task_state_changes(model.drain_events())
 
     changes = [(e["resources"], e["detail"]["lastStatus"], e["detail"]["desiredStatus"]) for e in events]
     # The Fargate task lifecycle; desiredStatus turns STOPPED before lastStatus leaves RUNNING.

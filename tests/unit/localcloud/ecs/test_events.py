@@ -1,5 +1,5 @@
-"""EventBridge's delivery of the model's task state-change events: at once by default, else late, lost,
-twice or out of order as a scenario's `world.events` says, each delivery instant a timer of the model."""
+"""EventBridge's delivery of the model's task and deployment state-change events: at once by default, else
+late, lost, twice or out of order as a scenario's `world.events` says, each delivery instant a timer of the model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.ecs.events import Outbox
-from pushdeploy_local.scenario import EventDelivery, ServiceSpec
+from pushdeploy_local.ecs.facts import CIRCUIT_BREAKER_REASON
+from pushdeploy_local.scenario import CircuitBreaker, CircuitBreakerThreshold, EventDelivery, PullError, ServiceSpec
 from tests.unit.localcloud.ecs.fakes import (
     ACCOUNT,
     CLUSTER,
@@ -16,7 +17,9 @@ from tests.unit.localcloud.ecs.fakes import (
     SERVICE,
     TARGET_GROUP,
     FakeWorld,
+    adopted,
     deploy,
+    task_state_changes,
 )
 
 
@@ -102,6 +105,11 @@ def model_with(delivery: EventDelivery) -> tuple[EcsModel, FakeWorld]:
     return model, world
 
 
+def statuses(events: list[dict[str, Any]]) -> list[str]:
+    """The lastStatus of each task state change among `events` (the deployment's own go the same way)."""
+    return [e["detail"]["lastStatus"] for e in task_state_changes(events)]
+
+
 def test_a_delivery_instant_is_a_timer_of_the_model() -> None:
     model, world = model_with(EventDelivery(delay_seconds=(5, 5)))
     deploy(model, world)  # task/2 PROVISIONING at 0, its event due at 5 (as is its PENDING)
@@ -109,13 +117,13 @@ def test_a_delivery_instant_is_a_timer_of_the_model() -> None:
     assert model.drain_events() == []
     assert model.next_change_at() == 5.0
     model.advance_to(5.0)
-    assert [e["detail"]["lastStatus"] for e in model.drain_events()] == ["PROVISIONING"]
+    assert statuses(model.drain_events()) == ["PROVISIONING"]
 
     model.advance_to(104.0)  # v2 healthy, v1 STOPPED at 100: its event is due at 105
-    assert "STOPPED" not in [e["detail"]["lastStatus"] for e in model.drain_events()]
+    assert "STOPPED" not in statuses(model.drain_events())
     assert model.next_change_at() == 105.0  # the model itself has nothing left to do
     model.advance_to(105.0)
-    assert [e["detail"]["lastStatus"] for e in model.drain_events()] == ["STOPPING", "DEPROVISIONING", "STOPPED"]
+    assert statuses(model.drain_events()) == ["STOPPING", "DEPROVISIONING", "STOPPED"]
     assert model.next_change_at() == 3700.0  # the old task leaves the API an hour after it stopped
 
 
@@ -127,3 +135,62 @@ def test_with_the_default_delivery_the_model_draws_no_delay_and_its_ids_do_not_m
         model.advance_to(200.0)
         ids.append([d.id for d in world.deployments])
     assert ids[0] == ids[1]
+
+
+def deployment_events(model: EcsModel, until: float) -> list[tuple[float, str, str, str]]:
+    """(instant, eventName, deploymentId, reason) of each ECS Deployment State Change delivered by `until`."""
+    found = []
+    while (instant := model.next_change_at()) is not None and instant <= until:
+        model.advance_to(instant)
+        found += [
+            (instant, e["detail"]["eventName"], e["detail"]["deploymentId"], e["detail"]["reason"])
+            for e in model.drain_events()
+            if e["detail-type"] == "ECS Deployment State Change"
+        ]
+    return found
+
+
+def test_a_deployment_reports_its_start_and_completion_as_ecs_deployment_state_changes() -> None:
+    model, world = model_with(EventDelivery())
+    deployment = deploy(model, world)
+    started = [e for e in model.drain_events() if e["detail-type"] == "ECS Deployment State Change"]
+
+    # The envelope and detail of ecs_service_deployment_events.html: the service's ARN its resource
+    assert [e["detail"]["eventName"] for e in started] == ["SERVICE_DEPLOYMENT_IN_PROGRESS"]
+    assert started[0]["source"] == "aws.ecs"
+    assert started[0]["resources"] == [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/{SERVICE}"]
+    assert started[0]["detail"]["eventType"] == "INFO" and started[0]["detail"]["deploymentId"] == deployment.id
+    # COMPLETED once, when v2 runs healthy and v1's task has stopped (100 s), and nothing after
+    assert deployment_events(model, 3600) == [
+        (100.0, "SERVICE_DEPLOYMENT_COMPLETED", deployment.id, f"ECS deployment {deployment.id} completed.")
+    ]
+
+
+def test_the_circuit_breaker_reports_the_failure_and_its_rollback() -> None:
+    spec = ServiceSpec(
+        desired_count=2, circuit_breaker=CircuitBreaker(threshold=CircuitBreakerThreshold(type="COUNT", value=1))
+    )
+    model, world = adopted(spec, v2=PullError(kind="pull_error"))
+    deployment = deploy(model, world)
+    model.drain_events()
+
+    events = deployment_events(model, 400)
+
+    (failed_at, failed, failed_id, reason), (rollback_at, rollback, rollback_id, rollback_reason) = events[:2]
+    assert (failed_at, failed, failed_id, reason) == (
+        20.0,
+        "SERVICE_DEPLOYMENT_FAILED",
+        deployment.id,
+        CIRCUIT_BREAKER_REASON,
+    )
+    assert (rollback_at, rollback) == (20.0, "SERVICE_DEPLOYMENT_IN_PROGRESS")
+    assert rollback_reason.startswith("ECS deployment circuit breaker: rolling back to deploymentId ")
+    # The rollback's own deployment completes, and says so
+    assert events[2][1:3] == ("SERVICE_DEPLOYMENT_COMPLETED", rollback_id) and len(events) == 3
+
+
+def test_a_deployment_state_change_goes_the_way_of_the_task_events_lost_with_them() -> None:
+    model, world = model_with(EventDelivery(loss_rate=1.0))
+    deploy(model, world)
+
+    assert deployment_events(model, 3600) == [] and model.drain_events() == []

@@ -32,7 +32,17 @@ from pushdeploy_local.scenario import (
     ServiceSpec,
     Unhealthy,
 )
-from tests.unit.localcloud.ecs.fakes import ACCOUNT, CLUSTER, CONTAINER, REGION, REPOSITORY, SERVICE, V1, V2
+from tests.unit.localcloud.ecs.fakes import (
+    ACCOUNT,
+    CLUSTER,
+    CONTAINER,
+    REGION,
+    REPOSITORY,
+    SERVICE,
+    V1,
+    V2,
+    task_state_changes,
+)
 
 
 @dataclass
@@ -596,7 +606,7 @@ def test_a_crashing_task_emits_a_stopped_event_that_agrees_with_describe_tasks()
 
         # When the new task starts (30 s) and its container exits 5 s later
         b.model.advance_to(35)
-        events = b.model.drain_events()
+        events = task_state_changes(b.model.drain_events())
 
         [crashed] = b.tasks(started_by=deployment, desired_status="STOPPED")
         task_id = crashed["taskArn"].split("/")[-1]
@@ -636,7 +646,7 @@ def test_a_rollout_emits_every_status_change_of_the_new_and_the_old_task() -> No
         deployment = b.deploy()
 
         b.model.advance_to(100)
-        events = b.model.drain_events()
+        events = task_state_changes(b.model.drain_events())
 
         [new_task] = b.tasks(started_by=deployment)
         new_id, old_id = (t["taskArn"].split("/")[-1] for t in (new_task, old_task))
