@@ -150,6 +150,8 @@ class RecordingCloud(LocalCloud):
         self.observe_until = observe_until
         self.calls: list[Call] = []
         self.invoked: list[tuple[float, str]] = []  # (virtual seconds, function) of every Lambda invocation
+        # When the Watch function recorded the watch of a healthy deploy (it records the rollout's waits too)
+        self.watched: list[float] = []
         self.current = threading.local()
         self.timeline: Timeline | None = None
         self.usage.api_calls = _TimedCounter(self)
@@ -178,6 +180,9 @@ class RecordingCloud(LocalCloud):
 
     def invoke(self, function_name: str, event: Any) -> Any:
         self.invoked.append((self.clock.now, function_name))
+        rollout = event.get("rollout") if isinstance(event, dict) else None
+        if function_name == "WatchFunction" and isinstance(rollout, dict) and rollout.get("verdict") == "HEALTHY":
+            self.watched.append(self.clock.now)
         self.current.function = function_name
         try:
             return super().invoke(function_name, event)

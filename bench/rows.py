@@ -97,7 +97,7 @@ class PushdeployRow(Row):
     calls_per_probe_by_operation: dict[str, float]
     lambda_invocations_by_function: dict[str, int]
     wake_at_s: list[float]
-    watch_from_s: float | None  # when the Watch state was first entered
+    watch_from_s: float | None  # when the watch of a healthy deploy was first recorded (Watch)
     lock_released_s: float | None  # when Unlock was last invoked
 
 

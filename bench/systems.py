@@ -37,7 +37,7 @@ from pushdeploy import taskdef
 from pushdeploy.outcome import Outcome
 from pushdeploy.verdict import POLL_SECONDS
 from pushdeploy_local import runner
-from pushdeploy_local.cloud import EPOCH, REGION
+from pushdeploy_local.cloud import REGION
 from pushdeploy_local.report import Report
 from pushdeploy_local.scenario import Scenario
 
@@ -109,14 +109,6 @@ def run_pushdeploy(case: Case, deployer: dict[str, Any] | None = None) -> Pushde
     def invoked(function: str) -> list[float]:
         return [at for at, name in cloud.invoked if name == function]
 
-    # The Watch function also records the rollout's waits for its events: the watch begins when its state does.
-    watched = [
-        (event["timestamp"] - EPOCH).total_seconds()
-        for execution in cloud.executions
-        for event in cloud.history(execution)
-        if event.get("stateEnteredEventDetails", {}).get("name") == "Watch"
-    ]
-
     # The report is taken after the whole HORIZON_SECONDS watched, so its usage holds every invocation until
     # then: Wake's too, which EventBridge makes for every stopped task, during the execution or after it.
     assert sum(cloud.usage.invocations.values()) == report.cost.lambda_invocations == len(cloud.invoked)
@@ -145,7 +137,7 @@ def run_pushdeploy(case: Case, deployer: dict[str, Any] | None = None) -> Pushde
         else {},
         lambda_invocations_by_function=dict(sorted(cloud.usage.invocations.items())),
         wake_at_s=invoked(WAKE),
-        watch_from_s=min(watched, default=None),
+        watch_from_s=min(cloud.watched, default=None),
         lock_released_s=max(invoked(UNLOCK), default=None),
     )
 

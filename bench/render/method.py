@@ -52,11 +52,14 @@ def section(rows: list[Row]) -> list[str]:
         "- **pushdeploy**: `pushdeploy_local.runner.run` unchanged (the ECR event, the real state machine and "
         "handlers), on a subclass of `LocalCloud` that only records (`bench/observe.py`), with the targets' "
         f"default policy: after a healthy verdict the deploy is watched for `watch_seconds` ({watch_seconds(rows)} "
-        "s) on a task token, without polling. The ECS model's `ECS Task State Change` events go through the "
-        "template's EventBridge rule `TaskStoppedRule` to the Wake function, as on AWS. That rule matches every "
-        "stopped task of the account and Region (it names no cluster or service), so Wake runs once per stopped "
-        "task, whether a deploy is watched or not: for each old task a rollout replaces, for each failing new "
-        "task, and for each turn of a crash loop that a bad image left in place keeps causing.",
+        "s) on a task token, without polling; before it, the rollout waits on a task token too, ended by its "
+        "events or by a fallback probe. The ECS model's `ECS Task State Change` and `ECS Deployment State "
+        "Change` events go through the template's EventBridge rules `TaskStoppedRule` and "
+        "`DeploymentStateChangeRule` to the Wake function, as on AWS. `TaskStoppedRule` matches every stopping "
+        "service task of the stack's cluster three times (the stop's first event, its STOPPING and its STOPPED "
+        "one), so Wake runs three times per stopped task, whether a deploy waits or not: for each old task a "
+        "rollout replaces, for each "
+        "failing new task, and for each turn of a crash loop that a bad image left in place keeps causing.",
         "- **circuit breaker**: DescribeServices, DescribeTaskDefinition, RegisterTaskDefinition (the image by "
         "digest), UpdateService, and nothing more. Its verdict is the new deployment's `rolloutState` "
         "(FAILED or COMPLETED).",

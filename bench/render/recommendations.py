@@ -59,10 +59,9 @@ def _verdict_missed(rows: list[Row], goal: Goal) -> str:
         elif row.verdict_s is not None and row.verdict_s in row.wake_at_s and row.evidence_s < row.verdict_s:
             why.append(
                 f"{name}: `{row.outcome}` at {n(row.verdict_s)} s, when Wake ran, {n(row.verdict_s - row.evidence_s)} "
-                f"s after the task began to stop at {n(row.evidence_s)} s: the watch wakes on the task's STOPPED "
-                "event (`TaskStoppedRule` matches lastStatus STOPPED), which comes after its STOPPING and "
-                "DEPROVISIONING. Matching the stop's first event (desiredStatus STOPPED with a failing stop "
-                "code) would wake it at the decision, for more Wake invocations"
+                f"s after the task began to stop at {n(row.evidence_s)} s: Wake runs on the stop's first event "
+                "(`TaskStoppedRule` matches desiredStatus STOPPED from the state the task was in), so that event "
+                "reached it late (EventBridge delivers best effort) or did not decide the stop"
             )
         else:
             why.append(f"{name}: `{row.outcome}` at {n(row.verdict_s)} s ({row.reason})")

@@ -516,7 +516,7 @@ def test_the_cost_table_counts_wake_among_the_invocations():
     header = "| scenario | desired | outcome | transitions | Lambda invocations | of them Wake | GB-s | $ / 1,000 |"
     assert header in text
     assert "| late_crash | 10 | failure | 53 | 24 | 2 | 0.1 | $1.332 |" in text
-    assert "Wake runs once per stopped task, whether a deploy is watched or not" in text
+    assert "Wake runs three times per stopped task, whether a deploy waits or not" in text
 
 
 def test_the_layer_bytecode_note_follows_the_built_artifact():
@@ -560,7 +560,7 @@ def test_a_throttled_fan_out_is_told_with_the_map_as_plan_runs_it():
     assert "10 at a time" not in text and "ten parallel iterations" not in text
 
 
-def test_a_watched_failure_decided_when_its_task_was_stopped_is_explained_by_the_stopped_event():
+def test_a_watched_failure_decided_when_wake_ran_after_the_stop_began_is_explained_by_the_event():
     late = changed(rows(), "late_crash", verdict_s=171.0, verdict_after_evidence_s=21.0, wake_at_s=[100.0, 171.0])
     measurements = with_goals(late)
 
@@ -568,4 +568,4 @@ def test_a_watched_failure_decided_when_its_task_was_stopped_is_explained_by_the
 
     assert measurements.goals[0].met is False
     assert "late_crash x1: `failure` at 171 s, when Wake ran, 21 s after the task began to stop at 150 s" in text
-    assert "`TaskStoppedRule` matches lastStatus STOPPED" in text
+    assert "`TaskStoppedRule` matches desiredStatus STOPPED from the state the task was in" in text

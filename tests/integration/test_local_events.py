@@ -40,17 +40,20 @@ def test_a_task_that_crashes_while_watched_reaches_wake_and_ends_the_watch_then(
         # after it started (at 150 s)
         deploy(cloud, LateCrash(kind="late_crash", crash_after_seconds=120, exit_code=137))
 
-        # Then every stopped service task went through TaskStoppedRule to WakeFunction once, each deployment that
-        # completed or failed through DeploymentStateChangeRule, and nothing else did
+        # Then every stopped service task went through TaskStoppedRule to WakeFunction three times (the first
+        # event once ECS decided to stop it, its STOPPING and its STOPPED one), each deployment that completed or
+        # failed through DeploymentStateChangeRule, and nothing else did
         delivered = [d for d in cloud.events_delivered if d.rule == "TaskStoppedRule"]
         assert {(d.rule, d.function, d.error) for d in cloud.events_delivered} == {
             ("TaskStoppedRule", "WakeFunction", None),
             ("DeploymentStateChangeRule", "WakeFunction", None),
         }
-        assert all(d.event["detail"]["lastStatus"] == "STOPPED" for d in delivered)
-        assert len({d.event["detail"]["taskArn"] for d in delivered}) == len(delivered)
+        assert all(d.event["detail"]["desiredStatus"] == "STOPPED" for d in delivered)
+        assert [d.event["detail"]["lastStatus"] for d in delivered].count("STOPPED") * 3 == len(delivered)
+        assert 3 * len({d.event["detail"]["taskArn"] for d in delivered}) == len(delivered)
         assert cloud.usage.invocations["WakeFunction"] == len(cloud.events_delivered)
-        [crash] = [d for d in delivered if d.event["detail"]["stopCode"] == "EssentialContainerExited"]
+        [_, crash, _] = [d for d in delivered if d.event["detail"]["stopCode"] == "EssentialContainerExited"]
+        assert crash.event["detail"]["lastStatus"] == "STOPPING"  # its container has exited: the exit code
         assert crash.at_seconds == 150
         detail = crash.event["detail"]
         assert detail["containers"][0]["exitCode"] == 137
@@ -74,10 +77,11 @@ def test_a_healthy_deploy_is_watched_for_300_virtual_seconds_then_times_out() ->
         assert (watch[0][0], watch[-1][:2]) == (100, (400, "TaskTimedOut"))
         assert watch[-1][2]["error"] == "States.Timeout"
         assert cloud.describe(cloud.executions[0])["status"] == "SUCCEEDED"
-        # The old task, scaled down by ECS at 100 s, was delivered too and woke nobody
-        [scaled_down] = [d for d in cloud.events_delivered if d.rule == "TaskStoppedRule"]
-        assert scaled_down.at_seconds == 100
-        assert scaled_down.event["detail"]["stopCode"] == "ServiceSchedulerInitiated"
+        # The old task, which ECS began to scale down at 70 s (draining) and stopped at 100 s, was delivered too
+        # (its first stopping event, its STOPPING and its STOPPED one) and woke nobody
+        scaled_down = [d for d in cloud.events_delivered if d.rule == "TaskStoppedRule"]
+        assert [d.at_seconds for d in scaled_down] == [70, 100, 100]
+        assert {d.event["detail"]["stopCode"] for d in scaled_down} == {"ServiceSchedulerInitiated"}
 
 
 def test_without_a_task_stopped_rule_the_events_are_dropped_and_the_watch_runs_its_course() -> None:

@@ -22,10 +22,10 @@ def test_a_breaker_that_trips_at_the_first_failure_is_reported_as_ecs_rolling_ba
 
     (push,), (by_default,) = report.pushes, default.pushes
     assert (push.outcome, by_default.outcome) == ("rolled_back", "rolled_back")
-    # Both v2 tasks fail at 20 s. COUNT 1 trips ECS's breaker then: by the deployer's first look (30 s)
-    # ECS is rolling back, and the deployer says so. The default threshold (3 for 2 tasks) would trip at
-    # 55 s: the deployer judged the stopped tasks itself first.
-    assert push.verdict_at_seconds == by_default.verdict_at_seconds == 30
+    # Both v2 tasks fail at 20 s, and their events end the rollout's wait then. COUNT 1 trips ECS's breaker at
+    # that instant: ECS is rolling back, and the deployer says so. The default threshold (3 for 2 tasks) would
+    # trip at 55 s: the deployer judged the stopped tasks itself first.
+    assert push.verdict_at_seconds == by_default.verdict_at_seconds == 20
     assert push.reason == "ECS deployment circuit breaker: tasks failed to start."
     assert by_default.reason.startswith("CannotPullContainerError")
     assert report.final.tag == "v1" and report.final.healthy

@@ -63,15 +63,15 @@ def test_a_push_during_a_manual_rollback_waits_for_it_then_deploys():
 
 
 def test_a_newer_push_ends_the_watch_of_the_deploy_before_it():
-    # v2 is healthy at 105 s and watched until 405 s; v3 arrives in between
+    # v2 is healthy at 100 s (its deployment completes) and watched until 400 s; v3 arrives in between
     report = run("push-during-watch", [{"at_seconds": 0, "tag": "v2"}, {"at_seconds": 200, "tag": "v3"}])
 
     v2, v3 = report.pushes
     assert (v2.outcome, v3.outcome) == ("deployed", "deployed")
-    assert v2.verdict_at_seconds == 105
-    assert 200 <= v2.finished_at_seconds < 405  # the watch ended early, the verdict stands
+    assert v2.verdict_at_seconds == 100
+    assert 200 <= v2.finished_at_seconds < 400  # the watch ended early, the verdict stands
     assert v3.verdict_at_seconds > v2.finished_at_seconds
-    assert v3.verdict_at_seconds < 405 + 105  # v3 did not wait for the whole watch
+    assert v3.verdict_at_seconds < 400 + 100  # v3 did not wait for the whole watch
     assert report.final.tag == "v3" and report.final.healthy
     assert report.alerts == []
 
