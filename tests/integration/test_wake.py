@@ -6,6 +6,7 @@ the real state machine waiting on the token, is in tests/scenarios/test_rollouts
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -14,11 +15,14 @@ from moto import mock_aws
 from pydantic import ValidationError
 
 from pushdeploy.adapters import aws, dynamodb
+from pushdeploy.adapters import ecs as ecs_adapter
+from pushdeploy.models import PlanItem, Rollout, Target
 from pushdeploy.steps import watch
 
 TABLE, SERVICE = "pushdeploy-locks", "aiuteur-cluster/aiuteur-backend-service"
 HOLDER = "arn:aws:states:us-east-1:123456789012:execution:pushdeploy-deploy:v2"
 DEPLOYMENT = "ecs-svc/2222"
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def stopped_event(**detail: Any) -> dict[str, Any]:
@@ -256,3 +260,73 @@ def test_an_alarm_and_a_failed_task_end_the_rollouts_wait_as_they_end_the_watch(
     assert watch.wake(stopped_event(), TABLE).woke
 
     assert [token for token, _ in handed_back] == ["token-1", "token-2"]
+
+
+# ------------------------------------------------------------------ recording the rollout's wait (Watch)
+
+
+def waiting(verdict: str = "IN_PROGRESS", **rollout: Any) -> watch.WatchInput:
+    target = Target(
+        cluster="aiuteur-cluster", service="aiuteur-backend-service", container="app", repository="aiuteur-backend"
+    )
+    item = PlanItem(kind="deploy", target=target, task_definition="td:1", requested_at=T0)
+    started = Rollout(phase="deploy", deployment_id=DEPLOYMENT, task_definition="td:2", started_at=T0, wait_seconds=60)
+    return watch.WatchInput(
+        item=item,
+        rollout=started.model_copy(update={"verdict": verdict, **rollout}),
+        execution=HOLDER,
+        token="token-1",
+    )
+
+
+@pytest.fixture
+def ecs_now(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What ECS answers the Watch step: the deployment's stopped tasks and its state (in place of ECS's API)."""
+    now: dict[str, Any] = {"stopped": [], "rollout_state": "IN_PROGRESS", "status": "PRIMARY"}
+    crashed = ecs_adapter.task_state(stopped_event()["detail"])
+    monkeypatch.setattr(watch.ecs, "list_deployment_tasks", lambda cluster, deployment, status: now["stopped"])
+    monkeypatch.setattr(watch.ecs, "describe_tasks", lambda cluster, arns: [crashed for _ in arns])
+    monkeypatch.setattr(watch.ecs, "describe_service", lambda cluster, service: {"deployments": [dict(now["d"])]})
+    now["d"] = {"id": DEPLOYMENT, "taskDefinition": "td:2", "status": "PRIMARY", "rolloutState": "IN_PROGRESS"}
+    return now
+
+
+def test_a_rollouts_wait_is_recorded_for_its_events_and_ended_by_none_of_the_watchs_enders(handed_back, ecs_now):
+    answer = watch.watch(waiting(), TABLE)
+
+    assert answer.watching and answer.reason == f"waiting for the events of {DEPLOYMENT}, at most 60 s"
+    item = dynamodb.read(TABLE, SERVICE)
+    assert (item.watch_token, item.watch_deployment, item.watch_kind) == ("token-1", DEPLOYMENT, "rollout")
+    assert handed_back == []
+
+
+def test_a_deployment_that_completed_before_the_wait_began_ends_it_at_once(handed_back, ecs_now):
+    ecs_now["d"] |= {"rolloutState": "COMPLETED", "rolloutStateReason": f"ECS deployment {DEPLOYMENT} completed."}
+
+    answer = watch.watch(waiting(), TABLE)
+
+    assert not answer.watching
+    assert handed_back == [("token-1", {"woken_by": f"deployment {DEPLOYMENT}", "reason": answer.reason})]
+    assert answer.reason == f"ECS deployment {DEPLOYMENT} completed."
+
+
+def test_a_task_that_failed_before_the_wait_began_ends_it_once_and_a_counted_one_does_not(handed_back, ecs_now):
+    ecs_now["stopped"] = ["arn:aws:ecs:us-east-1:123456789012:task/aiuteur-cluster/0f1e2d"]
+
+    # The last probe counted it (failing=1, a failure budget of 2): no wake, else a probe would follow a probe
+    assert watch.watch(waiting(failing=1), TABLE).watching
+    assert handed_back == []
+    # Not counted: it stopped after the probe, its event found no token; the token goes back naming it
+    assert not watch.watch(waiting(failing=0), TABLE).watching
+    assert handed_back[0][1]["woken_by"] == ecs_now["stopped"][0]
+
+
+def test_a_rollout_that_lost_its_lock_is_left_to_its_fallback_probe(handed_back, ecs_now):
+    assert dynamodb.release(TABLE, SERVICE, HOLDER)
+
+    answer = watch.watch(waiting(), TABLE)
+
+    assert not answer.watching and "the next probe decides" in answer.reason
+    assert handed_back == []  # the watch of a healthy deploy would be ended ("end"); a rollout waits its timeout
+    assert watch.watch(waiting("HEALTHY"), TABLE).reason == "the lock is no longer ours: nothing to watch over"
+    assert handed_back == [("token-1", {"end": "the lock is no longer ours: nothing to watch over"})]

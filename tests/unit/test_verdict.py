@@ -8,6 +8,9 @@ import pytest
 
 from pushdeploy.models import HealthPolicy, Rollout, TargetEvidence, Verdict
 from pushdeploy.verdict import (
+    FALLBACK_PROBE_SECONDS,
+    MAX_WAIT_SECONDS,
+    POLL_SECONDS,
     UNBALANCED_BAKE_SECONDS,
     ContainerState,
     Deployment,
@@ -15,6 +18,7 @@ from pushdeploy.verdict import (
     TaskState,
     is_failing_stop,
     judge,
+    probe_interval,
 )
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -393,3 +397,26 @@ def test_a_rollout_healthy_at_its_deadline_is_healthy():
     judgement = judge(healthy_at(1800), rollout(), POLICY)
 
     assert judgement.verdict == Verdict.HEALTHY
+
+
+@pytest.mark.parametrize(
+    ("phase", "state", "wait"),
+    [
+        # ECS will report the deployment COMPLETED or FAILED: the wait ends on an event, the probe is a fallback
+        ("deploy", "IN_PROGRESS", FALLBACK_PROBE_SECONDS),
+        # No event will report what is left (target health once COMPLETED; no rollout state): a poll
+        ("deploy", "COMPLETED", POLL_SECONDS),
+        ("deploy", None, POLL_SECONDS),
+        # The rollback keeps its Wait loop: a poll
+        ("rollback", "IN_PROGRESS", POLL_SECONDS),
+    ],
+)
+def test_a_rollout_in_progress_waits_longer_only_while_an_event_will_end_its_wait(phase, state, wait):
+    deployments = [ours(rollout_state=state), old()] if state != "COMPLETED" else [ours(rollout_state=state)]
+    not_yet = observe(deployments=deployments, tasks=[running()], targets=[target("initial")])
+
+    judgement = judge(not_yet, rollout(phase=phase), POLICY)
+
+    assert judgement.verdict == Verdict.IN_PROGRESS
+    assert judgement.wait_seconds == wait == probe_interval(phase, state)
+    assert POLL_SECONDS < FALLBACK_PROBE_SECONDS <= MAX_WAIT_SECONDS
