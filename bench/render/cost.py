@@ -41,7 +41,8 @@ def _lambda_usd_per_1000(row: Row) -> float:
 def _transitions_dominate(rows: list[Row], watch_off: list[PushdeployRow]) -> str:
     ours = [r for r in pushdeploy_rows(rows) if r.transitions is not None]
     lambda_usd = max(_lambda_usd_per_1000(r) for r in ours)
-    text = f"Transitions dominate: each poll is three (Wait, Check, Choice) at ${USD_PER_TRANSITION * 1000:g} per 1,000"
+    per_1000 = f"${USD_PER_TRANSITION * 1000:g} per 1,000"
+    text = f"Transitions dominate: each probe is three (AwaitRollout, Check, Choice) at {per_1000}"
     healthy, off = find_pushdeploy(rows, "healthy", 1), find_off(watch_off, "healthy", 1)
     if off is not None:
         assert healthy.transitions is not None and off.transitions is not None

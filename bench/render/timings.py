@@ -8,7 +8,7 @@ from collections.abc import Callable
 from bench.cases import BEHAVIOURS, DESIRED_COUNTS, STRICTEST_SYSTEMS, SYSTEMS
 from bench.render.cells import PLOT, SAID, SHORT, bad_scenarios, by_case, n, restore_cell, table
 from bench.rows import Row, System, find, of_timing
-from pushdeploy.verdict import POLL_SECONDS
+from pushdeploy.verdict import FALLBACK_PROBE_SECONDS
 
 
 def restore(rows: list[Row]) -> list[str]:
@@ -30,7 +30,7 @@ def detect(rows: list[Row]) -> list[str]:
     out = [
         "",
         "## Detect: first failure evidence to the rollback's UpdateService "
-        f"(s; pushdeploy polls every {POLL_SECONDS} s)",
+        f"(s; pushdeploy's rollout waits on ECS's events, with a probe at the latest every {FALLBACK_PROBE_SECONDS} s)",
         "",
     ]
     out += by_case(rows, _detect_cell, bad)
