@@ -31,7 +31,7 @@ from pushdeploy.outcome import (
 )
 from pushdeploy.steps.plan import PlanOutput
 
-ROLLOUT_STATES = {"Update", "AwaitRollout", "CheckRollout", "JudgeRollout"}
+ROLLOUT_STATES = {"Update", "AwaitRollout", "WaitForRollout", "CheckRollout", "JudgeRollout"}
 ROLLBACK_STATES = {"Rollback", "WaitForRollback", "CheckRollback", "JudgeRollback"}
 ENDS: dict[str, ExecutionStatus] = {
     "ExecutionSucceeded": "SUCCEEDED",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pushdeploy.verdict import FALLBACK_PROBE_SECONDS
 from pushdeploy_local import runner
 from pushdeploy_local.iam.stack import STACK, function_arn
 from pushdeploy_local.report import Report
@@ -140,12 +141,13 @@ def test_a_watch_that_cannot_start_leaves_the_verified_version_and_alerts():
 
 def test_a_wake_that_cannot_end_the_watch_leaves_the_verdict_to_the_watch_timeout():
     # Wake runs for EventBridge (asynchronous; no alert of its own): a refused wake-up costs time, never
-    # the verdict. The watch ends at its timeout (300 s after the verdict at 105 s) and Check rolls back.
+    # the verdict. The rollout is judged healthy by its fallback probe (120 s: the deployment's COMPLETED
+    # could not end its wait either), the watch ends at its timeout 300 s later and Check rolls back.
     report, _ = run_without("WakeFunction", "dynamodb:UpdateItem", {"kind": "late_crash"})
 
     assert denied(report) == {("WakeFunction", "dynamodb:UpdateItem")}
     (push,) = report.pushes
-    assert push.outcome == "rolled_back" and push.verdict_at_seconds == 405.0
+    assert push.outcome == "rolled_back" and push.verdict_at_seconds == 2 * FALLBACK_PROBE_SECONDS + 300
     assert report.final.tag == "v1" and report.final.healthy
     (alert,) = report.alerts
     assert "ROLLED BACK" in alert.subject

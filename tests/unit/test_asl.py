@@ -63,16 +63,24 @@ def test_the_rollout_waits_on_its_events_with_the_fallback_probe_as_timeout():
     # One place records the token (the Watch function), for the rollout's wait as for the watch.
     assert wait["Parameters"] == states["Watch"]["Parameters"]
     assert wait["TimeoutSecondsPath"] == "$.rollout.wait_seconds"
-    # Woken, timed out (the fallback probe) or failed: the Check judges; what woke it goes to the Check.
+    # Woken or timed out (the fallback probe): the Check judges; what woke it goes to the Check.
     assert wait["Next"] == "CheckRollout" and wait["ResultPath"] == "$.rollout.wake"
-    assert wait["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "CheckRollout"}]
+    assert wait["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "CheckRollout"}
+    # A wait that could not be recorded waits as long without a token: never a probe right after a probe.
+    assert wait["Catch"][1] == {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "WaitForRollout"}
+    assert states["WaitForRollout"] | {"Comment": ""} == {
+        "Type": "Wait",
+        "Comment": "",
+        "SecondsPath": "$.rollout.wait_seconds",
+        "Next": "CheckRollout",
+    }
     assert states["Update"]["Next"] == "AwaitRollout"
     assert states["JudgeRollout"]["Choices"][0] == {
         "Variable": "$.rollout.verdict",
         "StringEquals": "IN_PROGRESS",
         "Next": "AwaitRollout",
     }
-    assert not [name for name, state in states.items() if state.get("Next") == "WaitForRollout"]
+    assert [name for name, state in states.items() if state.get("Next") == "WaitForRollout"] == []
 
 
 def test_every_step_after_update_reaches_rollback_or_unlock_on_failure():
