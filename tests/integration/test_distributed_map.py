@@ -139,20 +139,28 @@ def test_a_failed_child_within_its_tolerance_leaves_the_map_succeeding(sfn):
     assert sfn.describe_execution(executionArn=failed[0]["executionArn"])["error"] == "Broken"
 
 
-def test_the_state_machine_role_must_be_allowed_to_run_children():
+def run_refusing(refused: str, text: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Run `text` over one item with the state machine's role refused the action `refused`: how the execution
+    ended, and every (action, ARN) the role was asked for."""
     asked: list[tuple[str, str]] = []
 
-    def refuse_stop(action: str, arn: str) -> str | None:
+    def authorize(action: str, arn: str) -> str | None:
         asked.append((action, arn))
-        return "not authorized to perform: states:StopExecution" if action == "states:StopExecution" else None
+        return f"not authorized to perform: {refused}" if action == refused else None
 
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
         quotas.install(),
-        distributed_map.install(refuse_stop),
+        distributed_map.install(authorize),
     ):
-        sfn = boto3.session.Session(region_name="us-east-1").client("stepfunctions")
-        described, _ = run(sfn, definition(SELF, "Me"), [1])
+        session = boto3.session.Session(region_name="us-east-1")
+        session.client("s3").create_bucket(Bucket=BUCKET)
+        described, _ = run(session.client("stepfunctions"), text, [1])
+    return described, asked
+
+
+def test_the_state_machine_role_must_be_allowed_to_run_children():
+    described, asked = run_refusing("states:StopExecution", definition(SELF, "Me"))
 
     assert described["status"] == "FAILED"
     assert described["error"] == "States.Runtime"
@@ -201,20 +209,7 @@ def test_result_writer_writes_each_status_to_its_file_and_the_map_outputs_only_t
 
 
 def test_result_writer_needs_the_documented_permissions_on_each_object():
-    asked: list[tuple[str, str]] = []
-
-    def refuse_abort(action: str, arn: str) -> str | None:
-        asked.append((action, arn))
-        return "not authorized to perform: s3:AbortMultipartUpload" if action == "s3:AbortMultipartUpload" else None
-
-    with (
-        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
-        quotas.install(),
-        distributed_map.install(refuse_abort),
-    ):
-        session = boto3.session.Session(region_name="us-east-1")
-        session.client("s3").create_bucket(Bucket=BUCKET)
-        described, _ = run(session.client("stepfunctions"), definition(SELF, "Me", ResultWriter=WRITER), [1])
+    described, asked = run_refusing("s3:AbortMultipartUpload", definition(SELF, "Me", ResultWriter=WRITER))
 
     assert described["status"] == "FAILED"
     assert described["error"] == distributed_map.RESULT_WRITER_FAILED
