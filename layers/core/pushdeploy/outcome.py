@@ -240,7 +240,7 @@ class DescribedExecution(Model):
         """The worst target's outcome and reason, or the execution's own: ignored by the Plan, rejected by it
         (InvalidRequest), or failed, timed out or aborted.
 
-        `results`: each target's result, as its child execution of the Deploy Map holds it (`result_of_child`,
+        `results`: each target's result, as its child execution of the Deploy Map holds it (`DescribedChild.result`,
         or the Notify step's output in the history); the execution's own output and failure hold none, so that
         its payload does not grow with the targets. A DeploymentFailed whose results show no failure (a target's
         execution ended before it had one) is failed, with the execution's cause, which counts them.
@@ -317,7 +317,7 @@ class DescribedChild(DescribedExecution):
             image=given.item.image.label if given.item.image else None,
             digest=given.item.image.digest if given.item.image else None,
             runs_now="unknown",
-            finished_at=self.stop_date or datetime.min,
+            finished_at=self.stop_date or datetime.min,  # an ended execution has its stopDate
             execution=given.execution,
         )
 
