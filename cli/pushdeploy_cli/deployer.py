@@ -210,7 +210,9 @@ def executions(connection: Connection, service: str | None = None) -> Iterator[S
             if listed["status"] == "RUNNING":
                 summary = summarize_story(story(connection, listed["executionArn"]))
             else:
-                summary = summarize(sfn.describe_execution(executionArn=listed["executionArn"]))
+                execution = listed["executionArn"]
+                children = stepfunctions.child_executions(execution, sfn=sfn)
+                summary = summarize(sfn.describe_execution(executionArn=execution), children)
             if service is None or summary.names(service):
                 yield summary
 

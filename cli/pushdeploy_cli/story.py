@@ -13,6 +13,7 @@ demo's timeline.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field, computed_field
 from pushdeploy.models import LogLocation, Rollout, StoppedTask, TargetEvidence, Verdict, Wake
 from pushdeploy.outcome import (
     GOOD_OUTCOMES,
+    DescribedChild,
     DescribedExecution,
     ExecutionStatus,
     ExecutionSummary,
@@ -28,6 +30,7 @@ from pushdeploy.outcome import (
     Outcome,
     StepError,
     TargetResult,
+    results_of_children,
 )
 from pushdeploy.steps.plan import PlanOutput
 
@@ -367,7 +370,9 @@ class _Reader:
     def _end(self, status: ExecutionStatus, event: dict[str, Any], at: datetime) -> None:
         self.stopped_at = at
         details = next((v for k, v in event.items() if k.endswith("EventDetails")), None) or {}
-        self.end = DescribedExecution.model_validate({**details, "status": status}).summary()
+        # Each target's result came with its child's Notify step, read before the execution's end.
+        results = [t.result for t in self.targets.values() if t.result is not None]
+        self.end = DescribedExecution.model_validate({**details, "status": status}).summary(results)
         self.error = details.get("error")
 
     def story(self) -> Story:
@@ -423,10 +428,12 @@ class Summary(BaseModel):
         return False
 
 
-def summarize(described: dict[str, Any]) -> Summary:
-    """A Summary of a finished execution from DescribeExecution (a running one: see `summarize_story`)."""
+def summarize(described: dict[str, Any], children: Sequence[dict[str, Any]] = ()) -> Summary:
+    """A Summary of a finished execution from DescribeExecution, and its Deploy Map's children's (each target's
+    result is its child's); a running one: see `summarize_story`."""
     source = _loads(described.get("input"))
-    summary = DescribedExecution.model_validate(described).summary()
+    results = results_of_children(DescribedChild.model_validate(c) for c in children)
+    summary = DescribedExecution.model_validate(described).summary(results)
     results = summary.results
     return Summary(
         execution=described["executionArn"],

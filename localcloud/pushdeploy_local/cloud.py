@@ -58,6 +58,7 @@ from pushdeploy_local.moto_hooks import (
     ecs_list_task_definitions,
     ecs_missing_tasks,
     quotas,
+    sdk_integrations,
     target_health,
 )
 from pushdeploy_local.moto_hooks.asl_parse import parse_once
@@ -75,6 +76,8 @@ REGION = PSEUDO["AWS::Region"]
 EPOCH = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 STATE_MACHINE_ROLE_OWNER = "DeployStateMachine"  # the template's state machine, whose role invokes its tasks
+# The calls the interpreter makes for the state machine's tasks (a Lambda task; Summarize's SDK integration).
+STATE_MACHINE_CALLS = frozenset({("lambda", "Invoke"), ("stepfunctions", "DescribeMapRun")})
 
 _ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -293,6 +296,7 @@ class LocalCloud:
         enter(ecr_images.install(on_gone=self._image_gone))
         enter(cloudwatch_alarms.install())
         enter(quotas.install())
+        enter(sdk_integrations.install())
         self.children = enter(distributed_map.install(self._state_machine_may))
         try:
             self._build()
@@ -443,12 +447,12 @@ class LocalCloud:
                 self.usage.api_calls[f"{model.service_model.signing_name}:{model.name}"] += 1
 
     def _authorize(self, model: Any, context: dict[str, Any], **_: Any) -> Any:
-        """Each call with its caller's role: a handler's with its function's, a Lambda task's (the
-        interpreter's own client) with the state machine's; a refusal is the answer AWS would give."""
+        """Each call with its caller's role: a handler's with its function's, a task's (the interpreter's
+        own client) with the state machine's; a refusal is the answer AWS would give."""
         caller = None
         if getattr(self._in_handler, "active", False):
             caller = self._in_handler.function
-        elif model.service_model.service_name == "lambda" and model.name == "Invoke":
+        elif (model.service_model.service_name, model.name) in STATE_MACHINE_CALLS:
             caller = STATE_MACHINE_ROLE_OWNER
         return self.iam.authorize_call(caller, model, context)
 

@@ -174,8 +174,11 @@ def _push_report(cloud: LocalCloud, record: PushRecord, histories: dict[str, lis
     for execution in record.executions:
         described = cloud.describe(execution)
         finished.append(_seconds(described.get("stopDate")))
-        summary = DescribedExecution.model_validate(described).summary()
-        tracks = {t.service: t for t in read_story(execution, histories[execution], described).targets}
+        story = read_story(execution, histories[execution], described)
+        tracks = {t.service: t for t in story.targets}
+        # Each target's result is its child execution's (the Notify step in the history, children included).
+        results = [t.result for t in story.targets if t.result is not None]
+        summary = DescribedExecution.model_validate(described).summary(results)
         if summary.outcome is None:
             reason = "the execution still ran when the scenario ended"
             targets.append(r.TargetReport(service="", outcome=Outcome.FAILED, reason=reason))

@@ -65,7 +65,11 @@ def test_the_aws_cli_starts_an_execution_that_runs_to_succeeded(served: Served):
     wait_until_idle(served)
     described = aws(served, "stepfunctions", "describe-execution", "--execution-arn", started["executionArn"])
     assert described["status"] == "SUCCEEDED", described
-    (result,) = json.loads(described["output"])["results"]
+    # and the target's result is its child execution's output (the Deploy Map writes no result into the parent)
+    (run,) = aws(served, "stepfunctions", "list-map-runs", "--execution-arn", started["executionArn"])["mapRuns"]
+    (child,) = aws(served, "stepfunctions", "list-executions", "--map-run-arn", run["mapRunArn"])["executions"]
+    output = aws(served, "stepfunctions", "describe-execution", "--execution-arn", child["executionArn"])["output"]
+    result = json.loads(output)
     assert result["outcome"] == "deployed"
     services = aws(served, "ecs", "describe-services", "--cluster", "aiuteur-cluster", "--services", SERVICE)
     assert services["services"][0]["taskDefinition"] == result["runs_now"]

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
+from pushdeploy.adapters import stepfunctions
 from pushdeploy_cli import picture, render
 from pushdeploy_cli.story import Story, Summary, read_story, summarize
 from pushdeploy_local.cloud import LocalCloud
@@ -31,7 +32,8 @@ def two_services() -> tuple[Story, Summary]:
         cloud.push_image("aiuteur-backend", "v2", Healthy())
         execution = cloud.start_execution({"repository": "aiuteur-backend", "tag": "v2"}, "two-services")
         cloud.run_until_done(3600)
-        return read_story(execution, cloud.history(execution)), summarize(cloud.describe(execution))
+        children = stepfunctions.child_executions(execution, sfn=cloud.session.client("stepfunctions"))
+        return read_story(execution, cloud.history(execution)), summarize(cloud.describe(execution), children)
 
 
 def test_the_story_has_each_target_with_its_steps_probes_and_result(two_services):

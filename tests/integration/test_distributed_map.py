@@ -10,10 +10,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from pushdeploy_local.moto_hooks import distributed_map, quotas
+from pushdeploy_local.moto_hooks import distributed_map, quotas, sdk_integrations
 from pushdeploy_local.moto_hooks.virtual_time import sleep_on
 
 ROLE = "arn:aws:iam::123456789012:role/r"
+BUCKET = "results"
+WRITER = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": BUCKET, "Prefix": "fan"}}
 
 
 def definition(item_states: dict[str, Any], start: str, **map_fields: Any) -> str:
@@ -65,9 +67,13 @@ def sfn():
         quotas.install(),
         no_waiting,
         distributed_map.install() as children,
+        sdk_integrations.install(),
     ):
-        client = boto3.session.Session(region_name="us-east-1").client("stepfunctions")
+        session = boto3.session.Session(region_name="us-east-1")
+        session.client("s3").create_bucket(Bucket=BUCKET)
+        client = session.client("stepfunctions")
         client.children = children  # type: ignore[attr-defined]
+        client.s3 = session.client("s3")  # type: ignore[attr-defined]
         yield client
 
 
@@ -133,20 +139,28 @@ def test_a_failed_child_within_its_tolerance_leaves_the_map_succeeding(sfn):
     assert sfn.describe_execution(executionArn=failed[0]["executionArn"])["error"] == "Broken"
 
 
-def test_the_state_machine_role_must_be_allowed_to_run_children():
+def run_refusing(refused: str, text: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Run `text` over one item with the state machine's role refused the action `refused`: how the execution
+    ended, and every (action, ARN) the role was asked for."""
     asked: list[tuple[str, str]] = []
 
-    def refuse_stop(action: str, arn: str) -> str | None:
+    def authorize(action: str, arn: str) -> str | None:
         asked.append((action, arn))
-        return "not authorized to perform: states:StopExecution" if action == "states:StopExecution" else None
+        return f"not authorized to perform: {refused}" if action == refused else None
 
     with (
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
         quotas.install(),
-        distributed_map.install(refuse_stop),
+        distributed_map.install(authorize),
     ):
-        sfn = boto3.session.Session(region_name="us-east-1").client("stepfunctions")
-        described, _ = run(sfn, definition(SELF, "Me"), [1])
+        session = boto3.session.Session(region_name="us-east-1")
+        session.client("s3").create_bucket(Bucket=BUCKET)
+        described, _ = run(session.client("stepfunctions"), text, [1])
+    return described, asked
+
+
+def test_the_state_machine_role_must_be_allowed_to_run_children():
+    described, asked = run_refusing("states:StopExecution", definition(SELF, "Me"))
 
     assert described["status"] == "FAILED"
     assert described["error"] == "States.Runtime"
@@ -154,3 +168,85 @@ def test_the_state_machine_role_must_be_allowed_to_run_children():
     assert [a for a, _ in asked] == ["states:StartExecution", "states:DescribeExecution", "states:StopExecution"]
     assert asked[0][1].endswith(":stateMachine:m")
     assert asked[1][1].endswith(":execution:m/Fan:*")
+
+
+def _object(sfn, key: str) -> Any:
+    return json.loads(sfn.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def test_result_writer_writes_each_status_to_its_file_and_the_map_outputs_only_the_manifest(sfn):
+    # Given a Map that writes its results, over three items of which one fails (tolerated)
+    fields = {"ResultWriter": WRITER, "ToleratedFailurePercentage": 100}
+    described, history = run(sfn, definition(FAIL_ODD, "Odd", **fields), [0, 1, 2])
+
+    # Then the Map's output is where the results are, not the results
+    assert described["status"] == "SUCCEEDED"
+    run_arn = next(e for e in history if e["type"] == "MapRunStarted")["mapRunStartedEventDetails"]["mapRunArn"]
+    run_id = run_arn.rsplit(":", 1)[-1]
+    assert json.loads(described["output"]) == {
+        "MapRunArn": run_arn,
+        "ResultWriterDetails": {"Bucket": BUCKET, "Key": f"fan/{run_id}/manifest.json"},
+    }
+    # and the manifest lists one file per status that has children, with its size
+    manifest = _object(sfn, f"fan/{run_id}/manifest.json")
+    assert manifest["DestinationBucket"] == BUCKET and manifest["MapRunArn"] == run_arn
+    files = manifest["ResultFiles"]
+    assert [f["Key"] for f in files["SUCCEEDED"]] == [f"fan/{run_id}/SUCCEEDED_0.json"]
+    assert [f["Key"] for f in files["FAILED"]] == [f"fan/{run_id}/FAILED_0.json"]
+    assert files["PENDING"] == []
+    succeeded = _object(sfn, files["SUCCEEDED"][0]["Key"])
+    body = sfn.s3.get_object(Bucket=BUCKET, Key=files["SUCCEEDED"][0]["Key"])["Body"].read()
+    assert files["SUCCEEDED"][0]["Size"] == len(body)
+    # each entry is the child as DescribeExecution tells it: output as text, or error and cause
+    assert sorted(json.loads(e["Output"])["item"] for e in succeeded) == [0, 2]
+    assert {e["Status"] for e in succeeded} == {"SUCCEEDED"}
+    (failed,) = _object(sfn, files["FAILED"][0]["Key"])
+    assert (failed["Status"], failed["Error"], failed["Cause"]) == ("FAILED", "Broken", "item 1")
+    assert "Output" not in failed and json.loads(failed["Input"])["item"] == 1
+    # and DescribeMapRun counts every written result, the failed one too
+    counts = sfn.describe_map_run(mapRunArn=run_arn)["itemCounts"]
+    assert (counts["succeeded"], counts["failed"], counts["resultsWritten"]) == (2, 1, 3)
+
+
+def test_result_writer_needs_the_documented_permissions_on_each_object():
+    described, asked = run_refusing("s3:AbortMultipartUpload", definition(SELF, "Me", ResultWriter=WRITER))
+
+    assert described["status"] == "FAILED"
+    assert described["error"] == distributed_map.RESULT_WRITER_FAILED
+    assert "s3:AbortMultipartUpload" in described["cause"]
+    written = [(a, arn) for a, arn in asked if a.startswith("s3:")]
+    assert [a for a, _ in written] == list(distributed_map.RESULT_WRITER_ACTIONS)
+    assert written[0][1].startswith(f"arn:aws:s3:::{BUCKET}/fan/") and written[0][1].endswith("/SUCCEEDED_0.json")
+
+
+def test_an_sdk_integration_answers_in_pascal_case_with_iso_timestamps(sfn):
+    # Given a Map Run that ended, and a machine that describes it through the SDK integration
+    _, history = run(sfn, definition(SELF, "Me"), [1, 2])
+    run_arn = next(e for e in history if e["type"] == "MapRunStarted")["mapRunStartedEventDetails"]["mapRunArn"]
+    describe = {
+        "StartAt": "Describe",
+        "States": {
+            "Describe": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:sfn:describeMapRun",
+                "Parameters": {"MapRunArn": run_arn},
+                "End": True,
+            }
+        },
+    }
+    arn = sfn.create_state_machine(name="d", definition=json.dumps(describe), roleArn=ROLE)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, name="d", input="{}")["executionArn"]
+    pause = threading.Event()
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        pause.wait(0.01)
+
+    # Then the state sees AWS's rendering: PascalCase names, the dates as ISO-8601 text
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["MapRunArn"] == run_arn and output["Status"] == "SUCCEEDED"
+    assert (output["ItemCounts"]["Succeeded"], output["ItemCounts"]["Failed"], output["ItemCounts"]["Total"]) == (
+        2,
+        0,
+        2,
+    )
+    assert "itemCounts" not in output and isinstance(output["StartDate"], str)

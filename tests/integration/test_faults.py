@@ -3,10 +3,10 @@ healthy, or sends a critical alert that says what a person must do."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from pushdeploy.adapters import stepfunctions
+from pushdeploy.outcome import DescribedChild, results_of_children
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.runner import ecr_event
 from pushdeploy_local.scenario import Crash, Healthy, Push, parse_scenario
@@ -18,11 +18,10 @@ def push(cloud: LocalCloud, tag: str, behavior=None) -> str:
     return digest
 
 
-def results(described: dict) -> list[dict]:
-    """Each target's result: the output of a successful execution, the cause of a failed one."""
-    if described["status"] == "SUCCEEDED":
-        return json.loads(described["output"])["results"]
-    return json.loads(described["cause"])
+def results(cloud: LocalCloud, execution: str) -> list[dict]:
+    """Each target's result, as its child execution of the Deploy Map holds it (its output or its cause)."""
+    children = stepfunctions.child_executions(execution, sfn=cloud.session.client("stepfunctions"))
+    return [r.model_dump(mode="json") for r in results_of_children(DescribedChild.model_validate(c) for c in children)]
 
 
 def service_revision(cloud: LocalCloud) -> str:
@@ -62,7 +61,7 @@ def test_a_crash_at_a_step_boundary(function, after, times, outcome, revision):
         described = cloud.describe(cloud.executions[0])
         alerts = cloud.alerts()
         assert described["status"] == ("SUCCEEDED" if outcome == "deployed" else "FAILED")
-        assert [r["outcome"] for r in results(described)] == [outcome]
+        assert [r["outcome"] for r in results(cloud, cloud.executions[0])] == [outcome]
         assert service_revision(cloud) == revision
         assert lock_holder(cloud) is None
         if outcome == "deployed":
@@ -97,7 +96,7 @@ def test_a_rollback_whose_image_is_gone_ends_failed_with_a_critical_alert():
         described = cloud.describe(cloud.executions[0])
         (alert,) = cloud.alerts()
         assert described["status"] == "FAILED"
-        assert [r["outcome"] for r in results(described)] == ["rollback_failed"]
+        assert [r["outcome"] for r in results(cloud, cloud.executions[0])] == ["rollback_failed"]
         assert "ROLLBACK FAILED" in alert["Subject"]
         assert "CannotPullContainerError" in alert["Message"]
         assert lock_holder(cloud) is None and cloud.running_executions() == []
@@ -130,7 +129,7 @@ def test_a_notify_step_that_keeps_failing_still_ends_its_target_with_a_result():
         # execution fails (its status change is what alerts now).
         described = cloud.describe(cloud.executions[0])
         assert described["status"] == "FAILED" and described["error"] == "DeploymentFailed"
-        (result,) = results(described)
+        (result,) = results(cloud, cloud.executions[0])
         assert result["outcome"] == "unknown" and result["severity"] == "critical" and not result["ok"]
         assert "the Notify step failed (InjectedCrash)" in result["reason"]
         assert result["service"] == "aiuteur-cluster/aiuteur-backend-service"
@@ -147,7 +146,7 @@ def test_an_alert_that_cannot_be_published_leaves_the_outcome_as_decided():
         cloud.run_until_done(3600)
 
         # the bad image is still rolled back, and the result says the alert was not sent, and why.
-        (result,) = results(cloud.describe(cloud.executions[0]))
+        (result,) = results(cloud, cloud.executions[0])
         assert result["outcome"] == "rolled_back" and result["alerted"] is False
         assert result["alert_error"].startswith("NotFound")
         assert service_revision(cloud) == "1"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from pushdeploy.adapters import stepfunctions
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.runner import ecr_event
 from pushdeploy_local.scenario import Healthy, Push, parse_scenario
@@ -70,8 +71,12 @@ def test_a_target_whose_container_is_not_in_the_task_definition_fails_naming_it_
         cloud.run_until_done(600)
 
         described = cloud.describe(execution)
-        (result,) = json.loads(described["cause"])
+        # The target's result is its child execution's: it failed, its cause the result.
+        (child,) = stepfunctions.child_executions(execution, sfn=cloud.session.client("stepfunctions"))
+        assert child["status"] == "FAILED" and child["error"] == "TargetFailed"
+        result = json.loads(child["cause"])
         assert described["status"] == "FAILED" and described["error"] == "DeploymentFailed"
+        assert described["cause"].startswith("1 of 1 targets failed, 0 timed out and 0 were aborted;")
         assert result["outcome"] == "failed"
         assert "container 'api' is not in task definition" in result["reason"]
         assert "(it has: aiuteur-backend)" in result["reason"]

@@ -13,6 +13,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from pushdeploy.adapters import stepfunctions
+from pushdeploy.outcome import DescribedChild, Outcome, results_of_children
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.moto_hooks import quotas
 from pushdeploy_local.moto_hooks.lambda_invoke import route_invocations
@@ -128,14 +130,21 @@ def test_a_lambda_result_over_256_kib_fails_the_real_state_machine_with_states_d
         described = cloud.describe(execution)
         history = cloud.history(execution)
         (child,) = cloud.children.by_arn.values()
+        described_children = stepfunctions.child_executions(execution, sfn=cloud.session.client("stepfunctions"))
+        results = results_of_children(DescribedChild.model_validate(c) for c in described_children)
 
     # Then the target's child execution fails as on AWS: not caught, not retried, nothing after Register ran;
-    # and its Map Run, which tolerates no failed child, fails the push's execution
+    # and the push fails, its target's result unknown (its execution ended before Notify), saying why
     assert (child.status, child.error) == ("FAILED", "States.DataLimitExceeded")
-    assert (described["status"], described["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert (described["status"], described["error"]) == ("FAILED", "DeploymentFailed")
+    assert described["cause"].startswith("1 of 1 targets failed")
+    (result,) = results
+    assert (result.outcome, result.severity) == (Outcome.UNKNOWN, "critical")
+    assert "ended FAILED" in result.reason and "States.DataLimitExceeded" in result.reason
     assert [e["type"] for e in history].count("LambdaFunctionScheduled") == 3  # Plan, Lock, Register once
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered[-1] == "Register" and "Unlock" not in entered
+    # (the target's last state was Register; the push then counted its failure)
+    assert entered[-4:] == ["Register", "Summarize", "Outcome", "DeploymentFailed"] and "Unlock" not in entered
     assert cloud.usage.invocations["UpdateFunction"] == 0
 
 

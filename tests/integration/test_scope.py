@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from pushdeploy import taskdef
-from pushdeploy.outcome import DescribedExecution, Outcome
+from pushdeploy.adapters import stepfunctions
+from pushdeploy.outcome import DescribedChild, DescribedExecution, Outcome, results_of_children
 from pushdeploy.steps.plan import PlanOutput
 from pushdeploy_local.cloud import LocalCloud
 from pushdeploy_local.runner import ecr_event
@@ -15,7 +16,10 @@ SERVICE = "aiuteur-backend-service"
 
 
 def summary(cloud: LocalCloud, execution: str):
-    return DescribedExecution.model_validate(cloud.describe(execution)).summary()
+    """How the push ended, each target's result read from its child execution."""
+    children = stepfunctions.child_executions(execution, sfn=cloud.session.client("stepfunctions"))
+    results = results_of_children(DescribedChild.model_validate(c) for c in children)
+    return DescribedExecution.model_validate(cloud.describe(execution)).summary(results)
 
 
 def test_a_target_in_another_cluster_is_refused_naming_the_scope_and_nothing_is_called():

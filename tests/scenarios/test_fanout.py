@@ -46,3 +46,48 @@ def _listed(cloud: LocalCloud, parent: list[dict]) -> list[dict]:
     sfn = cloud.session.client("stepfunctions")
     (run,) = [e["mapRunStartedEventDetails"]["mapRunArn"] for e in parent if e["type"] == "MapRunStarted"]
     return [c for page in sfn.get_paginator("list_executions").paginate(mapRunArn=run) for c in page["executions"]]
+
+
+# Step Functions' payload quota: a state's input or output of at most 256 KiB (aws-facts.md).
+PAYLOAD_MAX_BYTES = 262_144
+
+
+def _payloads(services: int) -> tuple[dict[str, int], list[int]]:
+    """One healthy push to `services` services: the size of each state's output in the push's own history, and
+    of each target's result (its child's Notify output)."""
+    with LocalCloud(fanout_scenario(services)) as cloud:
+        play(cloud)
+        (execution,) = cloud.executions
+        parent, *children = cloud.own_histories(execution)
+    outputs = {
+        e["stateExitedEventDetails"]["name"]: len(e["stateExitedEventDetails"]["output"].encode())
+        for e in parent
+        if "stateExitedEventDetails" in e
+    }
+    results = [
+        len(e["stateExitedEventDetails"]["output"].encode())
+        for history in children
+        for e in history
+        if e.get("stateExitedEventDetails", {}).get("name") == "Notify"
+    ]
+    return outputs, results
+
+
+def test_the_push_payload_after_the_map_does_not_grow_with_its_targets():
+    # Given a push to 2 services and one to 12
+    (few, few_results), (many, many_results) = _payloads(2), _payloads(12)
+
+    # Then every state after the Map carries the same payload, whatever N (but N's digits: the Plan's reason names
+    # N, and from Summarize on the Map Run's total count too), and it is small: the Map's output is where its
+    # results are, not the results
+    digits = len("12") - len("2")
+    for state, names_n in (("Deploy", 1), ("Summarize", 2), ("Outcome", 2)):
+        assert many[state] - few[state] == names_n * digits, state
+        assert many[state] < 1_024, state
+    # while each target's result still has its size: inline, 300 of them would pass the quota (the push's
+    # payload held them all before the Map wrote them to S3); written out, they weigh nothing on it
+    assert (len(few_results), len(many_results)) == (2, 12)
+    assert min(few_results + many_results) > PAYLOAD_MAX_BYTES / 300
+    # What still grows with N is the Plan's own output, its items (the Map's input)
+    per_target = (many["Plan"] - few["Plan"]) / 10
+    assert 0 < per_target < min(many_results)

@@ -28,6 +28,9 @@ def test_every_asl_placeholder_has_a_substitution_and_every_substitution_is_used
 def test_substitutions_are_the_step_functions_arns(template):
     substitutions = dict(template.resources["DeployStateMachine"]["Properties"]["DefinitionSubstitutions"])
     assert substitutions.pop("Partition") == {"Ref": "AWS::Partition"}
+    # The Deploy Map writes its results to the stack's bucket.
+    assert substitutions.pop("ResultsBucket") == {"Ref": "DeployResultsBucket"}
+    assert template.resources["DeployResultsBucket"]["Type"] == "AWS::S3::Bucket"
     for key, value in substitutions.items():
         assert key.endswith("FunctionArn"), key
         function = key.removesuffix("Arn")
@@ -281,3 +284,29 @@ def test_every_name_fits_its_type_under_the_longest_stack_name(template):
     assert checked >= 5  # the log groups, the dashboard, both chat channels
     # The state machine is named by CloudFormation, within the limit whatever the stack's name
     assert "Name" not in template.resources["DeployStateMachine"]["Properties"]
+
+
+def test_the_results_bucket_is_encrypted_private_and_expires_what_it_holds(template):
+    bucket = template.resources["DeployResultsBucket"]["Properties"]
+
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    (expiry,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert expiry["Status"] == "Enabled" and 0 < expiry["ExpirationInDays"] <= 90
+
+
+def test_the_state_machine_may_write_its_results_there_only(template):
+    statements = [
+        s
+        for policy in template.resources["DeployStateMachine"]["Properties"]["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for s in policy["Statement"]
+    ]
+    (results,) = [s for s in statements if any(str(a).startswith("s3:") for a in s["Action"])]
+    # The actions Step Functions' ResultWriter needs, on the objects under the ASL's prefix of the stack's bucket.
+    assert sorted(results["Action"]) == sorted(
+        ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
+    )
+    assert results["Resource"] == {"Fn::Sub": "${DeployResultsBucket.Arn}/deploy/*"}

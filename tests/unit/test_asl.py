@@ -8,6 +8,7 @@ import pytest
 
 import pushdeploy.errors as errors
 from pushdeploy.models import LOCK_WAIT_MAX_SECONDS, HealthPolicy
+from pushdeploy.outcome import DEPLOYMENT_FAILED, TARGET_FAILED
 from pushdeploy.steps import plan
 from tests.conftest import ASL
 
@@ -37,9 +38,11 @@ def test_every_error_name_in_the_asl_is_an_exception_class():
 
 def test_every_task_invokes_a_substituted_function_with_retries():
     definition = json.loads(ASL.read_text())
-    tasks = [(name, state) for name, state in _states(definition) if state["Type"] == "Task"]
+    every_task = [(name, state) for name, state in _states(definition) if state["Type"] == "Task"]
+    # Summarize is no Lambda: it asks Step Functions for the Deploy Map Run's counts (an SDK integration).
+    tasks = [(name, state) for name, state in every_task if name != "Summarize"]
 
-    assert len(tasks) >= 9
+    assert len(tasks) >= 9 and len(every_task) == len(tasks) + 1
     for name, state in tasks:
         # A function's ARN, or (the rollout's wait and the Watch) Lambda's waitForTaskToken integration naming one.
         integration = state["Resource"].startswith("arn:${Partition}:states:::")
@@ -140,4 +143,37 @@ def test_every_task_of_a_target_catches_every_error_so_each_target_ends_with_a_r
     ]
     assert uncaught == []
     assert processor["Notify"]["Catch"][0]["Next"] == "Unnotified"
-    assert processor["Unnotified"]["Type"] == "Pass" and processor["Unnotified"]["End"] is True
+    assert processor["Unnotified"]["Type"] == "Pass" and processor["Unnotified"]["Next"] == "TargetFailed"
+
+
+def test_a_target_not_ok_fails_its_child_execution_with_its_result_as_the_cause():
+    processor = json.loads(ASL.read_text())["States"]["Deploy"]["ItemProcessor"]["States"]
+
+    assert processor["Notify"]["Next"] == "Ended"
+    assert processor["Ended"]["Choices"] == [{"Variable": "$.ok", "BooleanEquals": False, "Next": "TargetFailed"}]
+    assert processor["Ended"]["Default"] == "TargetDeployed" and processor["TargetDeployed"]["Type"] == "Succeed"
+    assert processor["TargetFailed"] == processor["TargetFailed"] | {
+        "Type": "Fail",
+        "Error": TARGET_FAILED,
+        "CausePath": "States.JsonToString($)",
+    }
+
+
+def test_the_push_is_decided_by_the_map_runs_counts_not_by_results_in_its_payload():
+    states = json.loads(ASL.read_text())["States"]
+    deploy, summarize = states["Deploy"], states["Summarize"]
+
+    # The results go to S3; the Map's output (written over the items) is where they are.
+    assert "ResultSelector" not in deploy and deploy["ResultPath"] == "$.items"
+    assert deploy["ResultWriter"] == {
+        "Resource": "arn:${Partition}:states:::s3:putObject",
+        "Parameters": {"Bucket": "${ResultsBucket}", "Prefix": "deploy"},
+    }
+    # A failed target never stops the others: the Map Run itself never fails for one.
+    assert deploy["ToleratedFailurePercentage"] == 100
+    assert summarize["Resource"] == "arn:${Partition}:states:::aws-sdk:sfn:describeMapRun"
+    assert summarize["Parameters"] == {"MapRunArn.$": "$.items.MapRunArn"}
+    (failing,) = states["Outcome"]["Choices"]
+    assert failing["Next"] == "DeploymentFailed"
+    assert [c["Variable"] for c in failing["Or"]] == ["$.counts.failed", "$.counts.timed_out", "$.counts.aborted"]
+    assert states["DeploymentFailed"]["Error"] == DEPLOYMENT_FAILED

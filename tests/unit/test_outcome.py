@@ -13,11 +13,13 @@ from pushdeploy.models import Evidence, Image, PlanItem, Rollout, StoppedTask, T
 from pushdeploy.outcome import (
     GOOD_OUTCOMES,
     WORST_FIRST,
+    DescribedChild,
     DescribedExecution,
     IterationState,
     Outcome,
     TargetResult,
     decide,
+    results_of_children,
     worst,
 )
 from pushdeploy.steps.rollout import Registered
@@ -242,83 +244,156 @@ def lambda_error(error: str, message: str) -> str:
 API, WORKER = "c/api", "c/worker"
 
 
+MAP_RUN = "arn:aws:states:us-east-1:123456789012:mapRun:pushdeploy-deploy/Deploy:r1"
+DEPLOY_OUTPUT = json.dumps(
+    {
+        "action": "deploy",
+        "reason": "deploy aiuteur-backend:v2 to 2 service(s)",
+        "items": {"MapRunArn": MAP_RUN, "ResultWriterDetails": {"Bucket": "b", "Key": "deploy/r1/manifest.json"}},
+        "counts": {"failed": 0, "timed_out": 0, "aborted": 0, "total": 2},
+    }
+)
+FAILED_CAUSE = "1 of 2 targets failed, 0 timed out and 0 were aborted; each result is ... (Map Run r1)"
+
+
+def child(service: str, status: str, **described) -> dict:
+    """DescribeExecution of the Deploy Map's child for `service` (its input: the item and the push's ARN)."""
+    cluster, name = service.split("/")
+    given = {
+        "item": ITEM.model_copy(
+            update={"target": ITEM.target.model_copy(update={"cluster": cluster, "service": name})}
+        ).model_dump(mode="json"),
+        "execution": EXECUTION,
+    }
+    return {
+        "executionArn": f"{EXECUTION}/Deploy:{name}",
+        "input": json.dumps(given),
+        "status": status,
+        "stopDate": T0,
+        **described,
+    }
+
+
+def succeeded(service: str, outcome: Outcome, reason: str) -> dict:
+    return child(service, "SUCCEEDED", output=json.dumps(target_result(service, outcome, reason)))
+
+
+def target_failed(service: str, outcome: Outcome, reason: str) -> dict:
+    return child(service, "FAILED", error="TargetFailed", cause=json.dumps(target_result(service, outcome, reason)))
+
+
 @pytest.mark.parametrize(
-    ("described", "outcome", "reason", "services"),
+    ("described", "children", "outcome", "reason", "services"),
     [
         (
-            {
-                "status": "SUCCEEDED",
-                "output": json.dumps(
-                    {
-                        "action": "deploy",
-                        "reason": "deploy aiuteur-backend:v2 to 2 service(s)",
-                        "results": [
-                            target_result(API, Outcome.DEPLOYED, "1/1 tasks healthy"),
-                            target_result(WORKER, Outcome.SUPERSEDED, "deployment ecs-svc/9 replaced ours"),
-                        ],
-                        "failed": False,
-                    }
-                ),
-            },
+            {"status": "SUCCEEDED", "output": DEPLOY_OUTPUT},
+            [
+                succeeded(API, Outcome.DEPLOYED, "1/1 tasks healthy"),
+                succeeded(WORKER, Outcome.SUPERSEDED, "deployment ecs-svc/9 replaced ours"),
+            ],
             Outcome.SUPERSEDED,
             "deployment ecs-svc/9 replaced ours",
             [API, WORKER],
         ),
         (
-            {
-                "status": "FAILED",
-                "error": "DeploymentFailed",
-                "cause": json.dumps(
-                    [
-                        target_result(API, Outcome.DEPLOYED, "1/1 tasks healthy"),
-                        target_result(WORKER, Outcome.ROLLED_BACK, "Essential container in task exited"),
-                    ]
-                ),
-            },
+            {"status": "FAILED", "error": "DeploymentFailed", "cause": FAILED_CAUSE},
+            [
+                succeeded(API, Outcome.DEPLOYED, "1/1 tasks healthy"),
+                target_failed(WORKER, Outcome.ROLLED_BACK, "Essential container in task exited"),
+            ],
             Outcome.ROLLED_BACK,
             "Essential container in task exited",
             [API, WORKER],
+        ),
+        (
+            {"status": "FAILED", "error": "DeploymentFailed", "cause": FAILED_CAUSE},
+            [
+                succeeded(API, Outcome.DEPLOYED, "1/1 tasks healthy"),
+                child(WORKER, "TIMED_OUT"),
+            ],
+            Outcome.UNKNOWN,
+            "the target's execution ended TIMED_OUT before deciding an outcome (no error given); its steps are in "
+            "its history",
+            [API, WORKER],
+        ),
+        (
+            {"status": "FAILED", "error": "DeploymentFailed", "cause": FAILED_CAUSE},
+            [succeeded(API, Outcome.DEPLOYED, "1/1 tasks healthy")],
+            Outcome.FAILED,
+            f"DeploymentFailed: {FAILED_CAUSE}",
+            [API],
+        ),
+        (
+            {"status": "SUCCEEDED", "output": DEPLOY_OUTPUT},
+            [child(API, "RUNNING")],
+            Outcome.DEPLOYED,
+            "deploy aiuteur-backend:v2 to 2 service(s)",
+            [],
         ),
         (
             {
                 "status": "SUCCEEDED",
                 "output": json.dumps({"action": "ignore", "reason": "no target watches aiuteur-backend:rc1"}),
             },
+            [],
             Outcome.IGNORED,
             "no target watches aiuteur-backend:rc1",
             [],
         ),
         (
             {"status": "FAILED", "error": "InvalidRequest", "cause": lambda_error("InvalidRequest", "unknown service")},
+            [],
             Outcome.REJECTED,
             "InvalidRequest: unknown service",
             [],
         ),
         (
             {"status": "FAILED", "error": "States.Runtime", "cause": "An error occurred while executing the state"},
+            [],
             Outcome.FAILED,
             "States.Runtime: An error occurred while executing the state",
             [],
         ),
-        ({"status": "TIMED_OUT"}, Outcome.FAILED, "the execution timed out", []),
+        ({"status": "TIMED_OUT"}, [], Outcome.FAILED, "the execution timed out", []),
         (
             {"status": "ABORTED", "error": "Aborted", "cause": "by hand"},
+            [],
             Outcome.FAILED,
             "the execution was aborted: Aborted: by hand",
             [],
         ),
     ],
-    ids=["worst-of-succeeded", "worst-of-failed", "ignored", "rejected", "failed", "timed-out", "aborted"],
+    ids=[
+        "worst-of-succeeded",
+        "worst-of-failed",
+        "a-child-ended-without-a-result",
+        "failed-without-a-failing-result",
+        "a-running-child-has-no-result",
+        "ignored",
+        "rejected",
+        "failed",
+        "timed-out",
+        "aborted",
+    ],
 )
-def test_a_described_execution_has_its_worst_targets_outcome_or_its_own(described, outcome, reason, services):
+def test_a_described_execution_has_its_worst_targets_outcome_or_its_own(described, children, outcome, reason, services):
     # DescribeExecution answers with more than these fields; they are not needed
     response = {"executionArn": EXECUTION, "startDate": T0, **described}
 
-    summary = DescribedExecution.model_validate(response).summary()
+    results = results_of_children(DescribedChild.model_validate(c) for c in children)
+    summary = DescribedExecution.model_validate(response).summary(results)
 
     assert (summary.status, summary.outcome, summary.reason) == (described["status"], outcome, reason)
     assert [r.service for r in summary.results] == services
     assert all(isinstance(r, TargetResult) for r in summary.results)
+
+
+def test_a_child_that_ended_without_a_result_is_unknown_and_critical_naming_its_target():
+    (result,) = results_of_children([DescribedChild.model_validate(child(WORKER, "ABORTED", error="States.Runtime"))])
+
+    assert (result.service, result.outcome, result.ok, result.severity) == (WORKER, Outcome.UNKNOWN, False, "critical")
+    assert (result.execution, result.digest, result.finished_at) == (EXECUTION, IMAGE.digest, T0)
+    assert "ended ABORTED" in result.reason and "States.Runtime" in result.reason
 
 
 def test_a_running_execution_has_no_outcome_yet():
@@ -328,10 +403,10 @@ def test_a_running_execution_has_no_outcome_yet():
 
 
 def test_a_result_that_is_not_a_target_result_is_an_error_not_a_gap():
-    cause = json.dumps([{"service": API, "outcome": "exploded"}])
+    broken = child(API, "FAILED", error="TargetFailed", cause=json.dumps({"service": API, "outcome": "exploded"}))
 
     with pytest.raises(ValidationError):
-        DescribedExecution(status="FAILED", error="DeploymentFailed", cause=cause).summary()
+        results_of_children([DescribedChild.model_validate(broken)])
 
 
 def test_a_watch_or_unlock_that_failed_after_the_verdict_is_in_the_alert():

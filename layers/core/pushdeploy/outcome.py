@@ -37,6 +37,11 @@ class Outcome(StrEnum):
     UNKNOWN = "unknown"
 
 
+# The ASL's errors: a push with a target not ok fails with DEPLOYMENT_FAILED; a child execution whose target is
+# not ok fails with TARGET_FAILED, its cause the target's result.
+DEPLOYMENT_FAILED = "DeploymentFailed"
+TARGET_FAILED = "TargetFailed"
+
 # Worst first: an execution, or a push, that fed several services has the worst of their outcomes.
 WORST_FIRST: tuple[Outcome, ...] = (
     Outcome.ROLLBACK_FAILED,
@@ -206,12 +211,11 @@ def _rollback_failure(rollback: Rollout | None, error_text: str | None) -> str:
 
 
 class ExecutionOutput(Model):
-    """What a succeeded execution returns: the Summarize state's (every target's result), or the Plan's own
-    output when it ignored the input."""
+    """What a succeeded execution returns: the Plan's action and reason (with, for a deployment, where the
+    Deploy Map wrote its results: each target's result is its child execution's, read apart)."""
 
     action: PlanAction
     reason: str = ""
-    results: list[TargetResult] = Field(default_factory=list)
 
 
 class ExecutionSummary(Model):
@@ -232,9 +236,16 @@ class DescribedExecution(Model):
     error: str | None = None
     cause: str | None = None
 
-    def summary(self) -> ExecutionSummary:
-        """The worst target's outcome and reason (its cause lists every target's result when one failed), or the
-        execution's own: ignored by the Plan, rejected by it (InvalidRequest), or failed, timed out or aborted."""
+    def summary(self, results: Iterable[TargetResult] = ()) -> ExecutionSummary:
+        """The worst target's outcome and reason, or the execution's own: ignored by the Plan, rejected by it
+        (InvalidRequest), or failed, timed out or aborted.
+
+        `results`: each target's result, as its child execution of the Deploy Map holds it (`DescribedChild.result`,
+        or the Notify step's output in the history); the execution's own output and failure hold none, so that
+        its payload does not grow with the targets. A DeploymentFailed whose results show no failure (a target's
+        execution ended before it had one) is failed, with the execution's cause, which counts them.
+        """
+        results = list(results)
         if self.status not in ENDED:
             return ExecutionSummary(status=self.status, outcome=None, reason="running")
         if self.status == "SUCCEEDED":
@@ -242,15 +253,15 @@ class DescribedExecution(Model):
             if output.action in ("ignore", "dry_run"):
                 outcome = Outcome.IGNORED if output.action == "ignore" else Outcome.PLANNED
                 return ExecutionSummary(status=self.status, outcome=outcome, reason=output.reason, action=output.action)
-            if not output.results:  # the Plan plans no deployment without a target; it succeeded all the same
+            if not results:  # the Plan plans no deployment without a target; it succeeded all the same
                 return ExecutionSummary(
                     status=self.status, outcome=Outcome.DEPLOYED, reason=output.reason, action=output.action
                 )
-            return self._of_targets(output.results, output.action)
-        if self.error == "DeploymentFailed":
-            return self._of_targets([TargetResult.model_validate(r) for r in json.loads(self.cause or "[]")], None)
+            return self._of_targets(results, output.action)
+        if self.error == DEPLOYMENT_FAILED and any(not r.ok for r in results):
+            return self._of_targets(results, None)
         outcome = Outcome.REJECTED if self.error == "InvalidRequest" else Outcome.FAILED
-        return ExecutionSummary(status=self.status, outcome=outcome, reason=self._failure())
+        return ExecutionSummary(status=self.status, outcome=outcome, reason=self._failure(), results=results)
 
     def _of_targets(self, results: list[TargetResult], action: PlanAction | None) -> ExecutionSummary:
         outcome = worst(r.outcome for r in results)
@@ -266,3 +277,51 @@ class DescribedExecution(Model):
             return said or "the execution failed"
         happened = "the execution timed out" if self.status == "TIMED_OUT" else "the execution was aborted"
         return f"{happened}: {said}" if said else happened
+
+
+class ChildInput(Model):
+    """What the Deploy Map gives each child execution (its ItemSelector): the target's item, and the push's
+    execution."""
+
+    item: PlanItem
+    execution: str
+
+
+class DescribedChild(DescribedExecution):
+    """DescribeExecution of one child execution of the Deploy Map: one target's deployment."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    input: str
+    stop_date: datetime | None = Field(None, alias="stopDate")
+
+    def result(self) -> TargetResult | None:
+        """The target's result: the child's output, or (the ASL's TargetFailed) its failure's cause; None while
+        it runs. A child that ended any other way (timed out, aborted, failed by Step Functions before Notify)
+        has no decided outcome: unknown, critical, saying how it ended."""
+        if self.status not in ENDED:
+            return None
+        if self.status == "SUCCEEDED":
+            return TargetResult.model_validate_json(self.output or "{}")
+        if self.status == "FAILED" and self.error == TARGET_FAILED:
+            return TargetResult.model_validate_json(self.cause or "{}")
+        given = ChildInput.model_validate_json(self.input)
+        said = StepError(error=self.error, cause=self.cause or "").message if self.error else "no error given"
+        return TargetResult(
+            service=given.item.target.key,
+            outcome=Outcome.UNKNOWN,
+            ok=False,
+            severity="critical",
+            reason=f"the target's execution ended {self.status} before deciding an outcome ({said}); "
+            "its steps are in its history",
+            image=given.item.image.label if given.item.image else None,
+            digest=given.item.image.digest if given.item.image else None,
+            runs_now="unknown",
+            finished_at=self.stop_date or datetime.min,  # an ended execution has its stopDate
+            execution=given.execution,
+        )
+
+
+def results_of_children(children: Iterable[DescribedChild]) -> list[TargetResult]:
+    """Each ended child's target result, in the children's order."""
+    return [result for child in children if (result := child.result()) is not None]

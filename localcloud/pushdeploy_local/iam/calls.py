@@ -193,6 +193,9 @@ ROWS: dict[tuple[str, str], Row] = {
     # The history reader (the CLI, the local cloud's report): an execution's history, a Map Run's children.
     ("stepfunctions", "GetExecutionHistory"): _field("states:GetExecutionHistory", "executionArn"),
     ("stepfunctions", "ListExecutions"): _list_executions,
+    # A push's Map Runs, and their counts (the history reader; the state machine's Summarize): mapRun:...
+    ("stepfunctions", "ListMapRuns"): _field("states:ListMapRuns", "executionArn"),
+    ("stepfunctions", "DescribeMapRun"): _field("states:DescribeMapRun", "mapRunArn"),
     ("stepfunctions", "SendTaskSuccess"): _star("states:SendTaskSuccess"),
     ("stepfunctions", "SendTaskFailure"): _star("states:SendTaskFailure"),
     # list_awslambda.html: function:${FunctionName} (the state machine's Lambda tasks)

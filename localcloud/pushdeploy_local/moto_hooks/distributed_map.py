@@ -28,9 +28,30 @@ This hook keeps moto's workers and job pool and gives each job what AWS gives a 
   (the `authorize` the cloud gives) for the calls AWS makes for a Map Run; a refusal fails the Map with
   States.Runtime and IAM's message (modelling choice: AWS documents that the Map Run fails, not its error);
   the concurrency is held to 10,000.
+- `ResourceEvalS3._handle_put_object(env, resource_runtime_part, state_credentials)` (the Map's ResultWriter;
+  moto writes a manifest that lists no file, and drops the results): the children's results are written as AWS
+  writes them, below.
+- `AmazonStateLanguageParser.parse(definition)`: moto's grammar takes ToleratedFailurePercentage only as a
+  decimal (`100.0`; `100` does not parse), where AWS takes any number from 0 to 100 and statelint asks for an
+  integer; the parser is given the integer as a decimal.
 - `StepFunctionsParserBackend.describe_execution` / `get_execution_history`: a child's ARN reads the child.
 - `StepFunctionResponse.list_executions`: `mapRunArn` lists that Map Run's children (newest first, as for a
   state machine); a state machine's listing holds no child, as on AWS.
+
+ResultWriter (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html): Step Functions
+writes the Map Run's children to `<Prefix>/<map run id>/`, those of one status together in `<STATUS>_0.json` (a
+JSON array, one entry per child: its ARN, name, input and output, or error and cause, status and dates, strings
+as DescribeExecution gives them), then `manifest.json` ({"DestinationBucket", "MapRunArn", "ResultFiles":
+{"FAILED", "PENDING", "SUCCEEDED"}: each file's Key and Size}); the Map's output is then only {"MapRunArn",
+"ResultWriterDetails": {"Bucket", "Key": the manifest's key}}. The state machine's role needs s3:PutObject,
+s3:GetObject, s3:ListMultipartUploadParts and s3:AbortMultipartUpload on the objects ("IAM policies for
+ResultWriter"): each is asked for each object written, and a refusal fails the Map with
+States.ResultWriterFailed and IAM's message. The files' shapes as AWS wrote them:
+https://sigpwned.com/2023/04/27/aws-step-functions-distributed-map-resultwriter-example. A child's result counts
+as written whether it succeeded or failed (DescribeMapRun's resultsWritten, measured on AWS:
+https://github.com/floci-io/floci, StepFunctionsDescribeMapRunIntegrationTest).
+Modelling choices: a child that timed out or was aborted is written with the failed ones (the manifest has no
+other list); the redrive fields AWS adds to each entry are left out (nothing here redrives).
 
 On a moto upgrade, check those signatures, that `_map_run` still pops the items and starts the workers,
 and whether moto started running children itself (then this hook may go).
@@ -40,6 +61,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -76,11 +98,18 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.item
     MapRunRecord,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import Job
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (
+    ResourceEvalS3,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceRuntimePart
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.eval.states import ExecutionData, ItemData, MapData
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -91,6 +120,13 @@ from pushdeploy_local.moto_hooks.quotas import BoundedHistory
 # https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
 DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000
 EXCEED_TOLERATED_FAILURE = "States.ExceedToleratedFailureThreshold"
+RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+# What the state machine's role must be allowed on each object ResultWriter writes ("IAM policies for
+# ResultWriter", https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html).
+RESULT_WRITER_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload")
+# The manifest's lists, and the file each status of child is written to.
+RESULT_FILE_STATUSES = ("FAILED", "PENDING", "SUCCEEDED")
+_RESULT_FILE_OF = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "TIMED_OUT": "FAILED", "ABORTED": "FAILED"}
 # An ARN and an action the state machine's role must be allowed -> IAM's refusal, or None when allowed.
 Authorize = Callable[[str, str], str | None]
 
@@ -131,6 +167,10 @@ class Children:
             self.by_arn[child.execution_arn] = child
             self.by_map_run.setdefault(child.map_run_arn, []).append(child)
 
+    def of(self, record: MapRunRecord) -> list[ChildExecution]:
+        with self._lock:
+            return list(self.by_map_run.get(record.map_run_arn, []))
+
     def running(self, map_run_arn: str) -> list[ChildExecution]:
         with self._lock:
             return [c for c in self.by_map_run.get(map_run_arn, []) if c.status == "RUNNING"]
@@ -158,6 +198,27 @@ def exceeds_tolerance(record: MapRunRecord, items: int) -> bool:
         return failed > 0
     over_count = bool(count) and failed > count
     return over_count or (bool(percentage) and items > 0 and failed * 100.0 / items > percentage)
+
+
+def decimal_percentages(definition: str) -> str:
+    """The definition with each Map's integer ToleratedFailurePercentage written as a decimal (moto's grammar)."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return definition  # not JSON: moto's parser says why
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("ToleratedFailurePercentage"), int):
+                node["ToleratedFailurePercentage"] = float(node["ToleratedFailurePercentage"])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(document)
+    return json.dumps(document)
 
 
 def _details(**details: Any) -> EventDetails:
@@ -275,15 +336,69 @@ def run_child(worker: DistributedItemProcessorWorker, env: Environment, job: Job
         }[child.status]
         for counter in counts:
             counter.count()
-        if child.status == "SUCCEEDED":
-            job_output = env.states.get_input()
+        if child.status != "ABORTED":
             record.execution_counter.results_written.count()
             record.item_counter.results_written.count()
+        if child.status == "SUCCEEDED":
+            job_output = env.states.get_input()
         elif child.status != "ABORTED" and exceeds_tolerance(record, worker._job_pool._jobs_number):
             cause = f"The Map Run {record.map_run_arn} failed: a child execution ended {child.status}."
             job_output = _failure(env, EXCEED_TOLERATED_FAILURE, cause)
             _stop_others(children, record, child)
         job.job_output = job_output
+
+
+def result_entry(child: ChildExecution) -> dict[str, Any]:
+    """A child as ResultWriter writes it: its output when it succeeded, else its error and cause."""
+    entry: dict[str, Any] = {
+        "ExecutionArn": child.execution_arn,
+        "Input": child.execution_input,
+        "InputDetails": {"Included": True},
+        "Name": child.name,
+        "StartDate": iso_8601_datetime_with_milliseconds(child.start_date),
+        "StateMachineArn": child.state_machine_arn,
+        "Status": child.status,
+        "StopDate": iso_8601_datetime_with_milliseconds(child.stop_date) if child.stop_date else None,
+    }
+    if child.status == "SUCCEEDED":
+        entry |= {"Output": child.output, "OutputDetails": {"Included": True}}
+    else:
+        entry |= {"Error": child.error or "", "Cause": child.cause or ""}
+    return entry
+
+
+def result_files(children: list[ChildExecution]) -> dict[str, list[dict[str, Any]]]:
+    """The entries of each result file (SUCCEEDED, FAILED), the children in the order the Map Run started them."""
+    files: dict[str, list[dict[str, Any]]] = {}
+    for child in sorted(children, key=lambda c: c.start_date):
+        files.setdefault(_RESULT_FILE_OF[child.status], []).append(result_entry(child))
+    return files
+
+
+def write_results(
+    env: Environment, parameters: dict[str, Any], region: str, children: Children, authorize: Authorize | None
+) -> None:
+    """ResultWriter's putObject: each status's result file, then the manifest; the Map's output says where."""
+    record: MapRunRecord = env.map_run_record_pool_manager.get_all()[-1]
+    bucket, prefix = parameters["Bucket"], parameters.get("Prefix", "")
+    folder = f"{prefix.rstrip('/')}/" if prefix else ""
+    folder += f"{record.map_run_arn.rsplit(':', 1)[-1]}/"
+    objects = {f"{folder}{status}_0.json": entries for status, entries in result_files(children.of(record)).items()}
+    manifest_key = f"{folder}manifest.json"
+    if authorize is not None:
+        for key in [*objects, manifest_key]:
+            for action in RESULT_WRITER_ACTIONS:
+                if refused := authorize(action, f"arn:aws:s3:::{bucket}/{key}"):
+                    raise _failure(env, RESULT_WRITER_FAILED, refused)
+    s3 = boto_client_for(region=region, service="s3")
+    listed: dict[str, list[dict[str, Any]]] = {status: [] for status in RESULT_FILE_STATUSES}
+    for key, entries in objects.items():
+        body = to_json_str(entries).encode()
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        listed[key.rsplit("/", 1)[-1].split("_", 1)[0]].append({"Key": key, "Size": len(body)})
+    manifest = {"DestinationBucket": bucket, "MapRunArn": record.map_run_arn, "ResultFiles": listed}
+    s3.put_object(Bucket=bucket, Key=manifest_key, Body=to_json_str(manifest).encode())
+    env.stack.append({"MapRunArn": record.map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}})
 
 
 def _stop_others(children: Children, record: MapRunRecord, failed: ChildExecution) -> None:
@@ -299,6 +414,7 @@ def install(authorize: Authorize | None = None) -> Iterator[Children]:
     """While active, a DISTRIBUTED Map runs child executions; `authorize` checks the state machine's role."""
     children = Children()
     original_map_run = DistributedIterationComponent._map_run
+    original_parse = AmazonStateLanguageParser.parse
     original_describe = StepFunctionsParserBackend.describe_execution
     original_history = StepFunctionsParserBackend.get_execution_history
     original_list = StepFunctionResponse.list_executions
@@ -320,6 +436,16 @@ def install(authorize: Authorize | None = None) -> Iterator[Children]:
                 if refused := authorize(action, arn):
                     raise _failure(env, StatesErrorNameType.StatesRuntime.to_name(), refused)
         original_map_run(component, env, eval_input)
+
+    def put_results(
+        env: Environment, resource_runtime_part: ResourceRuntimePart, state_credentials: StateCredentials
+    ) -> None:
+        parameters = env.stack.pop()
+        env.stack.pop()  # the children's outputs, which the files hold instead
+        write_results(env, parameters, resource_runtime_part.region, children, authorize)
+
+    def parse(definition: str) -> Any:
+        return original_parse(decimal_percentages(definition))
 
     def describe_execution(backend: StepFunctionBackend, execution_arn: str) -> Any:
         child = children.by_arn.get(execution_arn)
@@ -352,6 +478,8 @@ def install(authorize: Authorize | None = None) -> Iterator[Children]:
     with (
         mock.patch.object(DistributedItemProcessorWorker, "_eval_job", eval_job),
         mock.patch.object(DistributedIterationComponent, "_map_run", map_run),
+        mock.patch.object(ResourceEvalS3, "_handle_put_object", staticmethod(put_results)),
+        mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)),
         mock.patch.object(StepFunctionsParserBackend, "describe_execution", describe_execution),
         mock.patch.object(StepFunctionsParserBackend, "get_execution_history", get_execution_history),
         mock.patch.object(StepFunctionResponse, "list_executions", list_executions),

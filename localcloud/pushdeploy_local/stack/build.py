@@ -485,6 +485,44 @@ def _subscription(ctx: _Context, p: dict[str, Any]) -> dict[str, Any]:
     return {"Ref": arn["SubscriptionArn"]}
 
 
+def _bucket(ctx: _Context, p: dict[str, Any]) -> dict[str, Any]:
+    """A bucket as CloudFormation makes it: a generated name is lowercase, at most 63 characters (a bucket
+    name's limit); its encryption, public access block, ownership and lifecycle as the template sets them.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html"""
+    s3 = ctx.client("s3")
+    name = str(p["BucketName"]) if p.get("BucketName") else physical_name(ctx.built.stack, ctx.logical_id, 63).lower()
+    s3.create_bucket(Bucket=name)  # us-east-1: no LocationConstraint
+    if "BucketEncryption" in p:
+        # CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault.
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k: v
+                for k, v in r.items()
+            }
+            for r in p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "PublicAccessBlockConfiguration" in p:
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=p["PublicAccessBlockConfiguration"])
+    if "OwnershipControls" in p:
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=p["OwnershipControls"])
+    if "LifecycleConfiguration" in p:
+        rules = [_lifecycle_rule(rule) for rule in p["LifecycleConfiguration"]["Rules"]]
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+    return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "BucketName": name}
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's lifecycle rule (ExpirationInDays, a rule without a filter) as S3's API takes it."""
+    api: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        api["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+    return api
+
+
 def _table(ctx: _Context, p: dict[str, Any]) -> dict[str, Any]:
     dynamodb = ctx.client("dynamodb")
     name = ctx.name(p.get("TableName"), 255)
@@ -610,6 +648,7 @@ _CREATORS: dict[str, Creator] = {
     "AWS::SNS::TopicPolicy": _topic_policy,
     "AWS::SNS::Subscription": _subscription,
     "AWS::DynamoDB::Table": _table,
+    "AWS::S3::Bucket": _bucket,
     "AWS::SSM::Parameter": _parameter,
     "AWS::SQS::Queue": _queue,
     "AWS::CloudWatch::Alarm": _alarm,

@@ -70,8 +70,8 @@ def test_each_resource_is_created_after_what_it_references_and_its_depends_on():
 
 
 def test_a_type_the_local_cloud_cannot_create_fails_the_build_naming_it():
-    document = {"Parameters": {}, "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}}}}
-    with pytest.raises(NotImplementedError, match=r"Bucket: the local cloud cannot create AWS::S3::Bucket"):
+    document = {"Parameters": {}, "Resources": {"Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {}}}}
+    with pytest.raises(NotImplementedError, match=r"Stream: the local cloud cannot create AWS::Kinesis::Stream"):
         build(document, Artifacts(REPO_ROOT, {}), {}, clients=None, pseudo=PSEUDO)  # type: ignore[arg-type]
 
 

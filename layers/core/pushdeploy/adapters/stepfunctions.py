@@ -89,11 +89,27 @@ def map_run_children(events: list[dict[str, Any]], *, sfn: SFNClient | None = No
         if event["type"] != "MapRunStarted":
             continue
         run = event["mapRunStartedEventDetails"]["mapRunArn"]
-        listed = [
-            e for page in sfn.get_paginator("list_executions").paginate(mapRunArn=run) for e in page["executions"]
-        ]
-        runs[run] = [e["executionArn"] for e in sorted(listed, key=lambda e: e["startDate"])]
+        runs[run] = _children(run, sfn)
     return runs
+
+
+def _children(run: str, sfn: SFNClient) -> list[str]:
+    """A Map Run's child executions, oldest first."""
+    listed = [e for page in sfn.get_paginator("list_executions").paginate(mapRunArn=run) for e in page["executions"]]
+    return [e["executionArn"] for e in sorted(listed, key=lambda e: e["startDate"])]
+
+
+@translate_throttling
+def child_executions(execution: str, *, sfn: SFNClient | None = None) -> list[dict[str, Any]]:
+    """DescribeExecution of each child of the execution's Distributed Map runs (one per target), oldest first.
+
+    Each target's result is its child's output (or its failure's cause): the Deploy Map writes the results to
+    S3 rather than into the execution's payload (docs/decisions.md), and the children hold the same.
+    """
+    sfn = sfn or client("stepfunctions")
+    pages = sfn.get_paginator("list_map_runs").paginate(executionArn=execution)
+    runs = [r["mapRunArn"] for page in pages for r in page["mapRuns"]]
+    return [dict(sfn.describe_execution(executionArn=child)) for run in runs for child in _children(run, sfn)]
 
 
 def execution_history(execution: str, *, sfn: SFNClient | None = None) -> list[dict[str, Any]]:
