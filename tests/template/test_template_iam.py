@@ -89,6 +89,7 @@ FUNCTION_ACTIONS = {
     "NotifyFunction": {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
     "WatchFunction": {"dynamodb:UpdateItem", "ecs:ListTasks", "ecs:DescribeTasks", "states:SendTaskSuccess"},
     "WakeFunction": {"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem", "states:SendTaskSuccess"},
+    "ApprovalFunction": {"dynamodb:UpdateItem", "sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
 }
 
 STEP_FUNCTIONS = [
@@ -98,6 +99,7 @@ STEP_FUNCTIONS = [
     "UpdateFunction",
     "CheckFunction",
     "WatchFunction",
+    "ApprovalFunction",
     "RollbackFunction",
     "UnlockFunction",
     "NotifyFunction",

@@ -3,7 +3,9 @@
 The item holds the `holder` (the execution deploying the service now), the `newest` push seen for
 the service (its execution and its order key), the task definitions last verified healthy on it
 (`good`, newest first: what a rollback without a destination returns to) and, while the holder
-watches a healthy deploy, the watch's task token and deployment. Every change is one conditional write.
+watches a healthy deploy, the watch's task token and deployment, and while a deployment waits for approval,
+its task token and the execution that waits (the push's child execution of the target). Every change is one
+conditional write.
 """
 
 from __future__ import annotations
@@ -128,7 +130,10 @@ def release(
     """Free the lock if `holder` has it, recording `good` when given; False when it did not hold it (released
     already, or recovered by another)."""
     values: dict[str, str | int | list[str]] = {":holder": holder}
-    update = "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment, watch_alarms"
+    update = (
+        "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment, watch_alarms, "
+        "approval_token, approval_execution"
+    )
     if good is not None:
         update = f"SET good = :good {update}"
         values[":good"] = good
@@ -181,5 +186,66 @@ def end_watch(table: str, service: str, token: str, *, dynamodb: DynamoDBClient 
         service,
         "REMOVE watch_token, watch_deployment, watch_alarms",
         "watch_token = :token",
+        {":token": token},
+    )
+
+
+@dataclass(frozen=True)
+class WaitingApproval:
+    service: str
+    holder: str  # the push's execution
+    execution: str  # the target's own (child) execution, which waits
+    token: str
+
+
+@translate_throttling
+def start_approval(
+    table: str, service: str, holder: str, execution: str, token: str, *, dynamodb: DynamoDBClient | None = None
+) -> bool:
+    """Record that `execution` of the holder waits for approval on `token`; False when `holder` does not hold
+    the lock."""
+    return _update(
+        dynamodb,
+        table,
+        service,
+        "SET approval_token = :token, approval_execution = :execution",
+        "holder = :holder",
+        {":holder": holder, ":token": token, ":execution": execution},
+    )
+
+
+@translate_throttling
+def approvals_waiting(table: str, execution: str, *, dynamodb: DynamoDBClient | None = None) -> list[WaitingApproval]:
+    """Each approval `execution` waits for: the push's execution (its holder) or one target's child execution.
+    A Scan, as for the watches an alarm ends: the table holds one item per service."""
+    dynamodb = dynamodb or client("dynamodb")
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table,
+        ConsistentRead=True,
+        FilterExpression="attribute_exists(approval_token) AND (holder = :e OR approval_execution = :e)",
+        ProjectionExpression="service, holder, approval_execution, approval_token",
+        ExpressionAttributeValues={":e": {"S": execution}},
+    )
+    return [
+        WaitingApproval(
+            service=item["service"]["S"],
+            holder=item["holder"]["S"],
+            execution=item["approval_execution"]["S"],
+            token=item["approval_token"]["S"],
+        )
+        for page in pages
+        for item in page.get("Items", [])
+    ]
+
+
+@translate_throttling
+def end_approval(table: str, service: str, token: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
+    """Take the approval's token out of the item; False when someone else did first (it is answered once)."""
+    return _update(
+        dynamodb,
+        table,
+        service,
+        "REMOVE approval_token, approval_execution",
+        "approval_token = :token",
         {":token": token},
     )
