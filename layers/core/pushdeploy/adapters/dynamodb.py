@@ -166,28 +166,44 @@ def start_watch(
 @translate_throttling
 def watches_of_alarm(table: str, alarm: str, *, dynamodb: DynamoDBClient | None = None) -> list[tuple[str, str]]:
     """Each watch that `alarm` ends: (service, its task token). A Scan: the table holds one item per service."""
+    found = _scan(
+        dynamodb,
+        table,
+        "contains(watch_alarms, :alarm) AND attribute_exists(watch_token)",
+        ("service", "watch_token"),
+        {":alarm": alarm},
+    )
+    return [(item["service"], item["watch_token"]) for item in found]
+
+
+def _scan(
+    dynamodb: DynamoDBClient | None, table: str, condition: str, attributes: tuple[str, ...], values: dict[str, str]
+) -> list[dict[str, str]]:
+    """The items that meet `condition`, each as its string `attributes` (every page, read consistently)."""
     dynamodb = dynamodb or client("dynamodb")
     pages = dynamodb.get_paginator("scan").paginate(
         TableName=table,
         ConsistentRead=True,
-        FilterExpression="contains(watch_alarms, :alarm) AND attribute_exists(watch_token)",
-        ProjectionExpression="service, watch_token",
-        ExpressionAttributeValues={":alarm": {"S": alarm}},
+        FilterExpression=condition,
+        ProjectionExpression=", ".join(attributes),
+        ExpressionAttributeValues={key: {"S": value} for key, value in values.items()},
     )
-    return [(item["service"]["S"], item["watch_token"]["S"]) for page in pages for item in page.get("Items", [])]
+    return [{name: item[name]["S"] for name in attributes} for page in pages for item in page.get("Items", [])]
 
 
 @translate_throttling
 def end_watch(table: str, service: str, token: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
     """Take the watch's token out of the item; False when someone else did first (it is handed back once)."""
-    return _update(
-        dynamodb,
-        table,
-        service,
-        "REMOVE watch_token, watch_deployment, watch_alarms",
-        "watch_token = :token",
-        {":token": token},
-    )
+    return _take_token(dynamodb, table, service, token, "watch_token", "watch_deployment", "watch_alarms")
+
+
+def _take_token(
+    dynamodb: DynamoDBClient | None, table: str, service: str, token: str, attribute: str, *with_it: str
+) -> bool:
+    """Remove a task token (and what goes with it) from the item if it is still `token`: whoever removes it
+    sends it, so it is sent once."""
+    removed = ", ".join((attribute, *with_it))
+    return _update(dynamodb, table, service, f"REMOVE {removed}", f"{attribute} = :token", {":token": token})
 
 
 @dataclass(frozen=True)
@@ -218,34 +234,25 @@ def start_approval(
 def approvals_waiting(table: str, execution: str, *, dynamodb: DynamoDBClient | None = None) -> list[WaitingApproval]:
     """Each approval `execution` waits for: the push's execution (its holder) or one target's child execution.
     A Scan, as for the watches an alarm ends: the table holds one item per service."""
-    dynamodb = dynamodb or client("dynamodb")
-    pages = dynamodb.get_paginator("scan").paginate(
-        TableName=table,
-        ConsistentRead=True,
-        FilterExpression="attribute_exists(approval_token) AND (holder = :e OR approval_execution = :e)",
-        ProjectionExpression="service, holder, approval_execution, approval_token",
-        ExpressionAttributeValues={":e": {"S": execution}},
+    found = _scan(
+        dynamodb,
+        table,
+        "attribute_exists(approval_token) AND (holder = :e OR approval_execution = :e)",
+        ("service", "holder", "approval_execution", "approval_token"),
+        {":e": execution},
     )
     return [
         WaitingApproval(
-            service=item["service"]["S"],
-            holder=item["holder"]["S"],
-            execution=item["approval_execution"]["S"],
-            token=item["approval_token"]["S"],
+            service=item["service"],
+            holder=item["holder"],
+            execution=item["approval_execution"],
+            token=item["approval_token"],
         )
-        for page in pages
-        for item in page.get("Items", [])
+        for item in found
     ]
 
 
 @translate_throttling
 def end_approval(table: str, service: str, token: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
     """Take the approval's token out of the item; False when someone else did first (it is answered once)."""
-    return _update(
-        dynamodb,
-        table,
-        service,
-        "REMOVE approval_token, approval_execution",
-        "approval_token = :token",
-        {":token": token},
-    )
+    return _take_token(dynamodb, table, service, token, "approval_token", "approval_execution")
