@@ -163,6 +163,7 @@ class Connection:
     endpoint_url: str | None
     stack: str | None
     given_arn: str | None
+    given_lock_table: str | None = None  # the local cloud's own runner names it (pushdeploy_local.runner)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -202,7 +203,10 @@ class Connection:
 
     @functools.cached_property
     def lock_table(self) -> str | None:
-        """The lock table (it keeps what a rollback returns to); None when a stack older than its output is used."""
+        """The lock table (it keeps what a rollback returns to and the approvals that wait); None when a stack
+        older than its output is used."""
+        if self.given_lock_table:
+            return self.given_lock_table
         if self.stack or (not self.is_local and not self.given_arn):
             with contextlib.suppress(CliError):
                 return self._stack_output("LockTableName")

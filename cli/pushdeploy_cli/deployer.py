@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import typer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from pushdeploy.adapters import dynamodb, stepfunctions
 from pushdeploy.models import StoppedTask, Target, family_of, is_own_tag, safe_execution_name
+from pushdeploy.steps import approval
 from pushdeploy.steps.plan import PlanOutput, known_rollback_destination, rollback_destination
 from pushdeploy_cli.connection import CliError, Connection
 from pushdeploy_cli.story import Story, Summary, read_story, revision, summarize, summarize_story
@@ -150,6 +151,44 @@ def _start(connection: Connection, name: str, document: dict[str, Any]) -> Start
         stateMachineArn=connection.state_machine, name=name, input=json.dumps(document)
     )
     return Started(str(answer["executionArn"]), name, document)
+
+
+# -- approvals ---------------------------------------------------------------------------------------
+
+
+def answer_approval(connection: Connection, name_or_arn: str, decision: approval.Decision) -> list[approval.Answer]:
+    """Approve or abort what an execution waits for: the push's execution answers each of its targets that
+    waits, a target's own (child) execution that one. An execution that waits for nothing is named, and
+    nothing changes."""
+    table = connection.lock_table
+    if table is None:
+        raise CliError("the stack has no LockTableName output, where waiting approvals are recorded: update it")
+    execution = connection.execution_arn(name_or_arn)
+    sfn = connection.client("stepfunctions")
+    answers = approval.answer(
+        table, execution, decision, caller(connection), dynamodb_client=connection.client("dynamodb"), sfn=sfn
+    )
+    if answers:
+        return answers
+    status = stepfunctions.execution_status(execution, sfn=sfn)
+    if status == "NOT_FOUND":
+        raise typer.BadParameter(
+            f"no execution {name_or_arn!r} of {revision(connection.state_machine)}", param_hint="EXECUTION"
+        )
+    state = "still runs" if status == "RUNNING" else f"has ended ({status})"
+    raise typer.BadParameter(
+        f"{name_or_arn!r} waits for no approval: it {state}, and no deployment of it waits "
+        "(approved, aborted or timed out already, or its targets do not ask for approval)",
+        param_hint="EXECUTION",
+    )
+
+
+def caller(connection: Connection) -> str:
+    """Who answers, as AWS knows the credentials (sts:GetCallerIdentity needs no permission)."""
+    try:
+        return str(connection.client("sts").get_caller_identity()["Arn"])
+    except (ClientError, BotoCoreError):
+        return "an unknown caller (sts:GetCallerIdentity failed)"
 
 
 # -- reading executions ------------------------------------------------------------------------------

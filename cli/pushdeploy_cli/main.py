@@ -1,4 +1,4 @@
-"""`pushdeploy`: operate the deployer (deploy, rollback, status, history, explain), and run it locally.
+"""`pushdeploy`: operate the deployer (deploy, rollback, approve, status, history, explain), and run it locally.
 
 Exit status: 0 done (deployed), 1 rolled back, failed or AWS trouble, 2 bad input (the message names
 the option or argument).
@@ -6,6 +6,7 @@ the option or argument).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import re
 import time
@@ -19,6 +20,7 @@ from rich.console import Console
 from pushdeploy.models import DIGEST_PATTERN, NAME_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN
 from pushdeploy.outcome import Outcome
 from pushdeploy.requests import ROLLBACK_TO_PATTERN  # the console input's own: the CLI refuses what Plan would
+from pushdeploy.steps.approval import Decision
 from pushdeploy_cli import deployer, local, render, targets
 from pushdeploy_cli.connection import Connection, Where, connected, opened
 from pushdeploy_cli.story import Story
@@ -353,6 +355,49 @@ def logs(
                 if not running:
                     return
             time.sleep(poll)
+
+
+Waiting = Annotated[
+    str,
+    typer.Argument(
+        help="The execution that waits: a push's (name or ARN; every service of it that waits) or one service's "
+        "own execution (its ARN, as the approval alert and `explain` name it).",
+        show_default=False,
+        metavar="EXECUTION",
+    ),
+]
+
+
+@app.command()
+@connected
+def approve(where: Where, execution: Waiting, as_json: Json = False) -> None:
+    """Approve a deployment that waits for approval: it goes on to UpdateService.
+
+    Example: pushdeploy approve aiuteur-backend-v2-df3e634239599cdb
+    """
+    _answer(where, execution, "approve", as_json)
+
+
+@app.command()
+@connected
+def abort(where: Where, execution: Waiting, as_json: Json = False) -> None:
+    """Abort a deployment that waits for approval: nothing is deployed, the lock is released, and the alert
+    says who aborted it.
+
+    Example: pushdeploy abort aiuteur-backend-v2-df3e634239599cdb
+    """
+    _answer(where, execution, "abort", as_json)
+
+
+def _answer(where: Where, execution: str, decision: Decision, as_json: bool) -> None:
+    with opened(where) as connection:
+        answers = deployer.answer_approval(connection, execution, decision)
+    if as_json:
+        render.print_json(render.console(), [dataclasses.asdict(a) for a in answers])
+    else:
+        render.print_answers(answers, render.console())
+    if not all(a.done for a in answers):
+        raise typer.Exit(1)
 
 
 def _draw(story: Story, svg: Path | None, html: Path | None) -> None:

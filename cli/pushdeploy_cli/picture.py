@@ -293,6 +293,7 @@ def _target(story: Story, target: TargetStory, scale: _Scale, y: int) -> tuple[s
         if step.name in ("Update", "Rollback"):
             words = f"{'rollback to' if step.name == 'Rollback' else 'deploy'} {revision(step.task_definition or '?')}"
             parts.append(f"<text x='{scale.x(step.seconds) + 3}' y='{y + 9}' fill='#2f6fb0'>{escape(words)}</text>")
+    parts += _approval(target, scale, y)
     y += 14
     top = y
     for lane in lanes(story, target, scale.end):
@@ -341,6 +342,24 @@ def _target(story: Story, target: TargetStory, scale: _Scale, y: int) -> tuple[s
     y = _axis(parts, scale, y + 4)
     parts.append("</g>")
     return "".join(parts), y + 14
+
+
+def _approval(target: TargetStory, scale: _Scale, y: int) -> list[str]:
+    """The wait for approval before UpdateService, as a band from the request to its answer (or to now)."""
+    asked = [s for s in target.steps if s.name == "Approval"]
+    if target.approval is None or not asked:
+        return []
+    start = asked[0].seconds
+    end = asked[-1].seconds if len(asked) > 1 else scale.end
+    by = f" by {target.approval_by}" if target.approval_by else ""
+    words = f"approval {target.approval.replace('_', ' ')}{by}"
+    colour = "#e8d9a8" if target.approval in ("waiting", "approved") else "#f2c4c4"
+    x, width = scale.x(start), max(scale.x(end) - scale.x(start), 2)
+    return [
+        f"<rect class='approval' data-approval={quoteattr(target.approval)} x='{x}' y='{y}' width='{width}' "
+        f"height='11' fill='{colour}'><title>{escape(asked[-1].text)}</title></rect>"
+        f"<text x='{x + 3}' y='{y + 9}' fill='#5a4a1a'>{escape(_cut(words, 60))}</text>"
+    ]
 
 
 def _lane(lane: Lane, target: TargetStory, scale: _Scale, y: int) -> tuple[str, int]:

@@ -14,6 +14,7 @@ from rich.table import Column, Table
 
 from pushdeploy.models import TargetsConfig
 from pushdeploy.outcome import Outcome
+from pushdeploy.steps.approval import Answer
 from pushdeploy.steps.plan import PlanOutput
 from pushdeploy_cli.connection import Where
 from pushdeploy_cli.deployer import Started, TargetStatus, TaskLog
@@ -238,6 +239,19 @@ def print_history(summaries: list[Summary], console: Console) -> None:
             escape(summary.name),
         )
     console.print(table)
+
+
+# -- approvals ------------------------------------------------------------------------------------------
+
+
+def print_answers(answers: list[Answer], console: Console) -> None:
+    """One line per deployment answered: its service, the execution that waited, and what follows."""
+    for answer in answers:
+        colour = "green" if answer.done else "red"
+        console.print(
+            f"[{colour}]{escape(answer.service)}[/{colour}]: {escape(answer.reason)} ({escape(answer.execution)})",
+            highlight=False,
+        )
 
 
 # -- explain --------------------------------------------------------------------------------------------

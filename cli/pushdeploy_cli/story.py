@@ -31,11 +31,14 @@ from pushdeploy.outcome import (
     StepError,
     TargetResult,
     results_of_children,
+    not_approved,
 )
 from pushdeploy.steps.plan import PlanOutput
 
 ROLLOUT_STATES = {"Update", "AwaitRollout", "WaitForRollout", "CheckRollout", "JudgeRollout"}
 ROLLBACK_STATES = {"Rollback", "WaitForRollback", "CheckRollback", "JudgeRollback"}
+# What became of a deployment's approval (pushdeploy.steps.approval): `failed` when it could not be asked for.
+ApprovalState = Literal["waiting", "approved", "aborted", "timed_out", "failed"]
 ENDS: dict[str, ExecutionStatus] = {
     "ExecutionSucceeded": "SUCCEEDED",
     "ExecutionFailed": "FAILED",
@@ -127,6 +130,9 @@ class TargetStory(BaseModel):
     result: TargetResult | None = None
     failed_tasks: list[StoppedTask] = Field(default_factory=list)  # each failing stop the probes saw, once
     logs: LogLocation | None = None  # where the registered task definition's container logs (awslogs)
+    approval: ApprovalState | None = None  # None when its policy asks for no approval
+    approval_execution: str | None = None  # the execution `pushdeploy approve` names: the target's own
+    approval_by: str | None = None  # who approved or aborted it
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -140,14 +146,15 @@ class TargetStory(BaseModel):
             if probe is None:
                 return f"{'rolling back' if rolling_back else 'rolling out'}: UpdateService done, first probe next"
             return probe.words
-        if self.state in ("Watch", "Woken") and self.steps:
-            return self.steps[-1].text  # the watch's start, or how it ended
+        if self.state in ("Watch", "Woken", "Approval") and self.steps:
+            return self.steps[-1].text  # the watch's or the approval's start, or how it ended
         return {
             "Planned": "planned",
             "Lock": f"waiting for the lock: {self.waiting}" if self.waiting else "taking the lock",
             "Kind": "registering the task definition",
             "Stagger": "waiting for its turn to register (a push that feeds many services)",
             "Register": "registering the task definition",
+            "NeedsApproval": "registering the task definition",
             "Unlock": "finishing",
             "Notify": "finishing",
         }.get(self.state, self.state)
@@ -288,6 +295,8 @@ class _Reader:
             if kind == "LambdaFunctionFailed" and track is not None:
                 details = event["lambdaFunctionFailedEventDetails"]
                 self._failed(track, StepError(error=details.get("error", ""), cause=details.get("cause", "")), at)
+            elif kind == "TaskScheduled" and track is not None and track.state == "Approval":
+                self._approval_asked(track, event["taskScheduledEventDetails"], at)
         self.owner[event["id"]] = key
 
     def _seconds(self, at: datetime) -> float:
@@ -343,6 +352,8 @@ class _Reader:
                 if probe.decided:
                     ok = probe.verdict in (Verdict.HEALTHY, Verdict.SUPERSEDED)
                     self._step(track, name, at, probe.words, ok=ok)
+        elif name == "Approval":
+            self._approval_answered(track, iteration, at)
         elif name == "Watch":
             wake = iteration.wake
             if wake is None:  # it timed out (the Catch keeps the input): the Check that follows confirms
@@ -351,6 +362,34 @@ class _Reader:
                 self._step(track, name, at, f"ended early: {wake.end}")
             else:
                 self._step(track, name, at, f"woken: {wake.reason}", ok=False)
+
+    def _approval_asked(self, track: TargetStory, details: dict[str, Any], at: datetime) -> None:
+        """The Approval task's parameters name the target's own execution, the one to approve (never the token:
+        the history holds it, the story does not repeat it)."""
+        payload = (_loads(details.get("parameters")) or {}).get("Payload") or {}
+        track.approval, track.approval_execution = "waiting", payload.get("waiting")
+        timeout = (payload.get("item") or {}).get("target", {}).get("policy", {}).get("approval_timeout_seconds")
+        name = track.approval_execution or self.execution
+        self._step(
+            track,
+            "Approval",
+            at,
+            f"waiting for approval (at most {timeout} s): pushdeploy approve {name} (or abort)",
+        )
+
+    def _approval_answered(self, track: TargetStory, iteration: _Iteration, at: datetime) -> None:
+        if iteration.approval is not None:
+            track.approval, track.approval_by = "approved", iteration.approval.approved_by
+            self._step(track, "Approval", at, f"approved by {iteration.approval.approved_by}")
+            return
+        error = iteration.approval_error
+        if error is None:
+            return
+        if error.error == "ApprovalAborted":
+            track.approval, track.approval_by = "aborted", error.cause.removeprefix("aborted by ")
+        else:
+            track.approval = "timed_out" if error.error == "States.Timeout" else "failed"
+        self._step(track, "Approval", at, not_approved(error, iteration.item.target.policy), ok=False)
 
     def _failed(self, track: TargetStory, error: StepError, at: datetime) -> None:
         if error.error == "LockBusy":

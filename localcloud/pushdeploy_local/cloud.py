@@ -60,6 +60,7 @@ from pushdeploy_local.moto_hooks import (
     quotas,
     sdk_integrations,
     target_health,
+    task_failure_cause,
 )
 from pushdeploy_local.moto_hooks.asl_parse import parse_once
 from pushdeploy_local.moto_hooks.dispatch_once import method_names_once
@@ -295,6 +296,7 @@ class LocalCloud:
         enter(ecs_list_task_definitions.install())
         enter(ecr_images.install(on_gone=self._image_gone))
         enter(cloudwatch_alarms.install())
+        enter(task_failure_cause.install())
         enter(quotas.install())
         enter(sdk_integrations.install())
         self.children = enter(distributed_map.install(self._state_machine_may))

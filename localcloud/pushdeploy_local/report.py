@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from pushdeploy.models import StoppedTask, TargetEvidence
@@ -30,12 +32,19 @@ class Evidence(BaseModel):
     events: list[str] = Field(default_factory=list)  # the service's latest events
 
 
+# What became of a deployment's approval (pushdeploy_cli.story.ApprovalState), worst first: a push whose targets
+# differ reports the worst of them.
+Approval = Literal["failed", "timed_out", "aborted", "waiting", "approved"]
+APPROVAL_WORST_FIRST: tuple[Approval, ...] = ("failed", "timed_out", "aborted", "waiting", "approved")
+
+
 class TargetReport(BaseModel):
     service: str
     outcome: Outcome
     reason: str
     verdict_at_seconds: float | None = None
     evidence: Evidence | None = None  # None when no Check decided (the target failed before its rollout)
+    approval: Approval | None = None  # None when its policy asks for no approval
 
 
 class PushReport(BaseModel):
@@ -48,6 +57,17 @@ class PushReport(BaseModel):
     finished_at_seconds: float | None = None
     reason: str = ""
     targets: list[TargetReport] = Field(default_factory=list)
+    approval: Approval | None = None  # the worst of its targets' approvals; None when none asked for one
+
+
+class Answered(BaseModel):
+    """What an `approve` or `abort` entry did, through `pushdeploy approve` / `abort`: each deployment it
+    answered, or why it answered none (the command's own error)."""
+
+    at_seconds: float
+    decision: Literal["approve", "abort"]
+    services: list[str] = Field(default_factory=list)
+    error: str | None = None
 
 
 class FinalState(BaseModel):
@@ -87,7 +107,8 @@ class Iam(BaseModel):
 
 class Report(BaseModel):
     scenario: str
-    pushes: list[PushReport]
+    pushes: list[PushReport]  # the push entries, in order (an approve or abort entry is in `approvals`)
+    approvals: list[Answered] = Field(default_factory=list)
     final: FinalState
     services: list[FinalState] = Field(default_factory=list)
     alerts: list[Alert]

@@ -6,14 +6,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import boto3
+import typer
 from botocore.exceptions import ClientError
 
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.outcome import DescribedExecution, Outcome, worst
 from pushdeploy.requests import DeployRequest, parse_request
+from pushdeploy_cli import deployer
+from pushdeploy_cli.connection import Connection
 from pushdeploy_cli.story import TargetStory, read_story
 from pushdeploy_local import report as r
-from pushdeploy_local.cloud import EPOCH, LocalCloud
+from pushdeploy_local.cloud import EPOCH, REGION, LocalCloud
 from pushdeploy_local.scenario import Push, Scenario
 
 SETTLE_SECONDS = 3 * 3600  # the longest a scenario may run on after its last push (virtual time)
@@ -44,6 +48,7 @@ def play(cloud: LocalCloud) -> r.Report:
     report it. An alarm's state set at the moment of a push is set first (the push sees it)."""
     scenario = cloud.scenario
     records = []
+    answered = []
     # ("alarm" sorts before "push": at one instant, the alarm's state is set first)
     timeline = [(a.at_seconds, "alarm", i) for i, a in enumerate(scenario.alarms)]
     timeline += [(p.at_seconds, "push", i) for i, p in enumerate(scenario.pushes)]
@@ -52,11 +57,39 @@ def play(cloud: LocalCloud) -> r.Report:
         if kind == "alarm":
             alarm = scenario.alarms[index]
             cloud.set_alarm(alarm.name, alarm.state, f"the scenario sets {alarm.state} at {alarm.at_seconds:g} s")
+        elif scenario.pushes[index].answers is not None:
+            answered.append(_answer(cloud, scenario.pushes[index]))
         else:
             records.append(_perform(cloud, index, scenario.pushes[index]))
     last = max((at for at, _, _ in timeline), default=0)
     cloud.run_until_done(last + SETTLE_SECONDS)
-    return _report(cloud, scenario, records)
+    return _report(cloud, scenario, records).model_copy(update={"approvals": answered})
+
+
+def _answer(cloud: LocalCloud, entry: Push) -> r.Answered:
+    """`pushdeploy approve` (or `abort`) of each execution the scenario started, as a person would run it against
+    the cloud: the CLI's own code (its calls are the CLI user's, outside every role the template defines). What
+    waits is answered; an execution that waits for nothing is refused by the command, and changes nothing."""
+    assert entry.answers is not None
+    connection = Connection(
+        session=boto3.session.Session(region_name=REGION),
+        endpoint_url=None,
+        stack=None,
+        given_arn=cloud.state_machine,
+        given_lock_table=cloud.infra.lock_table,
+    )
+    answered = r.Answered(at_seconds=cloud.clock.now, decision=entry.answers)
+    refusals = []
+    for execution in cloud.executions:
+        try:
+            answers = deployer.answer_approval(connection, execution, entry.answers)
+        except typer.BadParameter as exc:  # it waits for nothing: the command says so and changes nothing
+            refusals.append(exc.message)
+            continue
+        answered.services += [a.service for a in answers if a.done]
+    if not answered.services:
+        answered.error = "; ".join(refusals) or "no execution runs"
+    return answered
 
 
 def _perform(cloud: LocalCloud, index: int, push: Push) -> PushRecord:
@@ -191,6 +224,7 @@ def _push_report(cloud: LocalCloud, record: PushRecord, histories: dict[str, lis
                 reason=result.reason,
                 verdict_at_seconds=_seconds(result.verdict_at),
                 evidence=_evidence(tracks.get(result.service)),
+                approval=track.approval if (track := tracks.get(result.service)) else None,
             )
             for result in summary.results
         ]
@@ -198,6 +232,7 @@ def _push_report(cloud: LocalCloud, record: PushRecord, histories: dict[str, lis
     deciding = [t for t in targets if t.outcome == outcome]
     verdicts = [t.verdict_at_seconds for t in targets if t.verdict_at_seconds is not None]
     done = [f for f in finished if f is not None]
+    approvals = [t.approval for t in targets if t.approval is not None]
     return r.PushReport(
         **base,
         outcome=outcome,
@@ -205,6 +240,7 @@ def _push_report(cloud: LocalCloud, record: PushRecord, histories: dict[str, lis
         finished_at_seconds=max(done) if done else None,
         reason=deciding[0].reason,
         targets=[t for t in targets if t.service],
+        approval=min(approvals, key=r.APPROVAL_WORST_FIRST.index) if approvals else None,
     )
 
 

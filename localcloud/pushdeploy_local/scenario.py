@@ -138,10 +138,13 @@ class InitialImage(_Strict):
 
 # Fields that describe an ECR push; a raw `event` or `input` entry carries them in its payload instead.
 _PUSH_ONLY_FIELDS = ("tag", "repository", "untagged", "result", "manual", "retag_of")
+# What an `approve` or `abort` entry may set besides itself: it pushes nothing.
+_ANSWER_FIELDS = frozenset({"at_seconds", "approve", "abort"})
 
 
 class Push(_Strict):
-    """One entry of `pushes`: an ECR push described by its fields, or a raw event / console input."""
+    """One entry of `pushes`: an ECR push described by its fields, or a raw event / console input; or, with
+    `approve` or `abort`, `pushdeploy approve` (or `abort`) of every deployment that waits for approval then."""
 
     at_seconds: float = Field(default=0, ge=0)
     tag: str | None = Field(default=None, min_length=1)
@@ -159,9 +162,18 @@ class Push(_Strict):
     retag_of: str | None = Field(default=None, min_length=1)
     event: dict[str, Any] | None = None
     input: dict[str, Any] | None = None
+    approve: bool = False
+    abort: bool = False
 
     @model_validator(mode="after")
     def _one_form(self) -> Self:
+        if self.approve and self.abort:
+            raise ValueError("an entry either approves or aborts, not both")
+        if self.answers is not None:
+            given = sorted(self.model_fields_set - _ANSWER_FIELDS)
+            if given:
+                raise ValueError(f"an `{self.answers}` entry pushes nothing; it cannot also set {', '.join(given)}")
+            return self
         if self.event is not None and self.input is not None:
             raise ValueError("give either `event` or `input`, not both")
         if self.is_raw:
@@ -182,6 +194,11 @@ class Push(_Strict):
                 "`behavior_by_service`"
             )
         return self
+
+    @property
+    def answers(self) -> Literal["approve", "abort"] | None:
+        """What an approval entry answers with; None for a push."""
+        return "approve" if self.approve else "abort" if self.abort else None
 
     @property
     def is_raw(self) -> bool:
@@ -227,9 +244,12 @@ class DeployerSettings(_Strict):
     lock_wait_seconds: int = Field(default=9000, ge=60, le=10800)
     # CloudWatch alarm names the target's policy watches (HealthPolicy.alarms: one in ALARM fails a rollout).
     alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list, max_length=20)
+    # A deployment waits for approval before UpdateService (HealthPolicy.approval), at most this long.
+    approval: bool = False
+    approval_timeout_seconds: int = Field(default=3600, ge=60, le=86400)
 
     def policy(self) -> dict[str, Any]:
-        return {
+        policy: dict[str, Any] = {
             "deadline_seconds": self.deadline_seconds,
             "bake_seconds": self.bake_seconds,
             "watch_seconds": self.watch_seconds,
@@ -237,6 +257,11 @@ class DeployerSettings(_Strict):
             "lock_wait_seconds": self.lock_wait_seconds,
             "alarms": list(self.alarms),
         }
+        # Only when asked for: each target's policy counts against SSM's 4,096 characters.
+        if self.approval or "approval_timeout_seconds" in self.model_fields_set:
+            policy["approval"] = self.approval
+            policy["approval_timeout_seconds"] = self.approval_timeout_seconds
+        return policy
 
     def overridden_by(self, own: DeployerSettings | None) -> DeployerSettings:
         """These settings with what a service's own `deployer` names in their place (field by field)."""

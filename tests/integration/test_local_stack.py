@@ -95,7 +95,7 @@ def test_each_function_runs_as_its_own_role_with_the_transforms_policies() -> No
             assert role == f"{logical_id}Role"
             roles[logical_id] = lam.get_function(FunctionName=function.name)["Configuration"]["Role"]
             assert roles[logical_id] == cloud.stack.attribute(role, "Arn")
-        assert len(set(roles.values())) == len(roles) == 11
+        assert len(set(roles.values())) == len(roles) == 12  # one per function of functions/
         assert cloud.stack.role_of("DeployStateMachine") == "DeployStateMachineRole"
 
         # The role in moto holds the documents `policies` gives, resolved to the stack's physical names

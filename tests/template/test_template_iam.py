@@ -95,6 +95,7 @@ FUNCTION_ACTIONS = {
         "states:SendTaskSuccess",
     },
     "WakeFunction": {"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:UpdateItem", "states:SendTaskSuccess"},
+    "ApprovalFunction": {"dynamodb:UpdateItem", "sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
 }
 
 STEP_FUNCTIONS = [
@@ -104,6 +105,7 @@ STEP_FUNCTIONS = [
     "UpdateFunction",
     "CheckFunction",
     "WatchFunction",
+    "ApprovalFunction",
     "RollbackFunction",
     "UnlockFunction",
     "NotifyFunction",

@@ -50,7 +50,7 @@ def test_every_task_invokes_a_substituted_function_with_retries():
         assert function.startswith("${") and function.endswith("FunctionArn}"), name
         assert any("Throttled" in rule["ErrorEquals"] for rule in state["Retry"]), name
     callbacks = [name for name, state in tasks if state["Resource"].startswith("arn:")]
-    assert callbacks == ["AwaitRollout", "Watch"]
+    assert callbacks == ["Approval", "AwaitRollout", "Watch"]
     # The partition is the stack's (aws, aws-cn, aws-us-gov): no ARN in the ASL names one itself.
     for callback in callbacks:
         assert tasks[[n for n, _ in tasks].index(callback)][1]["Resource"] == (
@@ -84,6 +84,23 @@ def test_the_rollout_waits_on_its_events_with_the_fallback_probe_as_timeout():
         "Next": "AwaitRollout",
     }
     assert [name for name, state in states.items() if state.get("Next") == "WaitForRollout"] == []
+
+
+def test_an_approval_waits_between_register_and_update_and_ends_at_unlock_unless_approved():
+    states = dict(_states(json.loads(ASL.read_text())))
+
+    assert states["Register"]["Next"] == "NeedsApproval"
+    (asks,) = states["NeedsApproval"]["Choices"]
+    assert asks == {"Variable": "$.item.target.policy.approval", "BooleanEquals": True, "Next": "Approval"}
+    assert states["NeedsApproval"]["Default"] == states["Approval"]["Next"] == "Update"
+    approval = states["Approval"]
+    assert approval["TimeoutSecondsPath"] == "$.item.target.policy.approval_timeout_seconds"
+    # The waiting execution is the target's own (a child of the Distributed Map): what `approve` names.
+    assert approval["Parameters"]["Payload"]["waiting.$"] == "$$.Execution.Id"
+    # An abort, a timeout or a failure of the step itself: nothing was updated, so no rollback.
+    assert approval["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.approval_error", "Next": "Unlock"}]
+    assert HealthPolicy().approval is False
+    assert HealthPolicy().approval_timeout_seconds == 3600
 
 
 def test_every_step_after_update_reaches_rollback_or_unlock_on_failure():

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from pushdeploy.models import Evidence, LogLocation
+from pushdeploy.models import Evidence, LogLocation, PlanItem
 from pushdeploy.outcome import IterationState, Outcome, TargetResult
 
 HEADLINES = {
@@ -27,6 +31,11 @@ ACTIONS = {
     ),
     Outcome.FAILED: "The service was not changed. Fix the cause below and push (or start the deployment) again.",
 }
+# A deployment nobody approved (aborted, or its approval timed out) is `failed` with nothing to fix.
+NOT_APPROVED_ACTION = (
+    "The service was not changed. Push again (or start the deployment again) when it should go out: it will wait "
+    "for approval again."
+)
 
 
 def subject(result: TargetResult) -> str:
@@ -71,7 +80,9 @@ def message(result: TargetResult, state: IterationState) -> str:
     lines += ["", f"What runs now: {result.runs_now}{image} ({health})"]
     if result.started_at:
         lines.append(f"Took: {int((result.finished_at - result.started_at).total_seconds())} s")
-    if result.outcome in ACTIONS:
+    if state.approval_error is not None and result.outcome == Outcome.FAILED:
+        lines += ["", NOT_APPROVED_ACTION]
+    elif result.outcome in ACTIONS:
         lines += ["", ACTIONS[result.outcome]]
     lines += ["", f"Execution: {console_link(result.execution)}"]
     if logs is not None:
@@ -128,21 +139,94 @@ def chat(result: TargetResult, state: IterationState) -> dict[str, Any]:
         next_steps.append(f"Roll back to a revision that worked: `pushdeploy rollback --service {service} --to N`")
     elif result.outcome in (Outcome.ROLLED_BACK, Outcome.FAILED):
         next_steps.append("Fix the image and push it again.")
+    return _chat_notification(
+        icon=CHAT_ICONS[result.severity],
+        summary=subject(result),
+        description=message(result, state),
+        next_steps=next_steps,
+        event=result.outcome.value,
+        service=result.service,
+        execution=result.execution,
+    )
+
+
+def _chat_notification(
+    *, icon: str, summary: str, description: str, next_steps: list[str], event: str, service: str, execution: str
+) -> dict[str, Any]:
     return {
         "version": "1.0",
         "source": "custom",
         "content": {
             "textType": "client-markdown",
-            "title": f"{CHAT_ICONS[result.severity]} {subject(result)}",
-            "description": message(result, state),
+            "title": f"{icon} {summary}",
+            "description": description,
             "nextSteps": next_steps,
-            "keywords": [result.outcome.value, service],
+            "keywords": [event, service.split("/")[-1]],
         },
         "metadata": {
-            # One thread per service: its deploys and rollbacks read as one conversation.
-            "threadId": result.service,
-            "summary": subject(result),
-            "eventType": f"pushdeploy.{result.outcome.value}",
-            "relatedResources": [result.execution, result.service],
+            # One thread per service: its deploys, approvals and rollbacks read as one conversation.
+            "threadId": service,
+            "summary": summary,
+            "eventType": f"pushdeploy.{event}",
+            "relatedResources": [execution, service],
         },
     }
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """The message that a deployment waits for approval (pushdeploy.steps.approval): what waits, until when, and
+    exactly how to approve or abort it: the pushdeploy command, or the task token from AWS CloudShell in the
+    console (the callback pattern, https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token;
+    answering the token needs states:SendTaskSuccess or SendTaskFailure, so the message gives no one the power
+    to deploy)."""
+
+    item: PlanItem
+    task_definition: str  # registered, not yet running
+    execution: str  # the push's
+    waiting: str  # the target's own execution
+    token: str
+    until: datetime
+
+    def subject(self) -> str:
+        image = self.item.image.label.split("@", 1)[0] if self.item.image else ""
+        return f"[pushdeploy] APPROVAL NEEDED: {self.item.target.service} {image}".rstrip()
+
+    def message(self) -> str:
+        target = self.item.target
+        approved = json.dumps({"approved_by": "the AWS console"})
+        return "\n".join(
+            [
+                f"{target.key}: waits for approval before UpdateService.",
+                "",
+                f"What would be deployed: {self.item.image.label if self.item.image else 'unknown'}",
+                f"What runs now: {self.item.task_definition}",
+                f"What would run: {self.task_definition}",
+                f"Waits until: {self.until:%Y-%m-%d %H:%M:%S} UTC ({target.policy.approval_timeout_seconds} s); "
+                "unanswered by then, it is aborted and nothing is deployed.",
+                "",
+                f"To approve: pushdeploy approve {self.waiting}",
+                f"To abort:   pushdeploy abort {self.waiting}",
+                f"(pushdeploy approve {self.execution} answers every service of this push that waits.)",
+                "",
+                "In the AWS console: open AWS CloudShell and run",
+                f"  aws stepfunctions send-task-success --task-token {shlex.quote(self.token)} "
+                f"--task-output {shlex.quote(approved)}",
+                "or, to abort,",
+                f"  aws stepfunctions send-task-failure --task-token {shlex.quote(self.token)} "
+                "--error ApprovalAborted --cause 'aborted in the AWS console'",
+                "",
+                f"Execution: {console_link(self.waiting)}",
+            ]
+        )
+
+    def chat(self) -> dict[str, Any]:
+        return _chat_notification(
+            icon=CHAT_ICONS["warning"],
+            summary=self.subject(),
+            description=self.message(),
+            next_steps=[f"Approve: `pushdeploy approve {self.waiting}`", f"Abort: `pushdeploy abort {self.waiting}`"],
+            event="approval",
+            service=self.item.target.key,
+            execution=self.waiting,
+        )

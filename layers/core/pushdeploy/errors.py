@@ -27,3 +27,12 @@ class LockWaitExpired(PushdeployError):
 
 class StepFailed(PushdeployError):
     """An AWS call of a step failed for a reason a retry will not cure. Terminal: the ASL rolls back."""
+
+
+class ApprovalAborted(PushdeployError):
+    """A person aborted a deployment that waited for approval (`pushdeploy abort`): the error its task token is
+    failed with. Terminal: nothing was deployed."""
+
+
+class LockLost(PushdeployError):
+    """The execution no longer holds the service's lock (another recovered it). Terminal: nothing is changed."""

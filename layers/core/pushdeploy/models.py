@@ -78,6 +78,10 @@ def _unique_globs(tags: list[str]) -> list[str]:
 # The longest a push may wait for a busy service: the ASL's LockBusy retries (every 30 s) outnumber it, so
 # the Lock step's deadline, not the retry count, ends a wait.
 LOCK_WAIT_MAX_SECONDS = 10800
+# How long a target waits for approval before UpdateService (the Approval state's TimeoutSecondsPath). A task
+# token may wait as long as a Standard execution runs, a year (docs/aws-facts.md, "Approvals"); pushdeploy holds the
+# service's lock meanwhile, so a day at most: a release nobody answered for a day is better pushed again.
+APPROVAL_TIMEOUT_MAX_SECONDS = 86400
 
 
 class HealthPolicy(Frozen):
@@ -93,6 +97,11 @@ class HealthPolicy(Frozen):
     # then it is not deployed (LockWaitExpired). The default outlasts a rollout, its watch and its rollback.
     lock_wait_seconds: int = Field(9000, ge=60, le=LOCK_WAIT_MAX_SECONDS)
     alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list, max_length=20)
+    # A person approves each deployment before UpdateService (`pushdeploy approve EXECUTION`); unanswered for
+    # approval_timeout_seconds, it is aborted. The default hour keeps lock_wait_seconds' default (2.5 h) above a
+    # waiting approval, its rollout, watch and rollback together.
+    approval: bool = False
+    approval_timeout_seconds: int = Field(3600, ge=60, le=APPROVAL_TIMEOUT_MAX_SECONDS)
 
 
 class Target(Frozen):
@@ -256,6 +265,14 @@ class Rollout(Frozen):
     wake: Wake | None = None  # what ended the rollout's wait for its events, for the next probe (then cleared)
     watch_until: datetime | None = None  # set by the first healthy verdict of a deploy
     watch_seconds: int = 0  # how long the watch still has to run (0: none, or over)
+
+
+class Approved(Model):
+    """What a deployment's approval came back with (`pushdeploy approve`, pushdeploy.steps.approval): who
+    approved it, and when. Someone who answers the task token in the console may say less."""
+
+    approved_by: str = "unknown"
+    approved_at: datetime | None = None
 
 
 def family_of(task_definition: str) -> str:

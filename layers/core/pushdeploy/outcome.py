@@ -14,9 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
-from pushdeploy.models import Model, PlanAction, PlanItem, Rollout, UnlockOutput, Verdict
+from pushdeploy.models import Approved, HealthPolicy, Model, PlanAction, PlanItem, Rollout, UnlockOutput, Verdict
 from pushdeploy.steps.lock import LockOutput
 from pushdeploy.steps.rollout import Registered
 
@@ -76,6 +76,12 @@ class StepError(Model):
     error: str = Field(alias="Error")
     cause: str = Field("", alias="Cause")
 
+    @field_validator("cause", mode="before")
+    @classmethod
+    def _no_cause(cls, cause: object) -> object:
+        """SendTaskFailure's cause is optional: a task failed without one has a null Cause."""
+        return "" if cause is None else cause
+
     @property
     def message(self) -> str:
         """ "KeyError: 'deployments'": the Lambda error's type and message, else the error and its cause."""
@@ -106,6 +112,9 @@ class IterationState(Model):
     execution: str
     lock: LockOutput | None = None
     registered: Registered | None = None
+    approval: Approved | None = None  # who approved the deployment, when its policy asks for approval
+    # Why an approval did not come: ApprovalAborted (its cause says who), States.Timeout, or the step's failure.
+    approval_error: StepError | None = None
     rollout: Rollout | None = None
     rollback: Rollout | None = None
     error: StepError | None = None
@@ -174,6 +183,9 @@ def decide(state: IterationState, now: datetime) -> TargetResult:
             Outcome.ROLLBACK_FAILED, _rollback_failure(rollback, error_text), item.task_definition, None, None
         )
 
+    if state.approval_error is not None:
+        reason = not_approved(state.approval_error, item.target.policy)
+        return result(Outcome.FAILED, reason, item.task_definition, None, None)
     if rollout is None and rollback is None:
         return result(Outcome.FAILED, error_text or "not deployed", item.task_definition, None, None)
     why = (rollout.reason if rollout and rollout.verdict != Verdict.IN_PROGRESS else None) or error_text or "unknown"
@@ -200,6 +212,17 @@ def decide(state: IterationState, now: datetime) -> TargetResult:
         previous_image,
         False,
     )
+
+
+def not_approved(error: StepError, policy: HealthPolicy) -> str:
+    """Why a deployment that waited for approval was not deployed: who aborted it, or that nobody answered."""
+    if error.error == "States.Timeout":
+        why = f"not approved within {policy.approval_timeout_seconds} s: the approval timed out"
+    elif error.error == "ApprovalAborted":
+        why = error.cause or "aborted"
+    else:
+        why = f"the approval could not be asked for: {error.message}"
+    return f"{why}; nothing was deployed"
 
 
 def _rollback_failure(rollback: Rollout | None, error_text: str | None) -> str:

@@ -59,3 +59,7 @@ class LockSettings(Settings):
 class NotifySettings(Settings):
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
     notify_on_success: bool = Field(False, alias="NOTIFY_ON_SUCCESS")
+
+
+class ApprovalSettings(LockSettings):
+    alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")

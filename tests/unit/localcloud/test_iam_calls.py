@@ -166,5 +166,4 @@ def test_every_call_the_adapters_make_has_a_row():
     assert sorted(f"{s}:{o}" for s, o in set(ROWS) - made) == [
         "lambda:Invoke",  # the state machine's Lambda tasks
         "stepfunctions:DescribeMapRun",  # the state machine's Summarize (an SDK integration)
-        "stepfunctions:SendTaskFailure",  # no adapter sends it today; mapped for the callback's other half
     ]

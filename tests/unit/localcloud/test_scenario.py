@@ -324,20 +324,31 @@ def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str,
     [
         ({"service": {"deployment": {"strategy": "canary"}}}, "service.deployment:"),
         ({"service": {"traffic": {"requests_per_second": 50}}}, "service.traffic:"),
-        ({"deployer": {"approval": True}}, "deployer.approval:"),
     ],
 )
 def test_a_part_2_field_not_modelled_yet_is_refused_by_name(data: dict[str, Any], field: str) -> None:
     assert f"{field} Extra inputs are not permitted" in error_of({**data, "pushes": []})
 
 
-@pytest.mark.parametrize(
-    "entry",
-    [{"approve": True}, {"abort": True}],
-)
-def test_a_part_2_push_field_not_modelled_yet_is_refused_by_name(entry: dict[str, Any]) -> None:
-    (name,) = entry
-    assert f"pushes.0.{name}: Extra inputs are not permitted" in error_of({"pushes": [{"tag": "v2", **entry}]})
+@pytest.mark.parametrize("name", ["approve", "abort"])
+def test_an_approve_or_abort_entry_is_an_answer_at_a_time_and_nothing_else(name: str) -> None:
+    entry = parse_scenario({"pushes": [{"at_seconds": 90, name: True}]}).pushes[0]
+    assert (entry.answers, entry.at_seconds) == (name, 90)
+    # An answer pushes nothing: a push's field beside it is refused by name, as are both answers at once.
+    assert f"pushes.0: Value error, an `{name}` entry pushes nothing; it cannot also set behavior, tag" in error_of(
+        {"pushes": [{"tag": "v2", "behavior": {"kind": "crash"}, name: True}]}
+    )
+    assert "pushes.0: Value error, an entry either approves or aborts, not both" in error_of(
+        {"pushes": [{"approve": True, "abort": True}]}
+    )
+
+
+def test_a_push_entry_answers_nothing_and_the_deployer_asks_for_no_approval_by_default() -> None:
+    scenario = parse_scenario({"pushes": [{"tag": "v2"}]})
+    assert scenario.pushes[0].answers is None
+    assert "approval" not in scenario.deployer.policy()  # the policy's own default (none) holds
+    asked = parse_scenario({"deployer": {"approval": True}, "pushes": []}).deployer.policy()
+    assert (asked["approval"], asked["approval_timeout_seconds"]) == (True, 3600)
 
 
 def test_iam_remove_refuses_a_function_or_action_the_template_does_not_grant():
@@ -376,7 +387,9 @@ def test_faults_name_a_step_of_the_template_and_when_it_crashes():
     assert parse_scenario({"faults": [{"step": "Check", "when": "before"}], "pushes": []}).faults[0].times == 1
 
     said = error_of({"faults": [{"step": "Deploy", "when": "after"}], "pushes": []})
-    assert said.startswith("faults.0.step: Value error, no step 'Deploy' (the steps: Check, Lock, Notify, Plan, ")
+    assert said.startswith(
+        "faults.0.step: Value error, no step 'Deploy' (the steps: Approval, Check, Lock, Notify, Plan, "
+    )
     assert "DeployStateMachine" not in said
     assert "faults.0.when: Input should be 'before' or 'after'" in error_of(
         {"faults": [{"step": "Register", "when": "during"}], "pushes": []}
@@ -414,9 +427,9 @@ def test_an_extra_service_takes_its_own_deployer_over_the_top_level_one_field_by
     assert (jobs.deployer.tags, jobs.deployer.watch_seconds, jobs.deployer.alarms) == (["jobs-*"], 0, ["api-5xx"])
     assert (jobs.container, jobs.target_container) == ("aiuteur-backend", "runner")
     assert worker.deployer == main.deployer and worker.target_container == worker.container
-    assert "extra_services.0.deployer.approval: Extra inputs are not permitted" in error_of(
-        {"extra_services": [{"name": "jobs", "deployer": {"approval": True}}], "pushes": []}
-    )
+    approving = parse_scenario({"extra_services": [{"name": "jobs", "deployer": {"approval": True}}], "pushes": []})
+    main, jobs = approving.all_services()
+    assert (main.deployer.approval, jobs.deployer.approval) == (False, True)
 
 
 def test_behavior_by_service_names_services_of_the_scenario():

@@ -4,8 +4,9 @@ The item holds the `holder` (the execution deploying the service now), the `newe
 the service (its execution and its order key), the task definitions last verified healthy on it
 (`good`, newest first: what a rollback without a destination returns to) and, while the holder
 waits on a task token for its deployment's events, that token, the deployment, the alarms that end
-the wait and what it waits for (`watch_kind`: the rollout's verdict, or the watch of a healthy deploy).
-Every change is one conditional write.
+the wait and what it waits for (`watch_kind`: the rollout's verdict, or the watch of a healthy deploy), and
+while a deployment waits for approval, its task token and the execution that waits (the push's child
+execution of the target). Every change is one conditional write.
 """
 
 from __future__ import annotations
@@ -137,7 +138,10 @@ def release(
     """Free the lock if `holder` has it, recording `good` when given; False when it did not hold it (released
     already, or recovered by another)."""
     values: dict[str, str | int | list[str]] = {":holder": holder}
-    update = "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment, watch_alarms, watch_kind"
+    update = (
+        "REMOVE holder, acquired_at, expires_at, watch_token, watch_deployment, watch_alarms, watch_kind, "
+        "approval_token, approval_execution"
+    )
     if good is not None:
         update = f"SET good = :good {update}"
         values[":good"] = good
@@ -171,25 +175,93 @@ def start_watch(
 @translate_throttling
 def watches_of_alarm(table: str, alarm: str, *, dynamodb: DynamoDBClient | None = None) -> list[tuple[str, str]]:
     """Each watch that `alarm` ends: (service, its task token). A Scan: the table holds one item per service."""
+    found = _scan(
+        dynamodb,
+        table,
+        "contains(watch_alarms, :alarm) AND attribute_exists(watch_token)",
+        ("service", "watch_token"),
+        {":alarm": alarm},
+    )
+    return [(item["service"], item["watch_token"]) for item in found]
+
+
+def _scan(
+    dynamodb: DynamoDBClient | None, table: str, condition: str, attributes: tuple[str, ...], values: dict[str, str]
+) -> list[dict[str, str]]:
+    """The items that meet `condition`, each as its string `attributes` (every page, read consistently)."""
     dynamodb = dynamodb or client("dynamodb")
     pages = dynamodb.get_paginator("scan").paginate(
         TableName=table,
         ConsistentRead=True,
-        FilterExpression="contains(watch_alarms, :alarm) AND attribute_exists(watch_token)",
-        ProjectionExpression="service, watch_token",
-        ExpressionAttributeValues={":alarm": {"S": alarm}},
+        FilterExpression=condition,
+        ProjectionExpression=", ".join(attributes),
+        ExpressionAttributeValues={key: {"S": value} for key, value in values.items()},
     )
-    return [(item["service"]["S"], item["watch_token"]["S"]) for page in pages for item in page.get("Items", [])]
+    return [{name: item[name]["S"] for name in attributes} for page in pages for item in page.get("Items", [])]
 
 
 @translate_throttling
 def end_watch(table: str, service: str, token: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
     """Take the watch's token out of the item; False when someone else did first (it is handed back once)."""
+    return _take_token(dynamodb, table, service, token, "watch_token", "watch_deployment", "watch_alarms", "watch_kind")
+
+
+def _take_token(
+    dynamodb: DynamoDBClient | None, table: str, service: str, token: str, attribute: str, *with_it: str
+) -> bool:
+    """Remove a task token (and what goes with it) from the item if it is still `token`: whoever removes it
+    sends it, so it is sent once."""
+    removed = ", ".join((attribute, *with_it))
+    return _update(dynamodb, table, service, f"REMOVE {removed}", f"{attribute} = :token", {":token": token})
+
+
+@dataclass(frozen=True)
+class WaitingApproval:
+    service: str
+    holder: str  # the push's execution
+    execution: str  # the target's own (child) execution, which waits
+    token: str
+
+
+@translate_throttling
+def start_approval(
+    table: str, service: str, holder: str, execution: str, token: str, *, dynamodb: DynamoDBClient | None = None
+) -> bool:
+    """Record that `execution` of the holder waits for approval on `token`; False when `holder` does not hold
+    the lock."""
     return _update(
         dynamodb,
         table,
         service,
-        "REMOVE watch_token, watch_deployment, watch_alarms, watch_kind",
-        "watch_token = :token",
-        {":token": token},
+        "SET approval_token = :token, approval_execution = :execution",
+        "holder = :holder",
+        {":holder": holder, ":token": token, ":execution": execution},
     )
+
+
+@translate_throttling
+def approvals_waiting(table: str, execution: str, *, dynamodb: DynamoDBClient | None = None) -> list[WaitingApproval]:
+    """Each approval `execution` waits for: the push's execution (its holder) or one target's child execution.
+    A Scan, as for the watches an alarm ends: the table holds one item per service."""
+    found = _scan(
+        dynamodb,
+        table,
+        "attribute_exists(approval_token) AND (holder = :e OR approval_execution = :e)",
+        ("service", "holder", "approval_execution", "approval_token"),
+        {":e": execution},
+    )
+    return [
+        WaitingApproval(
+            service=item["service"],
+            holder=item["holder"],
+            execution=item["approval_execution"],
+            token=item["approval_token"],
+        )
+        for item in found
+    ]
+
+
+@translate_throttling
+def end_approval(table: str, service: str, token: str, *, dynamodb: DynamoDBClient | None = None) -> bool:
+    """Take the approval's token out of the item; False when someone else did first (it is answered once)."""
+    return _take_token(dynamodb, table, service, token, "approval_token", "approval_execution")

@@ -58,6 +58,20 @@ def send_task_success(token: str, output: dict[str, Any], *, sfn: SFNClient | No
     return True
 
 
+@translate_throttling
+def send_task_failure(token: str, error: str, cause: str, *, sfn: SFNClient | None = None) -> bool:
+    """Fail the task waiting on `token` with `error` (what the state's Catch matches) and `cause`; False when it
+    no longer waits."""
+    sfn = sfn or client("stepfunctions")
+    try:
+        sfn.send_task_failure(taskToken=token, error=error, cause=cause)
+    except ClientError as exc:
+        if error_code(exc) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+            return False
+        raise
+    return True
+
+
 # The events that open and close an execution: a child's are left out where its history joins its parent's.
 _EXECUTION_BOUNDS = frozenset(
     {"ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"}

@@ -42,6 +42,14 @@ def order_key(item: PlanItem, execution: str) -> str:
     return f"{item.requested_at.astimezone(UTC).isoformat()}|{execution}"
 
 
+def lock_lifetime(item: PlanItem) -> int:
+    """How long the lock may outlive a holder that cannot be asked about: its rollout and its rollback, each
+    up to the deadline, a wait for approval before them, and the grace."""
+    policy = item.target.policy
+    approval = policy.approval_timeout_seconds if policy.approval and item.kind == "deploy" else 0
+    return approval + 2 * policy.deadline_seconds + LOCK_GRACE_SECONDS
+
+
 def lock(request: LockInput, table: str) -> LockOutput:
     item, me = request.item, request.execution
     key = item.target.key
@@ -49,7 +57,7 @@ def lock(request: LockInput, table: str) -> LockOutput:
         return _superseded(key, dynamodb.read(table, key).newest)
     now = int(datetime.now(UTC).timestamp())
     running = item.task_definition if item.kind == "deploy" else None  # seeds `good` (steps.unlock)
-    expires_at = now + 2 * item.target.policy.deadline_seconds + LOCK_GRACE_SECONDS
+    expires_at = now + lock_lifetime(item)
     if dynamodb.take(table, key, me, now, expires_at, running):
         return LockOutput(service=key, status="held", holder=me)
     current = dynamodb.read(table, key)
