@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from pushdeploy.judge import MetricJudgement
 from pushdeploy.models import StoppedTask, TargetEvidence
 from pushdeploy.outcome import Outcome
 
@@ -28,6 +29,7 @@ class Evidence(BaseModel):
     targets: list[TargetEvidence] = Field(default_factory=list)  # target health in the load balancer
     alarms: list[str] = Field(default_factory=list)  # the policy's alarms in ALARM
     events: list[str] = Field(default_factory=list)  # the service's latest events
+    metrics: MetricJudgement | None = None  # the metric judge: the target group before against after, both windows
 
 
 class TargetReport(BaseModel):
@@ -48,6 +50,9 @@ class PushReport(BaseModel):
     finished_at_seconds: float | None = None
     reason: str = ""
     targets: list[TargetReport] = Field(default_factory=list)
+    # Requests its image's tasks answered 5XX before it was rolled back or proven: until its execution ended
+    # for a version deployed, until its last task stopped serving otherwise (pushdeploy_local.traffic).
+    bad_requests: int = 0
 
 
 class FinalState(BaseModel):
@@ -97,3 +102,4 @@ class Report(BaseModel):
     # at 25,000 (pushdeploy_local.moto_hooks.quotas.HISTORY_MAX_EVENTS).
     max_history_events: int
     iam: Iam = Field(default_factory=Iam)
+    bad_requests: int = 0  # the pushes' `bad_requests`, summed
