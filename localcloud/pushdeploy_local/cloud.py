@@ -358,7 +358,7 @@ class LocalCloud:
         )
         for service in self.infra.services:
             if service.spec.traffic is not None and service.target_group is not None:
-                self.traffic.add_service(service.target_group, service.spec.traffic.requests_per_second)
+                self.traffic.add_service(service.name, service.target_group, service.spec.traffic.requests_per_second)
         self._alert_queue = _subscribe_queue(self.session, self.infra.alert_topic)
         self._create_alarms()
         self._load_functions(stack)

@@ -41,7 +41,7 @@ from typing import Any
 
 from pushdeploy_local.ecs import EcsModel
 from pushdeploy_local.ecs.state import image_digest
-from pushdeploy_local.scenario import Behavior, Errors, Slow
+from pushdeploy_local.scenario import Behavior, Errors, ScenarioError, Slow
 
 NAMESPACE = "AWS/ApplicationELB"
 METRIC_PERIOD_SECONDS = 60  # "sends its metrics in 60-second intervals" (load-balancer-cloudwatch-metrics.html)
@@ -153,7 +153,14 @@ class Traffic:
         self._refused: Counter[tuple[int, str]] = Counter()  # (minute, load balancer): answered 503 by the ALB
         self.errors_by_image: dict[str, list[Served]] = defaultdict(list)  # digest -> the 5XX its tasks answered
 
-    def add_service(self, target_group_arn: str, requests_per_second: float) -> None:
+    def add_service(self, service: str, target_group_arn: str, requests_per_second: float) -> None:
+        """Send the service's requests to its target group; refused when no listener forwards to the group (an
+        extra service's target group is attached to no listener: its requests could reach none of its tasks)."""
+        if self._route(target_group_arn) is None:
+            raise ScenarioError(
+                f"{service}: `traffic` reaches a service through a listener, and no listener of its load balancer "
+                f"forwards to its target group {target_group_arn.rsplit(':', 1)[-1]}"
+            )
         self._rates[target_group_arn] = requests_per_second
 
     def advance_to(self, t: float) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pushdeploy_local.moto_hooks.cloudwatch_percentiles import statistic
-from pushdeploy_local.scenario import Errors, Healthy, Slow, Unhealthy
+from pushdeploy_local.scenario import Errors, Healthy, ScenarioError, Slow, Unhealthy
 from pushdeploy_local.traffic import HEALTHY_ERROR_RATE, Traffic, answer_of, bucket_seconds
 
 BALANCER = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/alb/1"
@@ -45,7 +45,9 @@ class FakeModel:
         return self.targets.get(target_group_arn, [])
 
 
-def traffic(forward: dict[str, int], targets: dict[str, list[tuple[str, Any, str]]]) -> tuple[Traffic, list[Any]]:
+def traffic(
+    forward: dict[str, int], targets: dict[str, list[tuple[str, Any, str]]], *, blue_rate: float | None = 100
+) -> tuple[Traffic, list[Any]]:
     published: list[Any] = []
     served = Traffic(
         FakeModel(targets),  # type: ignore[arg-type]
@@ -54,7 +56,8 @@ def traffic(forward: dict[str, int], targets: dict[str, list[tuple[str, Any, str
         epoch=datetime(2026, 1, 1, tzinfo=UTC),
         seed=1,
     )
-    served.add_service(BLUE, 100)
+    if blue_rate is not None:
+        served.add_service("web", BLUE, blue_rate)
     return served, published
 
 
@@ -121,3 +124,10 @@ def test_the_same_seed_serves_the_same_requests():
         served.advance_to(300)
         runs.append(published)
     assert runs[0] == runs[1]
+
+
+def test_traffic_for_a_group_no_listener_forwards_to_is_refused_by_name():
+    served, _ = traffic({GREEN: 1}, {}, blue_rate=None)
+
+    with pytest.raises(ScenarioError, match="jobs: `traffic` reaches a service through a listener"):
+        served.add_service("jobs", BLUE, 10)
