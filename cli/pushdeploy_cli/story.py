@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from pushdeploy.judge import MetricJudgement
 from pushdeploy.models import LogLocation, Rollout, StoppedTask, TargetEvidence, Verdict, Wake
 from pushdeploy.outcome import (
     GOOD_OUTCOMES,
@@ -76,6 +77,7 @@ class Probe(BaseModel):
     stopped_tasks: list[StoppedTask] = Field(default_factory=list)
     alarms: list[str] = Field(default_factory=list)  # the policy's alarms in ALARM
     events: list[str] = Field(default_factory=list)
+    metrics: MetricJudgement | None = None  # the target group before the deployment against after it
 
     @property
     def decided(self) -> bool:
@@ -535,6 +537,7 @@ def _probe(rollout: Rollout, at: datetime, seconds: float) -> Probe:
         stopped_tasks=evidence.stopped_tasks,
         alarms=evidence.alarms,
         events=evidence.events,
+        metrics=evidence.metrics,
     )
 
 

@@ -52,6 +52,7 @@ from pushdeploy_local.iam.policy import Request
 from pushdeploy_local.iam.stack import stack_iam as iam_of
 from pushdeploy_local.moto_hooks import (
     cloudwatch_alarms,
+    cloudwatch_percentiles,
     distributed_map,
     ecr_images,
     ecs_deployments,
@@ -71,6 +72,7 @@ from pushdeploy_local.scenario import Behavior, PullError, Scenario, ScenarioErr
 from pushdeploy_local.stack import PSEUDO
 from pushdeploy_local.stack.build import BuiltStack
 from pushdeploy_local.stack.local import StackView, build_scenario_stack, services_of
+from pushdeploy_local.traffic import Traffic
 
 ACCOUNT = PSEUDO["AWS::AccountId"]
 REGION = PSEUDO["AWS::Region"]
@@ -297,6 +299,7 @@ class LocalCloud:
         enter(ecr_images.install(on_gone=self._image_gone))
         enter(cloudwatch_alarms.install())
         enter(task_failure_cause.install())
+        enter(cloudwatch_percentiles.install())
         enter(quotas.install())
         enter(sdk_integrations.install())
         self.children = enter(distributed_map.install(self._state_machine_may))
@@ -352,6 +355,16 @@ class LocalCloud:
                 spec=service.spec,
                 target_group_arn=service.target_group,
             )
+        self.traffic = Traffic(
+            self.model,
+            self.session.client("elbv2"),
+            functools.partial(cloudwatch_percentiles.put, ACCOUNT, REGION),
+            epoch=EPOCH,
+            seed=self.scenario.world.seed,
+        )
+        for service in self.infra.services:
+            if service.spec.traffic is not None and service.target_group is not None:
+                self.traffic.add_service(service.name, service.target_group, service.spec.traffic.requests_per_second)
         self._alert_queue = _subscribe_queue(self.session, self.infra.alert_topic)
         self._create_alarms()
         self._load_functions(stack)
@@ -630,7 +643,10 @@ class LocalCloud:
 
         The clock calls it at each advance, before it wakes the executions due then. Events that the
         invoked functions cause in turn (an UpdateService starting tasks) are delivered in the same step.
+        The load balancer first serves the requests until `instant` as the world stood since the last step
+        (nothing it routes by changes in between), and publishes the metrics due by then.
         """
+        self.traffic.advance_to(instant)
         self.model.advance_to(instant)
         self._awslogs.write(self.model.drain_logs())
         self._deliver_ecr_events()

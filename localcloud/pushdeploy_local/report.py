@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from pushdeploy.judge import MetricJudgement
 from pushdeploy.models import StoppedTask, TargetEvidence
 from pushdeploy.outcome import Outcome
 
@@ -30,6 +31,7 @@ class Evidence(BaseModel):
     targets: list[TargetEvidence] = Field(default_factory=list)  # target health in the load balancer
     alarms: list[str] = Field(default_factory=list)  # the policy's alarms in ALARM
     events: list[str] = Field(default_factory=list)  # the service's latest events
+    metrics: MetricJudgement | None = None  # the metric judge: the target group before against after, both windows
 
 
 # What became of a deployment's approval (pushdeploy_cli.story.ApprovalState), worst first: a push whose targets
@@ -58,6 +60,9 @@ class PushReport(BaseModel):
     reason: str = ""
     targets: list[TargetReport] = Field(default_factory=list)
     approval: Approval | None = None  # the worst of its targets' approvals; None when none asked for one
+    # Requests its image's tasks answered 5XX before it was rolled back or proven: until its execution ended
+    # for a version deployed, until its last task stopped serving otherwise (pushdeploy_local.traffic).
+    bad_requests: int = 0
 
 
 class Answered(BaseModel):
@@ -118,3 +123,4 @@ class Report(BaseModel):
     # at 25,000 (pushdeploy_local.moto_hooks.quotas.HISTORY_MAX_EVENTS).
     max_history_events: int
     iam: Iam = Field(default_factory=Iam)
+    bad_requests: int = 0  # the pushes' `bad_requests`, summed

@@ -190,6 +190,7 @@ def _report(cloud: LocalCloud, scenario: Scenario, records: list[PushRecord]) ->
             denied=[r.Denied(function=d.function, action=d.action, resource=d.resource) for d in cloud.iam.denied],
             unused=cloud.iam.unused(),
         ),
+        bad_requests=sum(p.bad_requests for p in pushes),
     )
 
 
@@ -233,14 +234,18 @@ def _push_report(cloud: LocalCloud, record: PushRecord, histories: dict[str, lis
     verdicts = [t.verdict_at_seconds for t in targets if t.verdict_at_seconds is not None]
     done = [f for f in finished if f is not None]
     approvals = [t.approval for t in targets if t.approval is not None]
+    finished_at = max(done) if done else None
+    # A version deployed is proven when its execution ends; one rolled back served until its tasks stopped.
+    proven = finished_at if outcome == Outcome.DEPLOYED else None
     return r.PushReport(
         **base,
         outcome=outcome,
         verdict_at_seconds=min(verdicts) if verdicts else None,
-        finished_at_seconds=max(done) if done else None,
+        finished_at_seconds=finished_at,
         reason=deciding[0].reason,
         targets=[t for t in targets if t.service],
         approval=min(approvals, key=r.APPROVAL_WORST_FIRST.index) if approvals else None,
+        bad_requests=cloud.traffic.bad_requests(record.digest, since=record.at, until=proven) if record.digest else 0,
     )
 
 
@@ -266,6 +271,7 @@ def _evidence(track: TargetStory | None) -> r.Evidence | None:
         targets=probe.targets,
         alarms=probe.alarms,
         events=probe.events,
+        metrics=probe.metrics,
     )
 
 

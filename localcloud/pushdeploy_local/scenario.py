@@ -62,6 +62,14 @@ class CircuitBreaker(_Strict):
     reset_on_healthy_task: bool = True
 
 
+class Traffic(_Strict):
+    """Requests the load balancer receives for the service, routed by its listener's forward weights
+    (pushdeploy_local.traffic)."""
+
+    # Modelling choice: at most 10,000 per second, far above what one Fargate service of the model serves.
+    requests_per_second: float = Field(gt=0, le=10_000)
+
+
 class ServiceSpec(_Strict):
     desired_count: int = Field(default=1, ge=0, le=100)
     health_check: HealthCheck = HealthCheck()
@@ -73,6 +81,15 @@ class ServiceSpec(_Strict):
     circuit_breaker: CircuitBreaker = CircuitBreaker()
     # False models a worker service: no target group, a task is healthy once RUNNING.
     load_balanced: bool = True
+    # None: no requests (no ALB metric is published: "If there are no requests flowing through the load
+    # balancer ... the metric is not reported", load-balancer-cloudwatch-metrics.html).
+    traffic: Traffic | None = None
+
+    @model_validator(mode="after")
+    def _traffic_needs_a_load_balancer(self) -> Self:
+        if self.traffic is not None and not self.load_balanced:
+            raise ValueError("`traffic` reaches a service through its load balancer: it needs `load_balanced`: true")
+        return self
 
 
 # What the container health check of the task definition (template.yaml: BusyBox `wget` of the health path,
@@ -127,8 +144,27 @@ class LateCrash(_Strict):
     container_check: ContainerCheck = "passes"
 
 
-Behavior = Annotated[Healthy | Crash | Unhealthy | PullError | LateCrash, Field(discriminator="kind")]
-BEHAVIOR_KINDS = frozenset({"healthy", "crash", "unhealthy", "pull_error", "late_crash"})
+class Errors(_Strict):
+    """Healthy on the health-check path, but `error_rate` of the requests it serves are answered 5XX."""
+
+    kind: Literal["errors"]
+    error_rate: float = Field(ge=0, le=1)
+    start_seconds: float = Field(default=30, ge=0)
+    container_check: ContainerCheck = "passes"
+
+
+class Slow(_Strict):
+    """Healthy on the health-check path, but its response times have `p99_ms` as their 99th percentile (the
+    healthy distribution's shape, scaled: pushdeploy_local.traffic)."""
+
+    kind: Literal["slow"]
+    p99_ms: float = Field(gt=0, le=120_000)
+    start_seconds: float = Field(default=30, ge=0)
+    container_check: ContainerCheck = "passes"
+
+
+Behavior = Annotated[Healthy | Crash | Unhealthy | PullError | LateCrash | Errors | Slow, Field(discriminator="kind")]
+BEHAVIOR_KINDS = frozenset({"healthy", "crash", "unhealthy", "pull_error", "late_crash", "errors", "slow"})
 
 
 class InitialImage(_Strict):

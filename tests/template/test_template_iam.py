@@ -25,6 +25,11 @@ WILDCARD_RESOURCE_ACTIONS = {
         "scoped instead by the ecs:cluster condition (REQUIRED_CONDITIONS)"
     ),
     "elasticloadbalancing:DescribeTargetHealth": "no resource type",
+    "elasticloadbalancing:DescribeTargetGroups": "no resource type",
+    "cloudwatch:GetMetricData": (
+        "its only resource type, dataset, is optional and names no metric of a namespace such as "
+        "AWS/ApplicationELB: the ALB's metrics cannot be named in a policy"
+    ),
     "states:SendTaskSuccess": "no resource type: the task token names the one waiting task",
     "ecr:GetAuthorizationToken": "no resource type: the token is for the whole registry",
     # Step Functions' logging to CloudWatch Logs goes through vended log delivery; none of these
@@ -42,6 +47,7 @@ WILDCARD_RESOURCE_ACTIONS = {
 REFERENCE_RESOURCE_TYPES = {
     "ecs:RegisterTaskDefinition": {"task-definition"},
     "ecs:ListTasks": {"container-instance"},
+    "cloudwatch:GetMetricData": {"dataset"},
 }
 # A "*" statement with one of these actions must carry this condition key.
 REQUIRED_CONDITIONS = {"ecs:ListTasks": "ecs:cluster"}
@@ -85,6 +91,9 @@ FUNCTION_ACTIONS = {
         "ecs:DescribeTasks",
         "elasticloadbalancing:DescribeTargetHealth",
         "cloudwatch:DescribeAlarms",
+        # the watch's metric judge: the target group's load balancer and its metrics
+        "elasticloadbalancing:DescribeTargetGroups",
+        "cloudwatch:GetMetricData",
     },
     "NotifyFunction": {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
     "WatchFunction": {

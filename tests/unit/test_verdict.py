@@ -6,11 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pushdeploy.judge import JudgePolicy, Window
+from pushdeploy.judge import judge as judge_metrics
 from pushdeploy.models import HealthPolicy, Rollout, TargetEvidence, Verdict
 from pushdeploy.verdict import (
     FALLBACK_PROBE_SECONDS,
     MAX_WAIT_SECONDS,
     POLL_SECONDS,
+    METRIC_LOOK_SECONDS,
     UNBALANCED_BAKE_SECONDS,
     ContainerState,
     Deployment,
@@ -420,3 +423,40 @@ def test_a_rollout_in_progress_waits_longer_only_while_an_event_will_end_its_wai
     assert judgement.verdict == Verdict.IN_PROGRESS
     assert judgement.wait_seconds == wait == probe_interval(phase, state)
     assert POLL_SECONDS < FALLBACK_PROBE_SECONDS <= MAX_WAIT_SECONDS
+
+
+def _with_metrics(observation: Observation, new: Window, old: Window) -> Observation:
+    return observation.model_copy(update={"metrics": judge_metrics(new, old, JudgePolicy())})
+
+
+BEFORE = Window(requests=30_000, errors=30, p99_seconds=0.2, slow=300)
+
+
+def test_a_watched_deploy_whose_requests_are_worse_than_before_fails_with_both_windows_in_evidence():
+    watched = rollout(watch_until=T0 + timedelta(seconds=400), healthy_since=T0 + timedelta(seconds=100))
+    after = Window(requests=3000, errors=600, slow=30)
+
+    judgement = judge(_with_metrics(healthy_at(220), after, BEFORE), watched, POLICY)
+
+    assert judgement.verdict == Verdict.FAILED
+    assert judgement.reason.startswith("its requests are worse than before the deployment: 5XX rate: new 20.00%")
+    assert judgement.reason.endswith("(after it was judged healthy, while watched)")
+    assert judgement.evidence.metrics is not None
+    assert (judgement.evidence.metrics.old, judgement.evidence.metrics.new) == (BEFORE, after)
+
+
+def test_a_watch_judged_by_metrics_looks_again_each_minute_and_one_without_sleeps_to_its_end():
+    watched = rollout(watch_until=T0 + timedelta(seconds=400), healthy_since=T0 + timedelta(seconds=100))
+    clean = _with_metrics(healthy_at(220), Window(requests=3000, errors=3, slow=30), BEFORE)
+    waiting = _with_metrics(healthy_at(390), Window(requests=0, errors=0, slow=0), BEFORE)
+
+    judged, unjudged, last = (
+        judge(clean, watched, POLICY),
+        judge(healthy_at(220), watched, POLICY),
+        judge(waiting, watched, POLICY),
+    )
+
+    assert (judged.verdict, judged.watch_seconds) == (Verdict.HEALTHY, METRIC_LOOK_SECONDS)
+    assert judged.evidence.metrics is not None and judged.evidence.metrics.decision == "clean"
+    assert (unjudged.verdict, unjudged.watch_seconds) == (Verdict.HEALTHY, 180)
+    assert (last.verdict, last.watch_seconds) == (Verdict.HEALTHY, 10)  # never beyond the watch's end

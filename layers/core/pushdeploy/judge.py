@@ -36,7 +36,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from pushdeploy.models import Frozen
+from pushdeploy.base import Frozen
 
 
 class Decision(StrEnum):
@@ -109,6 +109,16 @@ class MetricJudgement(Frozen):
     new: Window
     old: Window
     comparisons: list[Comparison] = Field(default_factory=list)
+
+    def evidence(self, old_name: str = "stable", new_name: str = "new") -> list[str]:
+        """Both windows' numbers and the decision, a line each, for alerts and `explain`."""
+
+        def side(name: str, window: Window) -> str:
+            slow = "" if window.slow is None else f", {window.slow} slower than the {old_name} p99"
+            p99 = "" if window.p99_seconds is None else f", p99 {window.p99_seconds * 1000:.0f} ms"
+            return f"{name}: {window.requests} requests, {window.errors} 5XX ({window.error_rate:.2%}){p99}{slow}"
+
+        return [f"metrics: {self.decision}", side(old_name, self.old), side(new_name, self.new)]
 
 
 def judge(new: Window, old: Window, policy: JudgePolicy) -> MetricJudgement:

@@ -8,7 +8,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+
+from pushdeploy.base import Frozen, Model
+from pushdeploy.judge import JudgePolicy, MetricJudgement
+
+__all__ = ["Frozen", "Model"]  # re-exported: every step imports its base classes from here
 
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 # ECR repository names: https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html
@@ -37,17 +42,6 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 # What the Plan decided for an execution: deploy, roll back, ignore the input, or answer a dry run.
 PlanAction = Literal["deploy", "rollback", "ignore", "dry_run"]
-
-
-class Model(BaseModel):
-    """Every pushdeploy model. Its validator is built when first used, so each step's cold start pays only for
-    the models that step uses (measured in docs/benchmarks.md)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-
-class Frozen(Model):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Image(Frozen):
@@ -102,6 +96,10 @@ class HealthPolicy(Frozen):
     # waiting approval, its rollout, watch and rollback together.
     approval: bool = False
     approval_timeout_seconds: int = Field(3600, ge=60, le=APPROVAL_TIMEOUT_MAX_SECONDS)
+    # The watch of a service with a load balancer judges its target group after the deployment against the
+    # same group over the `baseline_seconds` before it (pushdeploy.verdict, "metrics"), with these thresholds.
+    judge: JudgePolicy = Field(default_factory=JudgePolicy)
+    baseline_seconds: int = Field(600, ge=60, le=3600)
 
 
 class Target(Frozen):
@@ -233,6 +231,8 @@ class Evidence(Frozen):
     targets: list[TargetEvidence] = Field(default_factory=list)
     alarms: list[str] = Field(default_factory=list)
     events: list[str] = Field(default_factory=list)
+    # The metric judge's last word: the target group before the deployment against after it (both windows).
+    metrics: MetricJudgement | None = None
 
 
 class Wake(Frozen):

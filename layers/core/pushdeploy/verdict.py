@@ -19,6 +19,11 @@ Alarms: as ECS's alarm-based rollback does, a rollout ignores an alarm already i
 (CloudWatch says when an alarm entered its state), and heeds it again once it has left ALARM and come
 back. A fix pushed during an incident is not rolled back for the incident, nor a rollback failed by the
 alarm that caused it.
+
+Metrics: a healthy deploy of a service with a load balancer is also judged by its requests, the target
+group's window after the healthy verdict against the same group's window before the rollout
+(`pushdeploy.judge`, given by Check in `Observation.metrics`): a `degraded` judgement fails it, and while
+the judge has something to judge, the watch wakes at every metric period to ask again.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
+from pushdeploy.judge import Decision, MetricJudgement
 from pushdeploy.models import (
     DeploymentEvidence,
     Evidence,
@@ -61,6 +67,9 @@ ESSENTIAL_EXIT = "Essential container in task exited"
 # A task that is merely RUNNING has proven nothing: without a target group to pass, a rollout must
 # also stay clean this long (at least) before it is called healthy.
 UNBALANCED_BAKE_SECONDS = 30
+# The ALB publishes its metrics per minute (load-balancer-cloudwatch-metrics.html): a watch judged by them looks
+# again each minute.
+METRIC_LOOK_SECONDS = 60
 
 
 class ContainerState(Frozen):
@@ -114,6 +123,9 @@ class Observation(Frozen):
     target_groups: list[str] = Field(default_factory=list)
     alarms_in_alarm: list[str] = Field(default_factory=list)
     alarms_since: dict[str, datetime] = Field(default_factory=dict)  # when each entered ALARM, where known
+    # The target group after the deployment against before it; None: not judged by metrics (no load balancer,
+    # not a deploy, or no traffic before it).
+    metrics: MetricJudgement | None = None
 
 
 class Judgement(Frozen):
@@ -139,6 +151,7 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
         targets=observation.targets,
         alarms=observation.alarms_in_alarm,
         events=observation.events[:5],
+        metrics=observation.metrics,
     )
 
     def verdict(kind: Verdict, reason: str, wait: int = 0, healthy_since: datetime | None = None) -> Judgement:
@@ -197,10 +210,15 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
             _clamp(remaining, remaining),
             healthy_since,
         )
+    metrics = observation.metrics
+    if metrics is not None and metrics.decision == Decision.DEGRADED:
+        return verdict(Verdict.FAILED, f"its requests are worse than before the deployment: {metrics.reason}")
     healthy = verdict(Verdict.HEALTHY, _healthy_reason(ours, observation), healthy_since=healthy_since)
     watch_until = _watch_until(observation.now, rollout, policy)
-    left = math.ceil((watch_until - observation.now).total_seconds()) if watch_until else 0
-    return healthy.model_copy(update={"watch_until": watch_until, "watch_seconds": max(0, left)})
+    left = max(0, math.ceil((watch_until - observation.now).total_seconds())) if watch_until else 0
+    if metrics is not None:  # judged by its requests: look again when the next minute is published
+        left = min(left, METRIC_LOOK_SECONDS)
+    return healthy.model_copy(update={"watch_until": watch_until, "watch_seconds": left})
 
 
 def _watch_until(now: datetime, rollout: Rollout, policy: HealthPolicy) -> datetime | None:

@@ -252,6 +252,17 @@ class EcsModel:
             target = self._targets.get((target_group_arn, target_id))
             return None if target is None else target.health(self._now)
 
+    def targets_in(self, target_group_arn: str) -> list[tuple[str, Behavior, str]]:
+        """Each target of the group the model registered, as (health state, its task's behaviour, its task's
+        image) now: what a load balancer routing requests to the group needs (pushdeploy_local.traffic)."""
+        with self._lock:
+            return [
+                (task.target.health(self._now)[0], task.behavior, task.image)
+                for svc in self._services.values()
+                for task in svc.tasks
+                if task.target is not None and task.target.target_group_arn == target_group_arn
+            ]
+
     def service_state(self, cluster: str, service: str) -> ServiceState:
         with self._lock:
             svc = self._services[(cluster.split("/")[-1], service.split("/")[-1])]

@@ -183,8 +183,11 @@ ROWS: dict[tuple[str, str], Row] = {
     ("ecs", "RegisterTaskDefinition"): _ecs_register,
     # list_elasticloadbalancingv2.html: no resource type
     ("elbv2", "DescribeTargetHealth"): _star("elasticloadbalancing:DescribeTargetHealth"),
+    ("elbv2", "DescribeTargetGroups"): _star("elasticloadbalancing:DescribeTargetGroups"),
     # list_amazoncloudwatch.html: alarm:${AlarmName}
     ("cloudwatch", "DescribeAlarms"): _alarms,
+    # list_amazoncloudwatch.html: GetMetricData has no resource type
+    ("cloudwatch", "GetMetricData"): _star("cloudwatch:GetMetricData"),
     # list_amazonsns.html: ${TopicName}
     ("sns", "Publish"): _publish,
     # list_awsstepfunctions.html: stateMachine:..., execution:...; the callbacks have no resource type

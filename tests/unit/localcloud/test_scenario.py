@@ -323,7 +323,6 @@ def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str,
     ("data", "field"),
     [
         ({"service": {"deployment": {"strategy": "canary"}}}, "service.deployment:"),
-        ({"service": {"traffic": {"requests_per_second": 50}}}, "service.traffic:"),
     ],
 )
 def test_a_part_2_field_not_modelled_yet_is_refused_by_name(data: dict[str, Any], field: str) -> None:
@@ -444,3 +443,39 @@ def test_behavior_by_service_names_services_of_the_scenario():
     assert "pushes.0.behavior_by_service.jobs.exit_code: Input should be less than or equal to 255" in error_of(
         {"extra_services": [{"name": "jobs"}], "pushes": [bad]}
     )
+
+
+def test_traffic_and_the_errors_and_slow_behaviours_are_read() -> None:
+    scenario = parse_scenario(
+        {
+            "service": {"traffic": {"requests_per_second": 50}},
+            "pushes": [
+                {"tag": "v2", "behavior": {"kind": "errors", "error_rate": 0.2}},
+                {"tag": "v3", "behavior": {"kind": "slow", "p99_ms": 3000}},
+            ],
+        }
+    )
+    assert scenario.service.traffic is not None and scenario.service.traffic.requests_per_second == 50
+    assert [p.behavior.kind for p in scenario.pushes] == ["errors", "slow"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"service": {"traffic": {"requests_per_second": 0}}},
+            "service.traffic.requests_per_second: Input should be greater than 0",
+        ),
+        (
+            {"service": {"load_balanced": False, "traffic": {"requests_per_second": 5}}},
+            "it needs `load_balanced`: true",
+        ),
+        (
+            {"pushes": [{"tag": "v2", "behavior": {"kind": "errors", "error_rate": 1.5}}]},
+            "pushes.0.behavior.error_rate: Input should be less than or equal to 1",
+        ),
+        ({"pushes": [{"tag": "v2", "behavior": {"kind": "slow"}}]}, "pushes.0.behavior.p99_ms: Field required"),
+    ],
+)
+def test_bad_traffic_or_behaviour_is_refused_by_name(data: dict[str, Any], message: str) -> None:
+    assert message in error_of({"pushes": [], **data})

@@ -1,4 +1,4 @@
-"""Elastic Load Balancing v2: the target health of a deployment's tasks."""
+"""Elastic Load Balancing v2: the target health of a deployment's tasks, and the load balancer of a target group."""
 
 from __future__ import annotations
 
@@ -32,3 +32,12 @@ def target_health(
         )
         for d in answer.get("TargetHealthDescriptions", [])
     ]
+
+
+@translate_throttling
+def load_balancer_of(target_group: str, *, elbv2: ElasticLoadBalancingv2Client | None = None) -> str | None:
+    """The ARN of the load balancer that routes to `target_group` (the first, if several do), else None."""
+    elbv2 = elbv2 or client("elbv2")
+    groups = elbv2.describe_target_groups(TargetGroupArns=[target_group])["TargetGroups"]
+    balancers = groups[0].get("LoadBalancerArns", []) if groups else []
+    return balancers[0] if balancers else None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pushdeploy.adapters import cloudwatch, ecs, elbv2
-from pushdeploy.models import Model, PlanItem, Rollout, Target
-from pushdeploy.verdict import Deployment, Observation, TaskState, is_failing_stop, judge
+from pushdeploy.judge import MetricJudgement
+from pushdeploy.judge import judge as judge_metrics
+from pushdeploy.models import Model, PlanItem, Rollout, Target, Verdict
+from pushdeploy.verdict import METRIC_LOOK_SECONDS, Deployment, Observation, TaskState, is_failing_stop, judge
 
 
 class CheckInput(Model):
@@ -18,6 +20,11 @@ def check(request: CheckInput) -> Rollout:
     target, rollout = request.item.target, request.rollout
     observation = observe(target, rollout)
     judgement = judge(observation, rollout, target.policy)
+    if judgement.verdict == Verdict.HEALTHY:  # healthy by every other rule: now by its requests too
+        metrics = before_and_after(target, rollout, observation)
+        if metrics is not None:
+            observation = observation.model_copy(update={"metrics": metrics})
+            judgement = judge(observation, rollout, target.policy)
     seen = [*rollout.tasks, *(t.task_arn for t in observation.tasks if t.task_arn not in rollout.tasks)]
     decided = judgement.verdict != "IN_PROGRESS"
     # A healthy verdict confirmed at the end of its watch keeps the moment it was first given.
@@ -72,6 +79,30 @@ def observe(target: Target, rollout: Rollout) -> Observation:
         alarms_in_alarm=list(firing),
         alarms_since={name: since for name, since in firing.items() if since is not None},
     )
+
+
+def before_and_after(target: Target, rollout: Rollout, observation: Observation) -> MetricJudgement | None:
+    """The metric judge on a rolling deploy: the service's one target group after the healthy verdict
+    against the same group over `policy.baseline_seconds` before the rollout started (two to three
+    GetMetricData calls). None, not judged, when the service has no (or several) target groups, for a
+    rollback, or when the group answered fewer than the judge's minimum of requests before the rollout: a
+    service without traffic has nothing to compare with."""
+    if rollout.phase != "deploy" or len(observation.target_groups) != 1:
+        return None
+    [group] = observation.target_groups
+    balancer = elbv2.load_balancer_of(group)
+    if balancer is None:
+        return None
+    policy = target.policy
+    before = (rollout.started_at - timedelta(seconds=policy.baseline_seconds), rollout.started_at)
+    after = (rollout.healthy_since or observation.now, observation.now)
+    old, new = cloudwatch.before_and_after_windows(balancer, group, before, after)
+    if old.requests < policy.judge.min_requests:
+        return None
+    # The watch asks once a minute, plus its first and closing Checks: its false-positive rate is spent over
+    # at least that many looks, whatever `looks` the policy gives (pushdeploy.judge, Bonferroni).
+    looks = max(policy.judge.looks, policy.watch_seconds // METRIC_LOOK_SECONDS + 2)
+    return judge_metrics(new, old, policy.judge.model_copy(update={"looks": looks}))
 
 
 def _deployment_tasks(cluster: str, rollout: Rollout, deployments: list[Deployment]) -> list[TaskState]:
