@@ -36,7 +36,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from pushdeploy.models import Frozen
+from pushdeploy.base import Frozen
 
 
 class Decision(StrEnum):

@@ -3,7 +3,8 @@
 The item holds the `holder` (the execution deploying the service now), the `newest` push seen for
 the service (its execution and its order key), the task definitions last verified healthy on it
 (`good`, newest first: what a rollback without a destination returns to) and, while the holder
-watches a healthy deploy, the watch's task token and deployment. Every change is one conditional write.
+watches a healthy deploy, the watch's task token and deployment. Every change is one conditional write, but
+the lifecycle hook's `judgement` of a native deployment, which the hook writes whoever holds the lock.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class LockItem:
     watch_token: str | None = None
     watch_deployment: str | None = None
     good: tuple[str, ...] = ()  # task definitions verified healthy on the service, newest first
+    # pushdeploy's lifecycle hook's last judgement of a native deployment (models.MetricEvidence, as JSON)
+    judgement: str | None = None
 
 
 def _update(
@@ -74,6 +77,20 @@ def read(table: str, service: str, *, dynamodb: DynamoDBClient | None = None) ->
         watch_token=item.get("watch_token", {}).get("S"),
         watch_deployment=item.get("watch_deployment", {}).get("S"),
         good=tuple(v["S"] for v in item.get("good", {}).get("L", [])),
+        judgement=item.get("judgement", {}).get("S"),
+    )
+
+
+@translate_throttling
+def record_judgement(table: str, service: str, judgement: str, *, dynamodb: DynamoDBClient | None = None) -> None:
+    """Write the hook's judgement (JSON) into the service's item, whoever holds the lock: the Check of the
+    execution that follows the deployment, and its story, read it there. One item per service keeps the last."""
+    dynamodb = dynamodb or client("dynamodb")
+    dynamodb.update_item(
+        TableName=table,
+        Key={"service": {"S": service}},
+        UpdateExpression="SET judgement = :judgement",
+        ExpressionAttributeValues={":judgement": {"S": judgement}},
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pushdeploy.adapters import cloudwatch, ecs, elbv2
-from pushdeploy.models import Model, PlanItem, Rollout, Target
-from pushdeploy.verdict import Deployment, Observation, TaskState, judge
+from pushdeploy.adapters import cloudwatch, dynamodb, ecs, elbv2
+from pushdeploy.models import MetricEvidence, Model, PlanItem, Rollout, Target
+from pushdeploy.verdict import Deployment, Observation, ServiceDeploymentState, TaskState, follow, judge
 
 
 class CheckInput(Model):
@@ -14,8 +14,11 @@ class CheckInput(Model):
     rollout: Rollout  # ours, or our rollback
 
 
-def check(request: CheckInput) -> Rollout:
+def check(request: CheckInput, lock_table: str | None = None) -> Rollout:
+    """`lock_table`: where pushdeploy's hook records its judgements of a native deployment."""
     target, rollout = request.item.target, request.rollout
+    if rollout.service_deployment is not None and rollout.watch_until is None:
+        return follow_deployment(target, rollout, lock_table)
     observation = observe(target, rollout)
     judgement = judge(observation, rollout, target.policy)
     seen = [*rollout.tasks, *(t.task_arn for t in observation.tasks if t.task_arn not in rollout.tasks)]
@@ -37,6 +40,52 @@ def check(request: CheckInput) -> Rollout:
             "stopped": sum(t.stopped for t in observation.tasks),
         }
     )
+
+
+def follow_deployment(target: Target, rollout: Rollout, lock_table: str | None) -> Rollout:
+    """One probe of a native deployment: DescribeServiceDeployments (its status, lifecycle stage and rollback)
+    and the hook's last judgement of it (the lock item); the rules are pushdeploy.verdict.follow. Its tasks
+    and target health are ECS's to judge until it completes: the hook tells it the metrics."""
+    assert rollout.service_deployment is not None, "a native rollout follows its service deployment"
+    answer = ecs.describe_service_deployment(rollout.service_deployment)
+    revision = answer.get("targetServiceRevision") or {}
+    deployment = ServiceDeploymentState(
+        arn=rollout.service_deployment,
+        status=answer.get("status", "PENDING"),
+        status_reason=answer.get("statusReason"),
+        lifecycle_stage=answer.get("lifecycleStage"),
+        rollback_reason=(answer.get("rollback") or {}).get("reason"),
+        requested=revision.get("requestedTaskCount", 0),
+        running=revision.get("runningTaskCount", 0),
+        pending=revision.get("pendingTaskCount", 0),
+    )
+    now = datetime.now(UTC)
+    judgement = follow(deployment, rollout, target.policy, now, _hook_judgement(lock_table, target, rollout))
+    decided = judgement.verdict != "IN_PROGRESS"
+    return rollout.model_copy(
+        update={
+            "probes": rollout.probes + 1,
+            "verdict": judgement.verdict,
+            "reason": judgement.reason,
+            "wait_seconds": judgement.wait_seconds,
+            "healthy_since": judgement.healthy_since,
+            "watch_until": judgement.watch_until,
+            "watch_seconds": judgement.watch_seconds,
+            "evidence": judgement.evidence,
+            "decided_at": now if decided else None,
+            "lifecycle_stage": judgement.lifecycle_stage,
+            "ecs_rollback": judgement.ecs_rollback,
+        }
+    )
+
+
+def _hook_judgement(lock_table: str | None, target: Target, rollout: Rollout) -> MetricEvidence | None:
+    """The hook's last judgement of this rollout's deployment (the service's lock item keeps the last one)."""
+    recorded = dynamodb.read(lock_table, target.key).judgement if lock_table else None
+    if recorded is None:
+        return None
+    judgement = MetricEvidence.model_validate_json(recorded)
+    return judgement if judgement.service_deployment == rollout.service_deployment else None
 
 
 def observe(target: Target, rollout: Rollout) -> Observation:
