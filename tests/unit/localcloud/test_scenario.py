@@ -322,13 +322,42 @@ def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str,
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"service": {"deployment": {"strategy": "canary"}}}, "service.deployment:"),
         ({"service": {"traffic": {"requests_per_second": 50}}}, "service.traffic:"),
         ({"deployer": {"approval": True}}, "deployer.approval:"),
     ],
 )
 def test_a_part_2_field_not_modelled_yet_is_refused_by_name(data: dict[str, Any], field: str) -> None:
     assert f"{field} Extra inputs are not permitted" in error_of({**data, "pushes": []})
+
+
+def test_service_deployment_names_ecss_strategy_in_the_targets_units():
+    scenario = parse_scenario(
+        {
+            "service": {"deployment": {"strategy": "canary", "canary_percent": 10, "canary_bake_seconds": 300}},
+            "pushes": [],
+        }
+    )
+    assert scenario.service.deployment.native
+    assert scenario.service.deployment.target_strategy().deployment_configuration()["canaryConfiguration"] == {
+        "canaryPercent": 10.0,
+        "canaryBakeTimeInMinutes": 5,
+    }
+    assert not parse_scenario({"pushes": []}).service.deployment.native
+
+
+@pytest.mark.parametrize(
+    ("deployment", "message"),
+    [
+        ({"strategy": "canaries"}, "service.deployment.strategy: Input should be 'rolling', 'blue_green'"),
+        (
+            {"strategy": "canary", "canary_bake_seconds": 30},
+            "deployment: Value error, canary_bake_seconds: Input should be a multiple of 60",
+        ),
+        ({"strategy": "linear", "step": 10}, "service.deployment.step: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_service_deployment_is_refused_by_name(deployment: dict[str, Any], message: str) -> None:
+    assert message in error_of({"service": {"deployment": deployment}, "pushes": []})
 
 
 @pytest.mark.parametrize(
