@@ -282,6 +282,9 @@ def _print_evidence(probe: Probe, console: Console) -> None:
         console.print(f"    stopped task {task.task_id[:8]} ({revision(task.task_definition)}): {escape(task.summary)}")
     for target in probe.targets:
         console.print(f"    {escape(target.summary)}", highlight=False)
+    if probe.metrics is not None:
+        for line in probe.metrics.window_lines():
+            console.print(f"    {escape(line)}", highlight=False)
     for event in probe.events[:5]:
         console.print(f"    [dim]{escape(event)}[/dim]", highlight=False)
 

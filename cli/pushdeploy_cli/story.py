@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from pushdeploy.models import LogLocation, Rollout, StoppedTask, TargetEvidence, Verdict
+from pushdeploy.models import LogLocation, MetricEvidence, Rollout, StoppedTask, TargetEvidence, Verdict
 from pushdeploy.outcome import (
     GOOD_OUTCOMES,
     DescribedExecution,
@@ -70,6 +70,10 @@ class Probe(BaseModel):
     stopped_tasks: list[StoppedTask] = Field(default_factory=list)
     alarms: list[str] = Field(default_factory=list)  # the policy's alarms in ALARM
     events: list[str] = Field(default_factory=list)
+    # A native (blue/green, linear, canary) deployment: the lifecycle stage ECS was at, and the metric judge's
+    # last judgement (pushdeploy's hook), both windows' numbers.
+    lifecycle_stage: str | None = None
+    metrics: MetricEvidence | None = None
 
     @property
     def decided(self) -> bool:
@@ -498,6 +502,8 @@ def _probe(rollout: Rollout, at: datetime, seconds: float) -> Probe:
         stopped_tasks=evidence.stopped_tasks,
         alarms=evidence.alarms,
         events=evidence.events,
+        lifecycle_stage=rollout.lifecycle_stage,
+        metrics=evidence.metrics,
     )
 
 
