@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 from pushdeploy.adapters import cloudwatch, dynamodb, ecs, elbv2
 from pushdeploy.models import MetricEvidence, Model, PlanItem, Rollout, Target
-from pushdeploy.verdict import Deployment, Observation, ServiceDeploymentState, TaskState, follow, judge
+from pushdeploy.verdict import (
+    Deployment,
+    Judgement,
+    Observation,
+    ServiceDeploymentState,
+    TaskState,
+    follow,
+    judge,
+)
 
 
 class CheckInput(Model):
@@ -25,6 +33,17 @@ def check(request: CheckInput, lock_table: str | None = None) -> Rollout:
     decided = judgement.verdict != "IN_PROGRESS"
     # A healthy verdict confirmed at the end of its watch keeps the moment it was first given.
     confirmed = judgement.verdict == rollout.verdict == "HEALTHY"
+    return _judged(
+        rollout,
+        judgement,
+        rollout.decided_at if confirmed else observation.now if decided else None,
+        tasks=seen[-100:],
+        stopped=sum(t.stopped for t in observation.tasks),
+    )
+
+
+def _judged(rollout: Rollout, judgement: Judgement, decided_at: datetime | None, **more: object) -> Rollout:
+    """The rollout as one probe's judgement leaves it (`more`: what that kind of probe records besides)."""
     return rollout.model_copy(
         update={
             "probes": rollout.probes + 1,
@@ -35,9 +54,8 @@ def check(request: CheckInput, lock_table: str | None = None) -> Rollout:
             "watch_until": judgement.watch_until,
             "watch_seconds": judgement.watch_seconds,
             "evidence": judgement.evidence,
-            "decided_at": rollout.decided_at if confirmed else observation.now if decided else None,
-            "tasks": seen[-100:],
-            "stopped": sum(t.stopped for t in observation.tasks),
+            "decided_at": decided_at,
+            **more,
         }
     )
 
@@ -62,20 +80,12 @@ def follow_deployment(target: Target, rollout: Rollout, lock_table: str | None) 
     now = datetime.now(UTC)
     judgement = follow(deployment, rollout, target.policy, now, _hook_judgement(lock_table, target, rollout))
     decided = judgement.verdict != "IN_PROGRESS"
-    return rollout.model_copy(
-        update={
-            "probes": rollout.probes + 1,
-            "verdict": judgement.verdict,
-            "reason": judgement.reason,
-            "wait_seconds": judgement.wait_seconds,
-            "healthy_since": judgement.healthy_since,
-            "watch_until": judgement.watch_until,
-            "watch_seconds": judgement.watch_seconds,
-            "evidence": judgement.evidence,
-            "decided_at": now if decided else None,
-            "lifecycle_stage": judgement.lifecycle_stage,
-            "ecs_rollback": judgement.ecs_rollback,
-        }
+    return _judged(
+        rollout,
+        judgement,
+        now if decided else None,
+        lifecycle_stage=judgement.lifecycle_stage,
+        ecs_rollback=judgement.ecs_rollback,
     )
 
 
