@@ -173,37 +173,44 @@ def _refuse_outside(scope: Scope, targets: list[Target]) -> None:
 
 def _refuse_native_unprepared(targets: list[Target], services: dict[str, dict[str, Any]], hook_function: str) -> None:
     """Refuse a native strategy (blue/green, linear, canary) on a service that cannot run it as pushdeploy
-    means it: ECS needs an alternate target group and listener rules (`loadBalancers[].advancedConfiguration`,
-    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html), and without
-    pushdeploy's hook at its stages nobody judges the new version's metrics before ECS moves all the traffic."""
-    problems = []
-    for target in (t for t in targets if t.deployment_strategy.native):
-        service = services[target.key]
-        kind = target.deployment_strategy.kind
-        if not any(lb.get("advancedConfiguration") for lb in service.get("loadBalancers", [])):
-            problems.append(
-                f"{target.key}: strategy {kind} needs a load balancer with advancedConfiguration "
-                "(an alternate target group and listener rules); the service has none"
-            )
-            continue
-        if not hook_function:
-            problems.append(
-                f"{target.key}: strategy {kind} needs pushdeploy's lifecycle hook, and this stack has none "
-                "(deploy it with DeploymentStrategy=BLUE_GREEN)"
-            )
-            continue
-        hooks = service.get("deploymentConfiguration", {}).get("lifecycleHooks", [])
-        named = {
-            stage for h in hooks if h.get("hookTargetArn") == hook_function for stage in h.get("lifecycleStages", [])
-        }
-        missing = [stage for stage in HOOK_STAGES if stage not in named]
-        if missing:
-            problems.append(
-                f"{target.key}: strategy {kind} needs pushdeploy's hook {hook_function} in the service's "
-                f"lifecycleHooks at {', '.join(missing)}"
-            )
+    means it (`native_problems`), naming each problem."""
+    problems = [
+        f"{t.key}: {problem}" for t in targets for problem in native_problems(t, services[t.key], hook_function)
+    ]
     if problems:
         raise InvalidRequest(f"cannot deploy with the target's strategy: {'; '.join(problems)}")
+
+
+def native_problems(target: Target, service: dict[str, Any], hook_function: str | None) -> list[str]:
+    """What keeps `service` from running the target's native strategy: ECS needs an alternate target group and
+    listener rules (`loadBalancers[].advancedConfiguration`,
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html), and without
+    pushdeploy's hook at its stages nobody judges the new version's metrics before ECS moves all the traffic.
+    `hook_function` None: the hook is not checked (who asks does not know the stack's hook)."""
+    kind = target.deployment_strategy.kind
+    if not target.deployment_strategy.native:
+        return []
+    if not any(lb.get("advancedConfiguration") for lb in service.get("loadBalancers", [])):
+        return [
+            f"strategy {kind} needs a load balancer with advancedConfiguration "
+            "(an alternate target group and listener rules); the service has none"
+        ]
+    if hook_function is None:
+        return []
+    if not hook_function:
+        return [
+            f"strategy {kind} needs pushdeploy's lifecycle hook, and this stack has none "
+            "(deploy it with DeploymentStrategy=BLUE_GREEN)"
+        ]
+    hooks = service.get("deploymentConfiguration", {}).get("lifecycleHooks", [])
+    named = {stage for h in hooks if h.get("hookTargetArn") == hook_function for stage in h.get("lifecycleStages", [])}
+    missing = [stage for stage in HOOK_STAGES if stage not in named]
+    if missing:
+        return [
+            f"strategy {kind} needs pushdeploy's hook {hook_function} in the service's lifecycleHooks "
+            f"at {', '.join(missing)}"
+        ]
+    return []
 
 
 def _refuse_missing_alarms(targets: list[Target]) -> None:
