@@ -309,6 +309,8 @@ def _target(story: Story, target: TargetStory, scale: _Scale, y: int) -> tuple[s
             f"<title>{escape(_probe_words(probe))}</title></circle>"
         )
     y = probes_y + 18
+    drawn_stages, y = _stages(target.probes, scale, y)
+    parts.append(drawn_stages)
     for probe in (p for p in target.probes if p.decided):
         colour = VERDICT_COLOURS.get(probe.verdict, "#6c7a89")
         x = scale.x(probe.seconds)
@@ -319,6 +321,9 @@ def _target(story: Story, target: TargetStory, scale: _Scale, y: int) -> tuple[s
             f"<text x='{LEFT}' y='{y + 11}' fill='#333'>{escape(_cut(probe.reason, 120))}</text>"
         )
         y += 16
+        for line in probe.metrics.window_lines() if probe.metrics is not None else []:
+            parts.append(f"<text x='{LEFT}' y='{y + 11}' fill='#555' class='metrics'>{escape(_cut(line, 140))}</text>")
+            y += 14
     for step in target.steps:
         if step.name not in ("Update", "Rollback"):
             continue
@@ -341,6 +346,26 @@ def _target(story: Story, target: TargetStory, scale: _Scale, y: int) -> tuple[s
     y = _axis(parts, scale, y + 4)
     parts.append("</g>")
     return "".join(parts), y + 14
+
+
+def _stages(probes: list[Probe], scale: _Scale, y: int) -> tuple[str, int]:
+    """A native deployment's traffic steps: each lifecycle stage ECS was seen entering, where a probe first saw it,
+    with the metric judge's answer there (its windows are under the verdict)."""
+    entered: list[Probe] = []
+    for probe in probes:
+        if probe.lifecycle_stage and (not entered or entered[-1].lifecycle_stage != probe.lifecycle_stage):
+            entered.append(probe)
+    if not entered:
+        return "", y
+    parts = [f"<text x='16' y='{y + 10}' fill='#444'>lifecycle (ECS)</text>"]
+    for index, probe in enumerate(entered):
+        judged = f": hook {probe.metrics.hook_status}" if probe.metrics is not None else ""
+        words = f"t+{int(probe.seconds)}s {probe.lifecycle_stage}{judged}"
+        parts.append(
+            f"<text class='stage' x='{scale.x(probe.seconds)}' y='{y + 10 + 12 * (index % 2)}' font-size='10' "
+            f"fill='#2f6fb0'>{escape(str(probe.lifecycle_stage))}<title>{escape(words)}</title></text>"
+        )
+    return "".join(parts), y + 30
 
 
 def _lane(lane: Lane, target: TargetStory, scale: _Scale, y: int) -> tuple[str, int]:

@@ -5,6 +5,7 @@ deploymentConfiguration in DescribeServices) are answered by botocore's Stubber.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -402,3 +403,41 @@ def test_the_alert_of_ecss_rollback_shows_both_windows_numbers():
     assert "  metric judge at PRODUCTION_TRAFFIC_SHIFT: FAILED after 2 look(s) since 09:00:00Z: degraded" in text
     assert "    new (targetgroup/green/2): 400 requests, 80 5XX (20.00%), 4 slower than the stable p99 (1.00%)" in text
     assert "    stable (targetgroup/blue/1): 3000 requests, 3 5XX (0.10%), p99 200 ms, 30 slower than" in text
+
+
+# --- explain's picture: the traffic steps ------------------------------------------------------------------
+
+
+def test_the_picture_marks_each_lifecycle_stage_once_where_a_probe_first_saw_it():
+    from pushdeploy_cli.picture import _Scale, _stages
+    from pushdeploy_cli.story import Probe
+
+    def probe(seconds: float, stage: str | None, metrics: MetricEvidence | None = None) -> Probe:
+        return Probe(
+            at=T0 + timedelta(seconds=seconds),
+            seconds=seconds,
+            phase="deploy",
+            deployment_id="ecs-svc/2",
+            task_definition=NEW,
+            verdict="IN_PROGRESS",
+            reason="r",
+            lifecycle_stage=stage,
+            metrics=metrics,
+        )
+
+    probes = [
+        probe(15, "SCALE_UP"),
+        probe(30, "SCALE_UP"),
+        probe(45, "PRODUCTION_TRAFFIC_SHIFT", FAILED_BY_HOOK),
+        probe(60, None),
+    ]
+
+    drawn, below = _stages(probes, _Scale(end=120), 100)
+
+    assert [m.group(1) for m in re.finditer(r"<text class='stage'[^>]*>([A-Z_]+)<title>", drawn)] == [
+        "SCALE_UP",
+        "PRODUCTION_TRAFFIC_SHIFT",
+    ]
+    assert "t+45s PRODUCTION_TRAFFIC_SHIFT: hook FAILED" in drawn
+    assert below == 130
+    assert _stages([probe(15, None)], _Scale(end=120), 100) == ("", 100)
