@@ -10,9 +10,9 @@ from pushdeploy_local.scenario import (
     DeployerSettings,
     ExtraService,
     InitialImage,
+    MainServiceSpec,
     Push,
     Scenario,
-    ServiceSpec,
     parse_scenario,
 )
 
@@ -102,7 +102,7 @@ def fanout_scenario(services: int = FANOUT_SERVICES) -> Scenario:
     extra = [ExtraService(name=f"aiuteur-fanout{i:02d}-service", desired_count=1) for i in range(1, services)]
     return Scenario.model_construct(
         name=f"fanout-{services}",
-        service=ServiceSpec(),
+        service=MainServiceSpec(),
         extra_services=extra,
         deployer=DeployerSettings(),
         initial=InitialImage(),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Offline checks of the SAM application (template.yaml + statemachine/deploy.asl.json):
-#   1. sam validate --lint     2. cfn-lint     3. statelint on the ASL
+#   1. sam validate --lint     2. cfn-lint, in both DeploymentStrategy modes     3. statelint on the ASL
 #   4. sam build (Python 3.12 on PATH: the Lambda runtime)     5. checkov
 # Every tool is pinned and installed into its own virtual environment under $PUSHDEPLOY_TOOLS_DIR
 # (default /tmp/pushdeploy-tools); an installed one is reused, so a second run installs nothing.
@@ -115,6 +115,11 @@ run "sam validate --lint" "$SAM_VENV/bin/sam" validate --lint --region us-east-1
 
 run "cfn-lint" "$SAM_VENV/bin/cfn-lint" template.yaml
 
+# The template's other mode: DeploymentStrategy=BLUE_GREEN with the base infrastructure (its blue/green
+# service, listener rules, hook and roles), linted with those parameter values resolved.
+run "cfn-lint (DeploymentStrategy=BLUE_GREEN)" "$SAM_VENV/bin/cfn-lint" template.yaml --parameters \
+    DeploymentStrategy=BLUE_GREEN VpcId=vpc-0123456789abcdef0 SubnetIds=subnet-0123456789abcdef0,subnet-0fedcba9876543210
+
 # Ignores the ASL needs, and only those:
 #   URI  Every Task's Resource is a DefinitionSubstitutions placeholder ("${PlanFunctionArn}", ...) that
 #        CloudFormation replaces with the function's ARN at deploy time; statelint sees the placeholder,
@@ -160,4 +165,4 @@ if [ "${#failed[@]}" -gt 0 ]; then
     printf '\ncheck-template: FAILED: %s\n' "${failed[*]}" >&2
     exit 1
 fi
-printf '\ncheck-template: all 5 checks passed\n' >&2
+printf '\ncheck-template: all %s checks passed\n' "${#names[@]}" >&2

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
+from pushdeploy.models import metric_lines
 from pushdeploy.outcome import Outcome
 from pushdeploy_cli.story import Probe, Story, TargetStory, outcome_name, revision
 
@@ -310,6 +311,8 @@ def _target(story: Story, target: TargetStory, scale: _Scale, y: int) -> tuple[s
             f"<title>{escape(_probe_words(probe))}</title></circle>"
         )
     y = probes_y + 18
+    drawn_stages, y = _stages(target.probes, scale, y)
+    parts.append(drawn_stages)
     for probe in (p for p in target.probes if p.decided):
         colour = VERDICT_COLOURS.get(probe.verdict, "#6c7a89")
         x = scale.x(probe.seconds)
@@ -320,6 +323,9 @@ def _target(story: Story, target: TargetStory, scale: _Scale, y: int) -> tuple[s
             f"<text x='{LEFT}' y='{y + 11}' fill='#333'>{escape(_cut(probe.reason, 120))}</text>"
         )
         y += 16
+        for line in metric_lines(probe.metrics, probe.hook):
+            parts.append(f"<text x='{LEFT}' y='{y + 11}' fill='#555' class='metrics'>{escape(_cut(line, 140))}</text>")
+            y += 14
     for step in target.steps:
         if step.name not in ("Update", "Rollback"):
             continue
@@ -360,6 +366,26 @@ def _approval(target: TargetStory, scale: _Scale, y: int) -> list[str]:
         f"height='11' fill='{colour}'><title>{escape(asked[-1].text)}</title></rect>"
         f"<text x='{x + 3}' y='{y + 9}' fill='#5a4a1a'>{escape(_cut(words, 60))}</text>"
     ]
+
+
+def _stages(probes: list[Probe], scale: _Scale, y: int) -> tuple[str, int]:
+    """A native deployment's traffic steps: each lifecycle stage ECS was seen entering, where a probe first saw it,
+    with the metric judge's answer there (its windows are under the verdict)."""
+    entered: list[Probe] = []
+    for probe in probes:
+        if probe.lifecycle_stage and (not entered or entered[-1].lifecycle_stage != probe.lifecycle_stage):
+            entered.append(probe)
+    if not entered:
+        return "", y
+    parts = [f"<text x='16' y='{y + 10}' fill='#444'>lifecycle (ECS)</text>"]
+    for index, probe in enumerate(entered):
+        judged = f": hook {probe.hook.hook_status}" if probe.hook is not None else ""
+        words = f"t+{int(probe.seconds)}s {probe.lifecycle_stage}{judged}"
+        parts.append(
+            f"<text class='stage' x='{scale.x(probe.seconds)}' y='{y + 10 + 12 * (index % 2)}' font-size='10' "
+            f"fill='#2f6fb0'>{escape(str(probe.lifecycle_stage))}<title>{escape(words)}</title></text>"
+        )
+    return "".join(parts), y + 30
 
 
 def _lane(lane: Lane, target: TargetStory, scale: _Scale, y: int) -> tuple[str, int]:

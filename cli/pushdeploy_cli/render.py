@@ -12,7 +12,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Column, Table
 
-from pushdeploy.models import TargetsConfig
+from pushdeploy.models import TargetsConfig, metric_lines
 from pushdeploy.outcome import Outcome
 from pushdeploy.steps.approval import Answer
 from pushdeploy.steps.plan import PlanOutput
@@ -296,9 +296,8 @@ def _print_evidence(probe: Probe, console: Console) -> None:
         console.print(f"    stopped task {task.task_id[:8]} ({revision(task.task_definition)}): {escape(task.summary)}")
     for target in probe.targets:
         console.print(f"    {escape(target.summary)}", highlight=False)
-    if probe.metrics is not None:
-        for line in probe.metrics.evidence("before the deployment", "after it"):
-            console.print(f"    {escape(line)}", highlight=False)
+    for line in metric_lines(probe.metrics, probe.hook):
+        console.print(f"    {escape(line)}", highlight=False)
     for event in probe.events[:5]:
         console.print(f"    [dim]{escape(event)}[/dim]", highlight=False)
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, computed_field
 
 from pushdeploy.judge import MetricJudgement
-from pushdeploy.models import LogLocation, Rollout, StoppedTask, TargetEvidence, Verdict, Wake
+from pushdeploy.models import LogLocation, MetricEvidence, Rollout, StoppedTask, TargetEvidence, Verdict, Wake
 from pushdeploy.outcome import (
     GOOD_OUTCOMES,
     DescribedChild,
@@ -31,8 +31,8 @@ from pushdeploy.outcome import (
     Outcome,
     StepError,
     TargetResult,
-    results_of_children,
     not_approved,
+    results_of_children,
 )
 from pushdeploy.steps.plan import PlanOutput
 
@@ -78,6 +78,10 @@ class Probe(BaseModel):
     alarms: list[str] = Field(default_factory=list)  # the policy's alarms in ALARM
     events: list[str] = Field(default_factory=list)
     metrics: MetricJudgement | None = None  # the target group before the deployment against after it
+    # A native (blue/green, linear, canary) deployment: the lifecycle stage ECS was at, and the hook's last
+    # answer with the metric judge's judgement (both windows' numbers).
+    lifecycle_stage: str | None = None
+    hook: MetricEvidence | None = None
 
     @property
     def decided(self) -> bool:
@@ -537,7 +541,9 @@ def _probe(rollout: Rollout, at: datetime, seconds: float) -> Probe:
         stopped_tasks=evidence.stopped_tasks,
         alarms=evidence.alarms,
         events=evidence.events,
+        lifecycle_stage=rollout.lifecycle_stage,
         metrics=evidence.metrics,
+        hook=evidence.hook,
     )
 
 

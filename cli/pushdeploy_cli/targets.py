@@ -21,6 +21,7 @@ from pushdeploy.adapters import cloudwatch, ecs, ssm
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Target, TargetsConfig
 from pushdeploy.requests import describe_validation_error
+from pushdeploy.steps.plan import native_problems
 from pushdeploy_cli import render
 from pushdeploy_cli.connection import Connection, Where, connected, opened
 
@@ -93,13 +94,15 @@ def _problems_or_config(connection: Connection, file: Path) -> TargetsConfig:
 
 
 def _in_the_account(connection: Connection, target: Target) -> list[str]:
-    """What the account says against a target: no such service, container, repository or alarm."""
+    """What the account says against a target: no such service, container, repository or alarm, or a service
+    that cannot run its native strategy."""
     client = connection.client("ecs")
     problems = []
     try:
         service = ecs.describe_service(target.cluster, target.service, ecs=client)
         definition = ecs.describe_task_definition(service["taskDefinition"], ecs=client)
         taskdef.with_image(definition, target.container, "")  # names the containers when it is not one
+        problems += native_problems(target, service, None)  # the Plan also checks the stack's hook
     except InvalidRequest as exc:
         problems.append(str(exc))
     try:

@@ -17,5 +17,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # `input` is the execution input as people and EventBridge send it: pushdeploy.requests validates it
     # and names what is wrong, which a generic parser error would not.
     _, _, _, region, account, *_ = context.invoked_function_arn.split(":")
-    answer = plan(event.get("input"), SETTINGS.targets_parameter, SETTINGS.lock_table, account, region, SETTINGS.scope)
+    answer = plan(
+        event.get("input"),
+        SETTINGS.targets_parameter,
+        SETTINGS.lock_table,
+        account,
+        region,
+        SETTINGS.scope,
+        hook_function=SETTINGS.hook_function_arn,
+    )
     return answer.model_dump(mode="json")

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pushdeploy.judge import MetricJudgement
-from pushdeploy.models import StoppedTask, TargetEvidence
+from pushdeploy.models import MetricEvidence, StoppedTask, TargetEvidence
 from pushdeploy.outcome import Outcome
 
 # aws-facts.md, "Step Functions and Lambda" (us-east-1, free tiers left out).
@@ -32,6 +32,7 @@ class Evidence(BaseModel):
     alarms: list[str] = Field(default_factory=list)  # the policy's alarms in ALARM
     events: list[str] = Field(default_factory=list)  # the service's latest events
     metrics: MetricJudgement | None = None  # the metric judge: the target group before against after, both windows
+    hook: MetricEvidence | None = None  # a native deployment: pushdeploy's hook's last answer, both windows
 
 
 # What became of a deployment's approval (pushdeploy_cli.story.ApprovalState), worst first: a push whose targets

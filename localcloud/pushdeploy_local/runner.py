@@ -272,6 +272,7 @@ def _evidence(track: TargetStory | None) -> r.Evidence | None:
         alarms=probe.alarms,
         events=probe.events,
         metrics=probe.metrics,
+        hook=probe.hook,
     )
 
 

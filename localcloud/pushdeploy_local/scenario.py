@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pushdeploy.models import Strategy, StrategyKind
+
 # The Phase 4 guide's service, which the local cloud holds (scenarios.md, "Defaults"): template.yaml's
 # RepositoryName, ClusterName, ServiceName, ContainerName and TaskFamily defaults, which the local cloud
 # builds with (tests/integration/test_local_stack.py checks that they agree).
@@ -90,6 +92,42 @@ class ServiceSpec(_Strict):
         if self.traffic is not None and not self.load_balanced:
             raise ValueError("`traffic` reaches a service through its load balancer: it needs `load_balanced`: true")
         return self
+
+
+class DeploymentSpec(_Strict):
+    """`service.deployment` (scenarios.md, part 2): the Phase 4 service's ECS deployment strategy. A native one
+    (`blue_green`, `linear`, `canary`) builds the stack with DeploymentStrategy=BLUE_GREEN (the second target
+    group, the listener rules and pushdeploy's hook) and gives the service's target that strategy; the fields
+    are the target's (pushdeploy.models.Strategy: ECS's units and limits, in seconds)."""
+
+    strategy: StrategyKind = "rolling"
+    canary_percent: float = 5.0
+    canary_bake_seconds: int = 600
+    linear_step_percent: float = 10.0
+    linear_interval_seconds: int = 360
+    bake_seconds: int = 0
+
+    @model_validator(mode="after")
+    def _within_ecs_limits(self) -> Self:
+        try:
+            self.target_strategy()
+        except ValidationError as exc:  # ECS's limits, as the target's Strategy states them: named by field
+            raise ValueError("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+        return self
+
+    def target_strategy(self) -> Strategy:
+        fields = self.model_dump(exclude={"strategy"})
+        return Strategy(kind=self.strategy, **fields)
+
+    @property
+    def native(self) -> bool:
+        return self.strategy != "rolling"
+
+
+class MainServiceSpec(ServiceSpec):
+    """The Phase 4 service: a service's spec and, for it alone, its deployment strategy."""
+
+    deployment: DeploymentSpec = DeploymentSpec()
 
 
 # What the container health check of the task definition (template.yaml: BusyBox `wget` of the health path,
@@ -424,7 +462,7 @@ class Scenario(_Strict):
     name: str = Field(default=DEFAULT_SCENARIO_NAME, min_length=1)
     world: WorldSettings = WorldSettings()
     repository: RepositorySettings = RepositorySettings()
-    service: ServiceSpec = ServiceSpec()
+    service: MainServiceSpec = MainServiceSpec()
     extra_services: list[ExtraService] = Field(default_factory=list, max_length=20)
     deployer: DeployerSettings = DeployerSettings()
     iam: IamSettings = IamSettings()

@@ -57,3 +57,16 @@ def test_apply_refuses_a_service_the_stacks_own_document_lists(served: Served, t
 
     assert ran.exit_code == 2
     assert "already in the stack's own targets document" in " ".join(ran.stderr.split())
+
+
+def test_validate_names_a_canary_target_whose_service_has_no_alternate_target_group(served: Served, tmp_path):
+    # Given the default (rolling) stack's service, and a target that asks ECS for a canary on it
+    file = tmp_path / "targets.json"
+    file.write_text(json.dumps({"targets": [{**OWN, "service": SERVICE, "strategy": {"kind": "canary"}}]}))
+
+    ran = pushdeploy("targets", "validate", str(file), "--endpoint-url", served.url)
+
+    assert ran.exit_code == 2
+    said = " ".join(ran.stderr.split())
+    assert f"aiuteur-cluster/{SERVICE}: strategy canary needs a load balancer with" in said
+    assert "(an alternate target group and listener rules); the service has none" in said

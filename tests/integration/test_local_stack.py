@@ -229,3 +229,36 @@ def test_a_stack_named_with_128_characters_builds_and_its_lock_may_read_the_depl
         assert "AskWhetherTheHolderStillRuns" in clients.client("iam").list_role_policies(RoleName=role)["PolicyNames"]
         statements = [s for d in built.policies("LockFunctionRole") for s in d["Statement"]]
         assert any(s.get("Sid") == "AskWhetherTheHolderStillRuns" for s in statements)
+
+
+def test_service_deployment_builds_the_blue_green_stack_and_gives_the_target_its_strategy() -> None:
+    # Given a scenario whose Phase 4 service deploys canary
+    scenario = parse_scenario(
+        {
+            "service": {"deployment": {"strategy": "canary", "canary_percent": 10, "canary_bake_seconds": 300}},
+            "pushes": [],
+        }
+    )
+
+    with LocalCloud(scenario) as cloud:
+        # Then the service names its alternate target group and the two listener rules (DeploymentStrategy=BLUE_GREEN)
+        ecs, elbv2 = cloud.session.client("ecs"), cloud.session.client("elbv2")
+        service = ecs.describe_services(cluster="aiuteur-cluster", services=["aiuteur-backend-service"])["services"][0]
+        [balancer] = service["loadBalancers"]
+        advanced = balancer["advancedConfiguration"]
+        for rule in (advanced["productionListenerRule"], advanced["testListenerRule"]):
+            [described] = elbv2.describe_rules(RuleArns=[rule])["Rules"]
+            groups = described["Actions"][0]["ForwardConfig"]["TargetGroups"]
+            assert {(g["TargetGroupArn"], g["Weight"]) for g in groups} == {
+                (balancer["targetGroupArn"], 100),
+                (advanced["alternateTargetGroupArn"], 0),
+            }
+        # and the hook exists, and the target carries the scenario's strategy
+        functions = [f["FunctionName"] for f in cloud.session.client("lambda").list_functions()["Functions"]]
+        assert any("HookFunction" in name for name in functions)
+        [target] = ssm.load_targets(cloud.stack.output("TargetsParameterName"), ssm=cloud.session.client("ssm")).targets
+        assert target.strategy is not None
+        assert target.strategy.deployment_configuration()["canaryConfiguration"] == {
+            "canaryPercent": 10.0,
+            "canaryBakeTimeInMinutes": 5,
+        }

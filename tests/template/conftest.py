@@ -63,8 +63,9 @@ def iam_statements(template: Template) -> list[Statement]:
 
     def add(resource: str, where: str, document: Mapping[str, Any]) -> None:
         statements = document.get("Statement", [])
-        for body in [statements] if isinstance(statements, Mapping) else statements:
-            found.append(Statement(resource, where, dict(body)))
+        for entry in [statements] if isinstance(statements, Mapping) else statements:
+            # A statement under Fn::If (granted in one mode of the stack) counts in each mode it exists in.
+            found.extend(Statement(resource, where, dict(body)) for body in _branches(entry))
 
     for name, resource in template.resources.items():
         props = resource.get("Properties", {})

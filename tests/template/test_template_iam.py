@@ -26,6 +26,7 @@ WILDCARD_RESOURCE_ACTIONS = {
     ),
     "elasticloadbalancing:DescribeTargetHealth": "no resource type",
     "elasticloadbalancing:DescribeTargetGroups": "no resource type",
+    "elasticloadbalancing:DescribeRules": "no resource type (the hook reads a listener rule's weights)",
     "cloudwatch:GetMetricData": (
         "its only resource type, dataset, is optional and names no metric of a namespace such as "
         "AWS/ApplicationELB: the ALB's metrics cannot be named in a policy"
@@ -82,7 +83,9 @@ FUNCTION_ACTIONS = {
         "ecs:TagResource",
         "iam:PassRole",
     },
-    "UpdateFunction": {"ecs:UpdateService", "ecs:DescribeServices"},
+    # DeploymentStrategy=BLUE_GREEN: a native deployment's service deployment is listed, and its UpdateService
+    # passes the hook's invoke role back to ECS with the service's lifecycle hooks.
+    "UpdateFunction": {"ecs:UpdateService", "ecs:DescribeServices", "ecs:ListServiceDeployments", "iam:PassRole"},
     # A rollback reads its destination's status before it points the service at it.
     "RollbackFunction": {"ecs:UpdateService", "ecs:DescribeServices", "ecs:DescribeTaskDefinition"},
     "CheckFunction": {
@@ -93,6 +96,20 @@ FUNCTION_ACTIONS = {
         "cloudwatch:DescribeAlarms",
         # the watch's metric judge: the target group's load balancer and its metrics
         "elasticloadbalancing:DescribeTargetGroups",
+        "cloudwatch:GetMetricData",
+        # DeploymentStrategy=BLUE_GREEN: a native deployment's lifecycle, and the hook's judgement in the lock item.
+        "ecs:DescribeServiceDeployments",
+        "dynamodb:GetItem",
+    },
+    # DeploymentStrategy=BLUE_GREEN: the lifecycle hook reads the target's judge policy, the service's blue/green
+    # load balancer and listener rules, the two target groups' metrics, and records each judgement.
+    "HookFunction": {
+        "ssm:GetParameter",
+        "ssm:GetParametersByPath",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "ecs:DescribeServices",
+        "elasticloadbalancing:DescribeRules",
         "cloudwatch:GetMetricData",
     },
     "NotifyFunction": {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"},
@@ -179,10 +196,16 @@ def test_wildcard_table_agrees_with_the_service_authorization_reference():
         )
 
 
-def test_pass_role_only_for_the_two_task_roles(template, iam_statements_list):
+def test_pass_role_only_for_the_two_task_roles_and_the_hooks_invoke_role(template, iam_statements_list):
     passing = [s for s in iam_statements_list if any(a.lower().startswith("iam:") for a in s.actions)]
-    assert [(s.resource, s.actions) for s in passing if s.kind != "trust"] == [("RegisterFunction", ["iam:PassRole"])]
-    (statement,) = [s for s in passing if s.kind != "trust"]
+    assert [(s.resource, s.actions) for s in passing if s.kind != "trust"] == [
+        ("RegisterFunction", ["iam:PassRole"]),
+        ("UpdateFunction", ["iam:PassRole"]),
+    ]
+    statement, hooks_role = [s for s in passing if s.kind != "trust"]
+    # A native deployment's UpdateService sends the service's lifecycle hooks back, naming the invoke role.
+    assert hooks_role.resources == [{"Fn::GetAtt": ["HookInvokeRole", "Arn"]}]
+    assert hooks_role.body["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}}
     assert statement.body["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     # Both modes of the stack: the roles it creates, or the existing service's roles.
     assert statement.resources == [
@@ -208,9 +231,18 @@ def test_every_function_is_in_the_contract(template):
 
 def test_no_managed_policy_and_only_lambda_invoke_policy_templates(template, sam_templates):
     # SAM itself adds AWSLambdaBasicExecutionRole (logs) and, with tracing, X-Ray write access; the
-    # template adds no managed policy of its own (the guide's AmazonECSTaskExecutionRolePolicy included).
-    for role in template.of_type("AWS::IAM::Role").values():
-        assert "ManagedPolicyArns" not in role["Properties"]
+    # template adds no managed policy of its own (the guide's AmazonECSTaskExecutionRolePolicy included), but
+    # the one AWS writes for ECS's blue/green load balancer role (its actions follow ECS's needs).
+    managed = {
+        name: role["Properties"]["ManagedPolicyArns"]
+        for name, role in template.of_type("AWS::IAM::Role").items()
+        if "ManagedPolicyArns" in role["Properties"]
+    }
+    assert managed == {
+        "EcsLoadBalancerRole": [
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"}
+        ]
+    }
     assert set(sam_templates) == {"DeployStateMachine"}
     invoked = [
         entry["LambdaInvokePolicy"]["FunctionName"]

@@ -201,7 +201,8 @@ def test_lock_table(template):
 def test_service_rolls_out_safely(template):
     service = template.resources["Service"]["Properties"]
     assert service["DeploymentController"] == {"Type": "ECS"}
-    assert service["DeploymentConfiguration"] == {
+    # The default stack (DeploymentStrategy=ROLLING): ECS's rolling update, the circuit breaker behind it.
+    assert template.resolve(service["DeploymentConfiguration"]) == {
         "MinimumHealthyPercent": 100,
         "MaximumPercent": 200,
         "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},

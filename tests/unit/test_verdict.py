@@ -12,8 +12,8 @@ from pushdeploy.models import HealthPolicy, Rollout, TargetEvidence, Verdict
 from pushdeploy.verdict import (
     FALLBACK_PROBE_SECONDS,
     MAX_WAIT_SECONDS,
-    POLL_SECONDS,
     METRIC_LOOK_SECONDS,
+    POLL_SECONDS,
     UNBALANCED_BAKE_SECONDS,
     ContainerState,
     Deployment,

@@ -101,8 +101,7 @@ def _evidence_lines(evidence: Evidence, logs: LogLocation | None) -> list[str]:
         if target.state != "healthy":
             lines.append(f"  {target.summary}")
     lines += [f"  alarm in ALARM: {name}" for name in evidence.alarms]
-    if evidence.metrics is not None:
-        lines += [f"  {line}" for line in evidence.metrics.evidence("before the deployment", "after it")]
+    lines += [f"  {line}" for line in evidence.metric_lines()]
     if evidence.events:
         lines.append("  last service events:")
         lines += [f"    {event}" for event in evidence.events]

@@ -6,12 +6,12 @@ import fnmatch
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from pushdeploy.base import Frozen, Model
-from pushdeploy.judge import JudgePolicy, MetricJudgement
+from pushdeploy.judge import JudgePolicy, MetricJudgement, Window
 
 __all__ = ["Frozen", "Model"]  # re-exported: every step imports its base classes from here
 
@@ -102,6 +102,69 @@ class HealthPolicy(Frozen):
     baseline_seconds: int = Field(600, ge=60, le=3600)
 
 
+# ECS's own deployment strategies (UpdateService `deploymentConfiguration.strategy`):
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
+StrategyKind = Literal["rolling", "blue_green", "linear", "canary"]
+ECS_STRATEGY: dict[str, str] = {
+    "rolling": "ROLLING",
+    "blue_green": "BLUE_GREEN",
+    "linear": "LINEAR",
+    "canary": "CANARY",
+}
+# ECS counts bake times in whole minutes, 0 to 1440 (bakeTimeInMinutes, canaryBakeTimeInMinutes,
+# stepBakeTimeInMinutes): API_DeploymentConfiguration.html, API_CanaryConfiguration.html,
+# API_LinearConfiguration.html. The targets document says seconds, as every other duration there.
+MinuteSeconds = Annotated[int, Field(ge=0, le=86400, multiple_of=60)]
+
+
+def _tenths(value: float) -> float:
+    """ECS takes traffic percentages in multiples of 0.1 (API_CanaryConfiguration.html,
+    API_LinearConfiguration.html)."""
+    if abs(value * 10 - round(value * 10)) > 1e-9:
+        raise ValueError(f"{value} is not a multiple of 0.1 (ECS's traffic percentages are)")
+    return value
+
+
+class Strategy(Frozen):
+    """How ECS deploys the target's service: `rolling` (pushdeploy judges ECS's rolling update, as always) or
+    ECS's own `blue_green`, `linear` or `canary`, which shift the load balancer's traffic themselves while
+    pushdeploy's hook judges the new version's metrics (pushdeploy.steps.hook). Defaults are ECS's."""
+
+    kind: StrategyKind = "rolling"
+    # The bake after all production traffic is on the new version, before the old tasks stop (bakeTimeInMinutes).
+    bake_seconds: MinuteSeconds = 0
+    # canary: the share of production traffic the new version takes first, and how long it holds it
+    # (canaryPercent 0.1-100.0, default 5.0; canaryBakeTimeInMinutes 0-1440, default 10).
+    canary_percent: Annotated[float, Field(ge=0.1, le=100.0), AfterValidator(_tenths)] = 5.0
+    canary_bake_seconds: MinuteSeconds = 600
+    # linear: each step's share and the wait between steps (stepPercent 3.0-100.0, default 10.0;
+    # stepBakeTimeInMinutes 0-1440, default 6).
+    linear_step_percent: Annotated[float, Field(ge=3.0, le=100.0), AfterValidator(_tenths)] = 10.0
+    linear_interval_seconds: MinuteSeconds = 360
+
+    @property
+    def native(self) -> bool:
+        """ECS shifts the traffic and calls pushdeploy's hook; pushdeploy follows the deployment."""
+        return self.kind != "rolling"
+
+    def deployment_configuration(self) -> dict[str, Any]:
+        """The fields of UpdateService's `deploymentConfiguration` this strategy sets."""
+        fields: dict[str, Any] = {"strategy": ECS_STRATEGY[self.kind]}
+        if self.native:
+            fields["bakeTimeInMinutes"] = self.bake_seconds // 60
+        if self.kind == "canary":
+            fields["canaryConfiguration"] = {
+                "canaryPercent": self.canary_percent,
+                "canaryBakeTimeInMinutes": self.canary_bake_seconds // 60,
+            }
+        if self.kind == "linear":
+            fields["linearConfiguration"] = {
+                "stepPercent": self.linear_step_percent,
+                "stepBakeTimeInMinutes": self.linear_interval_seconds // 60,
+            }
+        return fields
+
+
 class Target(Frozen):
     """A container of an ECS service that follows a repository's pushes."""
 
@@ -113,6 +176,17 @@ class Target(Frozen):
         default_factory=lambda: ["*"], min_length=1, max_length=50
     )
     policy: HealthPolicy = Field(default_factory=HealthPolicy)
+    # None: rolling; left out of a rolling target's payload, which stays as it was.
+    strategy: Strategy | None = None
+
+    @property
+    def deployment_strategy(self) -> Strategy:
+        return self.strategy or Strategy()
+
+    @property
+    def judge_policy(self) -> JudgePolicy:
+        """The metric judge's thresholds, for the hook of a native deployment and the rolling watch alike."""
+        return self.policy.judge
 
     @property
     def key(self) -> str:
@@ -223,6 +297,46 @@ class DeploymentEvidence(Frozen):
     failed_tasks: int = 0
 
 
+class MetricEvidence(Frozen):
+    """The metric judge's last judgement of a native (blue/green, linear, canary) deployment, as pushdeploy's
+    lifecycle hook gave it to ECS (pushdeploy.steps.hook): both windows' numbers and the decision."""
+
+    service_deployment: str  # the ECS service deployment's ARN (the hook payload's resourceArn)
+    stage: str  # the lifecycle stage ECS called the hook at
+    hook_status: Literal["SUCCEEDED", "FAILED", "IN_PROGRESS"]
+    reason: str
+    at: datetime  # when the hook answered
+    since: datetime  # the windows' start: the hook's first call for this deployment
+    looks: int = 0  # how many times the judge has been asked for this deployment
+    stable_target_group: str | None = None
+    new_target_group: str | None = None
+    judgement: MetricJudgement | None = None  # None: nothing judged (an answer given without metrics)
+
+    def summary(self) -> str:
+        return f"{self.stage}: {self.hook_status} ({self.reason})"
+
+    def window_lines(self) -> list[str]:
+        """The judgement and both windows' numbers, for people (the alert, `pushdeploy explain`)."""
+        head = (
+            f"metric judge at {self.stage}: {self.hook_status} after {self.looks} look(s) since {self.since:%H:%M:%SZ}"
+        )
+        if self.judgement is None:
+            return [f"{head}: {self.reason}"]
+
+        def window(name: str, group: str | None, w: Window) -> str:
+            p99 = f", p99 {w.p99_seconds * 1000:.0f} ms" if w.p99_seconds is not None else ""
+            slow = f", {w.slow} slower than the stable p99 ({w.slow_share:.2%})" if w.slow is not None else ""
+            where = f" ({group.rsplit(':', 1)[-1]})" if group else ""
+            return f"  {name}{where}: {w.requests} requests, {w.errors} 5XX ({w.error_rate:.2%}){p99}{slow}"
+
+        return [
+            f"{head}: {self.judgement.decision}",
+            window("new", self.new_target_group, self.judgement.new),
+            window("stable", self.stable_target_group, self.judgement.old),
+            *(f"  {c.describe()}" for c in self.judgement.comparisons),
+        ]
+
+
 class Evidence(Frozen):
     """What a verdict rests on, shown verbatim in alerts and the execution output."""
 
@@ -233,6 +347,17 @@ class Evidence(Frozen):
     events: list[str] = Field(default_factory=list)
     # The metric judge's last word: the target group before the deployment against after it (both windows).
     metrics: MetricJudgement | None = None
+    hook: MetricEvidence | None = None  # a native deployment's last answer from pushdeploy's hook, judged
+
+    def metric_lines(self) -> list[str]:
+        return metric_lines(self.metrics, self.hook)
+
+
+def metric_lines(metrics: MetricJudgement | None, hook: MetricEvidence | None) -> list[str]:
+    """The metric judge's evidence for people (the alert, `pushdeploy explain`, the picture): the rolling
+    watch's before-and-after judgement, a native deployment's hook answer with both windows."""
+    lines = metrics.evidence("before the deployment", "after it") if metrics is not None else []
+    return [*lines, *(hook.window_lines() if hook is not None else [])]
 
 
 class Wake(Frozen):
@@ -265,6 +390,13 @@ class Rollout(Frozen):
     wake: Wake | None = None  # what ended the rollout's wait for its events, for the next probe (then cleared)
     watch_until: datetime | None = None  # set by the first healthy verdict of a deploy
     watch_seconds: int = 0  # how long the watch still has to run (0: none, or over)
+    # A native strategy (blue/green, linear, canary): ECS's service deployment this rollout follows, the
+    # lifecycle stage its last probe saw, and, once ECS rolled it back by itself (after pushdeploy's hook
+    # answered FAILED, or for a reason of its own), whether that rollback succeeded.
+    strategy: StrategyKind = "rolling"
+    service_deployment: str | None = None
+    lifecycle_stage: str | None = None
+    ecs_rollback: Literal["succeeded", "failed"] | None = None
 
 
 class Approved(Model):

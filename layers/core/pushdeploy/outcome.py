@@ -196,6 +196,13 @@ def decide(state: IterationState, now: datetime) -> TargetResult:
             return result(Outcome.DEPLOYED, rollout.reason, rollout.task_definition, image, True)
         if rollout.verdict == Verdict.SUPERSEDED:
             return result(Outcome.SUPERSEDED, rollout.reason, "unknown (another deployment took over)", None, None)
+        if rollout.ecs_rollback is not None:
+            # A native deployment that ECS rolled back by itself (pushdeploy's hook answered FAILED, or ECS's own
+            # checks failed): pushdeploy's Rollback did not run; ECS's rollback decides between the two outcomes.
+            back_to = rollout.previous_task_definition or item.task_definition
+            succeeded = rollout.ecs_rollback == "succeeded"
+            outcome = Outcome.ROLLED_BACK if succeeded else Outcome.ROLLBACK_FAILED
+            return result(outcome, rollout.reason, back_to, previous_image, succeeded)
         return result(
             Outcome.ROLLBACK_FAILED,
             f"{why}; {_rollback_failure(None, error_text)}",

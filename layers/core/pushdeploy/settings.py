@@ -46,6 +46,9 @@ class ScopeSettings(Settings):
 class PlanSettings(ScopeSettings):
     targets_parameter: str = Field(alias="TARGETS_PARAMETER", min_length=1)
     lock_table: str = Field(alias="LOCK_TABLE", min_length=3)  # what each service last ran healthy
+    # pushdeploy's lifecycle hook (empty: the stack has none, DeploymentStrategy=ROLLING): a native strategy's
+    # service must name it (pushdeploy.steps.plan).
+    hook_function_arn: str = Field("", alias="HOOK_FUNCTION_ARN")
 
 
 class RegisterSettings(ScopeSettings):
@@ -63,3 +66,14 @@ class NotifySettings(Settings):
 
 class ApprovalSettings(LockSettings):
     alert_topic_arn: str = Field(alias="ALERT_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
+
+
+class HookSettings(Settings):
+    targets_parameter: str = Field(alias="TARGETS_PARAMETER", min_length=1)  # the judge's policy per target
+    lock_table: str = Field(alias="LOCK_TABLE", min_length=3)  # where each judgement is recorded
+
+
+class CheckSettings(Settings):
+    # Where pushdeploy's hook records its judgements of native deployments (template.yaml sets it on every
+    # stack; only a stack with the hook grants the read).
+    lock_table: str | None = Field(None, alias="LOCK_TABLE", min_length=3)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Literal
 
 from pydantic import Field
 
@@ -39,6 +40,7 @@ from pushdeploy.models import (
     Evidence,
     Frozen,
     HealthPolicy,
+    MetricEvidence,
     Rollout,
     StoppedTask,
     TargetEvidence,
@@ -219,6 +221,101 @@ def judge(observation: Observation, rollout: Rollout, policy: HealthPolicy) -> J
     if metrics is not None:  # judged by its requests: look again when the next minute is published
         left = min(left, METRIC_LOOK_SECONDS)
     return healthy.model_copy(update={"watch_until": watch_until, "watch_seconds": left})
+
+
+class ServiceDeploymentState(Frozen):
+    """An ECS service deployment as DescribeServiceDeployments shows it (a native strategy's deployment).
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html"""
+
+    arn: str
+    # PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, STOP_REQUESTED, ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS,
+    # ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED
+    status: str
+    status_reason: str | None = None
+    lifecycle_stage: str | None = None
+    rollback_reason: str | None = None  # set once ECS started rolling it back (ServiceDeployment.rollback)
+    requested: int = 0  # the target revision's requestedTaskCount, runningTaskCount, pendingTaskCount
+    running: int = 0
+    pending: int = 0
+
+
+class NativeJudgement(Judgement):
+    lifecycle_stage: str | None = None
+    ecs_rollback: Literal["succeeded", "failed"] | None = None
+
+
+def follow(
+    deployment: ServiceDeploymentState,
+    rollout: Rollout,
+    policy: HealthPolicy,
+    now: datetime,
+    metrics: MetricEvidence | None = None,
+    events: list[str] | None = None,
+) -> NativeJudgement:
+    """The verdict on a native deployment from its lifecycle: ECS shifts the traffic, pushdeploy's hook judges
+    the metrics (`metrics`, its last judgement), and ECS rolls back by itself when the hook answers FAILED
+    (or its own checks fail), so pushdeploy's Rollback is not needed then: the verdict is FAILED and
+    `ecs_rollback` says whether ECS's way back succeeded (outcome rolled_back or rollback_failed).
+    After SUCCESSFUL, the deploy is watched like a rolling one (ECS judges nothing after it completes)."""
+    judged = f"; the judge: {metrics.summary()}" if metrics else ""
+    failed_by_hook = metrics.reason if metrics and metrics.hook_status == "FAILED" else None
+    evidence = Evidence(
+        deployment=DeploymentEvidence(
+            id=deployment.arn,
+            task_definition=rollout.task_definition,
+            status=deployment.status,
+            rollout_state=deployment.lifecycle_stage,
+            rollout_state_reason=deployment.status_reason,
+            desired=deployment.requested,
+            running=deployment.running,
+            pending=deployment.pending,
+        ),
+        events=(events or [])[:5],
+        hook=metrics,
+    )
+
+    def verdict(kind: Verdict, reason: str, **fields: object) -> NativeJudgement:
+        return NativeJudgement(
+            verdict=kind,
+            reason=reason,
+            evidence=evidence,
+            lifecycle_stage=deployment.lifecycle_stage,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    ecs_reason = deployment.rollback_reason or deployment.status_reason or "no reason given"
+    if deployment.status == "SUCCESSFUL":
+        healthy = verdict(Verdict.HEALTHY, f"ECS completed {rollout.strategy} deployment {deployment.arn}{judged}")
+        watch_until = _watch_until(now, rollout, policy)
+        left = math.ceil((watch_until - now).total_seconds()) if watch_until else 0
+        return healthy.model_copy(
+            update={"healthy_since": now, "watch_until": watch_until, "watch_seconds": max(0, left)}
+        )
+    if deployment.status == "ROLLBACK_SUCCESSFUL":
+        return verdict(
+            Verdict.FAILED, failed_by_hook or f"ECS rolled the deployment back: {ecs_reason}", ecs_rollback="succeeded"
+        )
+    if deployment.status == "ROLLBACK_FAILED":
+        why = failed_by_hook or f"ECS rolled the deployment back: {ecs_reason}"
+        return verdict(
+            Verdict.FAILED,
+            f"{why}; ECS's rollback failed: {deployment.status_reason or 'no reason given'}",
+            ecs_rollback="failed",
+        )
+    if deployment.status in ("STOPPED", "STOP_REQUESTED"):
+        return verdict(Verdict.SUPERSEDED, f"ECS stopped deployment {deployment.arn}: {ecs_reason}")
+    rolling_back = deployment.status in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
+    stage = deployment.lifecycle_stage or deployment.status
+    tasks = f"{deployment.running}/{deployment.requested} new tasks running"
+    progress = f"ECS is rolling back: {failed_by_hook or ecs_reason}" if rolling_back else f"{stage}: {tasks}{judged}"
+    deadline = rollout.started_at + timedelta(seconds=policy.deadline_seconds)
+    to_deadline = (deadline - now).total_seconds()
+    if to_deadline <= 0:
+        elapsed = int((now - rollout.started_at).total_seconds())
+        return verdict(
+            Verdict.TIMED_OUT, f"not done after {elapsed} s (deadline {policy.deadline_seconds} s): {progress}"
+        )
+    return verdict(Verdict.IN_PROGRESS, progress, wait_seconds=_clamp(POLL_SECONDS, to_deadline))
 
 
 def _watch_until(now: datetime, rollout: Rollout, policy: HealthPolicy) -> datetime | None:

@@ -63,9 +63,36 @@ def _ecs_services(action: str) -> Row:
             context = {"ecs:cluster": cluster}
         services = params.get("services") or [params["service"]]
         prefix = f"service/{name}"
-        return [Request.of(action, _arn(where, "ecs", f"{prefix}/{_name(s, prefix)}"), **context) for s in services]
+        asks = [Request.of(action, _arn(where, "ecs", f"{prefix}/{_name(s, prefix)}"), **context) for s in services]
+        return asks + _ecs_passed_roles(params)
 
     return row
+
+
+def _ecs_passed_roles(params: Mapping[str, Any]) -> list[Request]:
+    """The roles a CreateService or UpdateService hands to ECS itself: each lifecycle hook's invoke role and
+    each load balancer's blue/green infrastructure role ask iam:PassRole to ecs.amazonaws.com
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-permissions.html)."""
+    hooks = params.get("deploymentConfiguration", {}).get("lifecycleHooks", [])
+    balancers = params.get("loadBalancers", [])
+    roles = [h["roleArn"] for h in hooks if h.get("roleArn")] + [
+        b["advancedConfiguration"]["roleArn"] for b in balancers if b.get("advancedConfiguration", {}).get("roleArn")
+    ]
+    return [Request.of("iam:PassRole", role, **{"iam:PassedToService": "ecs.amazonaws.com"}) for role in roles]
+
+
+def _ecs_service_deployments(params: Mapping[str, Any], where: Where) -> list[Request]:
+    """ListServiceDeployments names the service (list_amazonelasticcontainerservice.html: service)."""
+    name, _ = _cluster(params, where)
+    prefix = f"service/{name}"
+    return [
+        Request.of("ecs:ListServiceDeployments", _arn(where, "ecs", f"{prefix}/{_name(params['service'], prefix)}"))
+    ]
+
+
+def _ecs_describe_service_deployments(params: Mapping[str, Any], where: Where) -> list[Request]:
+    """DescribeServiceDeployments names each service deployment (service-deployment/${ClusterName}/...)."""
+    return [Request.of("ecs:DescribeServiceDeployments", arn) for arn in params["serviceDeploymentArns"]]
 
 
 def _ecs_tasks(params: Mapping[str, Any], where: Where) -> list[Request]:
@@ -181,9 +208,12 @@ ROWS: dict[tuple[str, str], Row] = {
     ("ecs", "DescribeTaskDefinition"): _star("ecs:DescribeTaskDefinition"),  # no resource type
     ("ecs", "ListTaskDefinitions"): _star("ecs:ListTaskDefinitions"),  # no resource type
     ("ecs", "RegisterTaskDefinition"): _ecs_register,
+    ("ecs", "ListServiceDeployments"): _ecs_service_deployments,
+    ("ecs", "DescribeServiceDeployments"): _ecs_describe_service_deployments,
     # list_elasticloadbalancingv2.html: no resource type
     ("elbv2", "DescribeTargetHealth"): _star("elasticloadbalancing:DescribeTargetHealth"),
     ("elbv2", "DescribeTargetGroups"): _star("elasticloadbalancing:DescribeTargetGroups"),
+    ("elbv2", "DescribeRules"): _star("elasticloadbalancing:DescribeRules"),
     # list_amazoncloudwatch.html: alarm:${AlarmName}
     ("cloudwatch", "DescribeAlarms"): _alarms,
     # list_amazoncloudwatch.html: GetMetricData has no resource type

@@ -382,6 +382,29 @@ def _listener(ctx: _Context, p: dict[str, Any]) -> dict[str, Any]:
     return {"Ref": arn, "ListenerArn": arn}
 
 
+def _listener_rule(ctx: _Context, p: dict[str, Any]) -> dict[str, Any]:
+    """A listener rule (the blue/green service's production and test rules, whose forward weights ECS moves).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-listenerrule.html"""
+    actions = [
+        {
+            **action,
+            "ForwardConfig": {
+                "TargetGroups": [
+                    {**group, "Weight": int(group["Weight"])} if "Weight" in group else group
+                    for group in action["ForwardConfig"]["TargetGroups"]
+                ]
+            },
+        }
+        if "ForwardConfig" in action
+        else action
+        for action in p["Actions"]
+    ]
+    arn = ctx.client("elbv2").create_rule(
+        ListenerArn=p["ListenerArn"], Priority=int(p["Priority"]), Conditions=p["Conditions"], Actions=actions
+    )["Rules"][0]["RuleArn"]
+    return {"Ref": arn, "RuleArn": arn}
+
+
 def _camel(node: Any, *, keep: frozenset[str] = frozenset({"Options", "DockerLabels"})) -> Any:
     """CloudFormation's ECS property names as the ECS API's (`ContainerPort` -> `containerPort`).
 
@@ -639,6 +662,7 @@ _CREATORS: dict[str, Creator] = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer": _load_balancer,
     "AWS::ElasticLoadBalancingV2::TargetGroup": _target_group,
     "AWS::ElasticLoadBalancingV2::Listener": _listener,
+    "AWS::ElasticLoadBalancingV2::ListenerRule": _listener_rule,
     "AWS::ECS::Cluster": _cluster,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::ECS::TaskDefinition": _task_definition,

@@ -78,6 +78,10 @@ def scenario_stack(
         parameters["ImageTagMutability"] = scenario.repository.tag_mutability
     if "desired_count" in scenario.service.model_fields_set:
         parameters["DesiredCount"] = scenario.service.desired_count
+    # service.deployment: a native strategy is the stack's blue/green service (and its hook), the strategy the target's.
+    native = scenario.service.deployment.native
+    if native:
+        parameters["DeploymentStrategy"] = "BLUE_GREEN"
     resources = document["Resources"]
     _override(resources, MAIN, scenario.service)
     for index, extra in enumerate(scenario.all_services()[1:], start=2):
@@ -86,7 +90,7 @@ def scenario_stack(
             copy_resource(document, source_id, new_id)
         _name_copy(resources, ids, extra)
         _override(resources, ids, extra.spec, named=_named_of(scenario, index))
-    if "deployer" in scenario.model_fields_set:
+    if "deployer" in scenario.model_fields_set or native:
         main = scenario_targets(scenario, Template(document, parameters))[0]
         resources["TargetsParameter"]["Properties"]["Value"] = json.dumps({"targets": [main.model_dump(mode="json")]})
     return document, parameters
@@ -94,7 +98,9 @@ def scenario_stack(
 
 def scenario_targets(scenario: Scenario, stack: Template) -> list[Target]:
     """A target per service of the scenario, with its deployer settings (an extra service's own over the
-    top-level ones) and the container it names; the first is the stack's own."""
+    top-level ones) and the container it names; the first is the stack's own, with the scenario's native
+    strategy if it names one (the others roll)."""
+    native = scenario.service.deployment.native
     return [
         Target(
             cluster=stack.parameter("ClusterName"),
@@ -103,8 +109,9 @@ def scenario_targets(scenario: Scenario, stack: Template) -> list[Target]:
             repository=stack.parameter("RepositoryName"),
             tags=target.deployer.tags,
             policy=target.deployer.policy(),
+            strategy=scenario.service.deployment.target_strategy() if index == 0 and native else None,
         )
-        for target in scenario.all_services()
+        for index, target in enumerate(scenario.all_services())
     ]
 
 
@@ -122,6 +129,10 @@ def _name_copy(resources: dict[str, Any], ids: tuple[str, str, str], target: Ser
     for balancer in service.get("LoadBalancers", []):
         balancer["ContainerName"] = target.container
         balancer["TargetGroupArn"] = {"Ref": ids[1]}
+        # The stack's blue/green load balancer is the Phase 4 service's alone: an extra service rolls.
+        balancer.pop("AdvancedConfiguration", None)
+    for blue_green in ("Strategy", "LifecycleHooks"):
+        service.get("DeploymentConfiguration", {}).pop(blue_green, None)
 
 
 def _override(

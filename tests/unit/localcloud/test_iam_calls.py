@@ -52,10 +52,15 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "executionRoleArn": "arn:aws:iam::123456789012:role/execution",
         "tags": [{"key": "app", "value": "aiuteur"}],
     },
+    ("ecs", "ListServiceDeployments"): {"cluster": "aiuteur-cluster", "service": "web"},
+    ("ecs", "DescribeServiceDeployments"): {
+        "serviceDeploymentArns": ["arn:aws:ecs:us-east-1:123456789012:service-deployment/aiuteur-cluster/web/Abc123"]
+    },
     ("elbv2", "DescribeTargetHealth"): {"TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"},
     ("elbv2", "DescribeTargetGroups"): {
         "TargetGroupArns": ["arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"]
     },
+    ("elbv2", "DescribeRules"): {"RuleArns": ["arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/alb/1/l/r"]},
     ("cloudwatch", "DescribeAlarms"): {"AlarmNames": ["api-5xx"]},
     ("cloudwatch", "GetMetricData"): {"MetricDataQueries": [], "StartTime": "2026-01-01T00:00:00Z"},
     ("sns", "Publish"): {"TopicArn": "arn:aws:sns:us-east-1:123456789012:alerts", "Message": "m"},
@@ -130,6 +135,17 @@ def test_publishing_to_an_encrypted_topic_asks_for_its_key():
     assert [r.action for r in plain] == ["sns:Publish"]
 
 
+def test_an_update_that_sends_lifecycle_hooks_passes_their_role_to_ecs():
+    params = {
+        **SAMPLES[("ecs", "UpdateService")],
+        "deploymentConfiguration": {"lifecycleHooks": [{"roleArn": "arn:aws:iam::123456789012:role/hook"}]},
+    }
+    asks = requests_of("ecs", "UpdateService", params, WHERE)
+    assert [(r.action, r.resource, dict(r.context)) for r in asks][1:] == [
+        ("iam:PassRole", "arn:aws:iam::123456789012:role/hook", {"iam:PassedToService": "ecs.amazonaws.com"})
+    ]
+
+
 def test_a_call_without_a_row_is_an_error_of_the_local_cloud():
     with pytest.raises(UnmappedCall, match="ecs DeleteService"):
         requests_of("ecs", "DeleteService", {}, WHERE)
@@ -165,7 +181,7 @@ def test_every_call_the_adapters_make_has_a_row():
                 elif node.func.attr == "get_paginator" and isinstance(node.args[0], ast.Constant):
                     made.add((service, operations[node.args[0].value]))  # the pages call the operation
     # Then each has its row, and the scan found the calls (it would pass vacuously on none)
-    assert len(made) == 99
+    assert len(made) == 33
     assert made <= set(ROWS), sorted(made - set(ROWS))
     assert sorted(f"{s}:{o}" for s, o in set(ROWS) - made) == [
         "lambda:Invoke",  # the state machine's Lambda tasks

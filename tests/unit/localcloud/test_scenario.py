@@ -317,15 +317,15 @@ def test_a_bad_circuit_breaker_threshold_is_refused_by_name(threshold: dict[str,
     assert message in error_of({"service": {"circuit_breaker": {"threshold": threshold}}, "pushes": []})
 
 
-# docs/scenarios.md, part 2: fields the local cloud does not model yet. Until it does, a file that
-# uses one is refused by name, so that no run silently ignores what it was asked to prove.
+# Scenario files forbid unknown fields, so that no run silently ignores what it was asked to prove.
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"service": {"deployment": {"strategy": "canary"}}}, "service.deployment:"),
+        ({"service": {"canary": {"percent": 10}}}, "service.canary:"),
+        ({"deployer": {"approvers": ["ops"]}}, "deployer.approvers:"),
     ],
 )
-def test_a_part_2_field_not_modelled_yet_is_refused_by_name(data: dict[str, Any], field: str) -> None:
+def test_a_field_the_contract_does_not_have_is_refused_by_name(data: dict[str, Any], field: str) -> None:
     assert f"{field} Extra inputs are not permitted" in error_of({**data, "pushes": []})
 
 
@@ -348,6 +348,36 @@ def test_a_push_entry_answers_nothing_and_the_deployer_asks_for_no_approval_by_d
     assert "approval" not in scenario.deployer.policy()  # the policy's own default (none) holds
     asked = parse_scenario({"deployer": {"approval": True}, "pushes": []}).deployer.policy()
     assert (asked["approval"], asked["approval_timeout_seconds"]) == (True, 3600)
+
+
+def test_service_deployment_names_ecss_strategy_in_the_targets_units():
+    scenario = parse_scenario(
+        {
+            "service": {"deployment": {"strategy": "canary", "canary_percent": 10, "canary_bake_seconds": 300}},
+            "pushes": [],
+        }
+    )
+    assert scenario.service.deployment.native
+    assert scenario.service.deployment.target_strategy().deployment_configuration()["canaryConfiguration"] == {
+        "canaryPercent": 10.0,
+        "canaryBakeTimeInMinutes": 5,
+    }
+    assert not parse_scenario({"pushes": []}).service.deployment.native
+
+
+@pytest.mark.parametrize(
+    ("deployment", "message"),
+    [
+        ({"strategy": "canaries"}, "service.deployment.strategy: Input should be 'rolling', 'blue_green'"),
+        (
+            {"strategy": "canary", "canary_bake_seconds": 30},
+            "deployment: Value error, canary_bake_seconds: Input should be a multiple of 60",
+        ),
+        ({"strategy": "linear", "step": 10}, "service.deployment.step: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_service_deployment_is_refused_by_name(deployment: dict[str, Any], message: str) -> None:
+    assert message in error_of({"service": {"deployment": deployment}, "pushes": []})
 
 
 def test_iam_remove_refuses_a_function_or_action_the_template_does_not_grant():

@@ -38,7 +38,8 @@ def test_a_sam_policy_template_comes_out_expanded_for_the_state_machine():
         if statement["Action"] == ["lambda:InvokeFunction"]
     }
     assert "arn:aws:lambda:us-east-1:123456789012:function:pushdeploy-NotifyFunction*" in invoked
-    assert len(invoked) == len(Template(source()).of_type("AWS::Serverless::Function")) - 2  # Trigger, Wake
+    # Not the state machine's: Trigger, Wake, and the Hook (ECS invokes it; the default stack has none)
+    assert len(invoked) == len(Template(source()).of_type("AWS::Serverless::Function")) - 3
 
 
 def test_physical_values_the_caller_knows_replace_the_sample_ones():
@@ -56,7 +57,8 @@ def test_each_resource_is_created_after_what_it_references_and_its_depends_on():
     assert position["PlanFunctionRole"] < position["PlanFunction"] < position["DeployStateMachine"]
     assert position["HttpListener"] < position["Service"]  # DependsOn
     assert position["TaskDefinition"] < position["Service"] and position["Repository"] < position["TaskDefinition"]
-    # The Conditions decide what exists: no certificate, no RDS group, no e-mail, no chat channel
+    # The Conditions decide what exists: no certificate, no RDS group, no e-mail, no chat channel, and
+    # (DeploymentStrategy=ROLLING) no blue/green load balancer, hook or their roles
     absent = {
         "HttpsListener",
         "RdsFromTasksIngress",
@@ -64,6 +66,14 @@ def test_each_resource_is_created_after_what_it_references_and_its_depends_on():
         "ChatChannelRole",
         "SlackAlerts",
         "TeamsAlerts",
+        "AlternateTargetGroup",
+        "ProductionListenerRule",
+        "TestListener",
+        "TestListenerRule",
+        "EcsLoadBalancerRole",
+        "HookFunction",
+        "HookFunctionRole",
+        "HookInvokeRole",
     }
     assert absent.isdisjoint(order)
     assert len(order) == len(document["Resources"]) - len(absent)

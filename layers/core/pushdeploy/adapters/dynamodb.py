@@ -6,7 +6,8 @@ the service (its execution and its order key), the task definitions last verifie
 waits on a task token for its deployment's events, that token, the deployment, the alarms that end
 the wait and what it waits for (`watch_kind`: the rollout's verdict, or the watch of a healthy deploy), and
 while a deployment waits for approval, its task token and the execution that waits (the push's child
-execution of the target). Every change is one conditional write.
+execution of the target). Every change is one conditional write, but
+the lifecycle hook's `judgement` of a native deployment, which the hook writes whoever holds the lock.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class LockItem:
     watch_deployment: str | None = None
     watch_kind: WatchKind = "watch"
     good: tuple[str, ...] = ()  # task definitions verified healthy on the service, newest first
+    # pushdeploy's lifecycle hook's last judgement of a native deployment (models.MetricEvidence, as JSON)
+    judgement: str | None = None
 
 
 def _update(
@@ -84,6 +87,20 @@ def read(table: str, service: str, *, dynamodb: DynamoDBClient | None = None) ->
         watch_deployment=item.get("watch_deployment", {}).get("S"),
         watch_kind="rollout" if item.get("watch_kind", {}).get("S") == "rollout" else "watch",
         good=tuple(v["S"] for v in item.get("good", {}).get("L", [])),
+        judgement=item.get("judgement", {}).get("S"),
+    )
+
+
+@translate_throttling
+def record_judgement(table: str, service: str, judgement: str, *, dynamodb: DynamoDBClient | None = None) -> None:
+    """Write the hook's judgement (JSON) into the service's item, whoever holds the lock: the Check of the
+    execution that follows the deployment, and its story, read it there. One item per service keeps the last."""
+    dynamodb = dynamodb or client("dynamodb")
+    dynamodb.update_item(
+        TableName=table,
+        Key={"service": {"S": service}},
+        UpdateExpression="SET judgement = :judgement",
+        ExpressionAttributeValues={":judgement": {"S": judgement}},
     )
 
 

@@ -70,9 +70,46 @@ def latest_task_definition_arn(family: str, *, ecs: ECSClient | None = None) -> 
 
 
 @translate_throttling
-def update_service(cluster: str, service: str, task_definition: str, *, ecs: ECSClient | None = None) -> dict[str, Any]:
+def update_service(
+    cluster: str,
+    service: str,
+    task_definition: str,
+    deployment_configuration: dict[str, Any] | None = None,
+    *,
+    ecs: ECSClient | None = None,
+) -> dict[str, Any]:
+    """UpdateService to `task_definition`; with `deployment_configuration`, the deployment's configuration too
+    (a native strategy: it starts ECS's blue/green, linear or canary deployment)."""
     ecs = ecs or client("ecs")
-    return dict(ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)["service"])
+    extra: dict[str, Any] = {"deploymentConfiguration": deployment_configuration} if deployment_configuration else {}
+    return dict(
+        ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition, **extra)["service"]
+    )
+
+
+@translate_throttling
+def newest_service_deployment(cluster: str, service: str, *, ecs: ECSClient | None = None) -> str | None:
+    """The ARN of the service's newest service deployment (by createdAt), the one an UpdateService just started.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html"""
+    ecs = ecs or client("ecs")
+    answer = ecs.list_service_deployments(cluster=cluster, service=service)
+    found = sorted(
+        answer.get("serviceDeployments", []), key=lambda d: d.get("createdAt") or datetime.min.replace(tzinfo=UTC)
+    )
+    return str(found[-1]["serviceDeploymentArn"]) if found else None
+
+
+@translate_throttling
+def describe_service_deployment(arn: str, *, ecs: ECSClient | None = None) -> dict[str, Any]:
+    """One service deployment: its status, lifecycleStage, rollback and target revision.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServiceDeployments.html"""
+    ecs = ecs or client("ecs")
+    answer = ecs.describe_service_deployments(serviceDeploymentArns=[arn])
+    found = answer.get("serviceDeployments", [])
+    if not found:
+        failures = "; ".join(f"{f.get('reason')}: {f.get('detail', '')}" for f in answer.get("failures", []))
+        raise InvalidRequest(f"service deployment {arn} cannot be described: {failures or 'not found'}")
+    return dict(found[0])
 
 
 def deployments(service: dict[str, Any]) -> list[Deployment]:

@@ -41,3 +41,28 @@ def load_balancer_of(target_group: str, *, elbv2: ElasticLoadBalancingv2Client |
     groups = elbv2.describe_target_groups(TargetGroupArns=[target_group])["TargetGroups"]
     balancers = groups[0].get("LoadBalancerArns", []) if groups else []
     return balancers[0] if balancers else None
+
+
+def forward_weights(rule_arn: str, *, elbv2: ElasticLoadBalancingv2Client | None = None) -> dict[str, int]:
+    """Each target group's weight in a listener rule's forward action: how ECS splits a blue/green, linear
+    or canary deployment's traffic (it moves the weights itself).
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeRules.html
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html"""
+    elbv2 = elbv2 or client("elbv2")
+    rules = elbv2.describe_rules(RuleArns=[rule_arn]).get("Rules", [])
+    weights: dict[str, int] = {}
+    for action in (a for rule in rules for a in rule.get("Actions", []) if a.get("Type") == "forward"):
+        groups = action.get("ForwardConfig", {}).get("TargetGroups", [])
+        if groups:
+            weights.update({g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups})
+        elif action.get("TargetGroupArn"):
+            weights[action["TargetGroupArn"]] = 1
+    return weights
+
+
+def load_balancer_of_rule(rule_arn: str) -> str:
+    """The load balancer's ARN from a listener rule's: `...:listener-rule/app/<name>/<id>/<listener>/<rule>`
+    names it (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html)."""
+    prefix, path = rule_arn.split(":listener-rule/", 1)
+    kind, name, balancer_id = path.split("/")[:3]
+    return f"{prefix}:loadbalancer/{kind}/{name}/{balancer_id}"

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pushdeploy.adapters import cloudwatch, ecs, elbv2
+from pushdeploy.adapters import cloudwatch, dynamodb, ecs, elbv2
 from pushdeploy.judge import MetricJudgement
 from pushdeploy.judge import judge as judge_metrics
-from pushdeploy.models import Model, PlanItem, Rollout, Target, Verdict
-from pushdeploy.verdict import METRIC_LOOK_SECONDS, Deployment, Observation, TaskState, is_failing_stop, judge
+from pushdeploy.models import MetricEvidence, Model, PlanItem, Rollout, Target, Verdict
+from pushdeploy.verdict import (
+    METRIC_LOOK_SECONDS,
+    Deployment,
+    Judgement,
+    Observation,
+    ServiceDeploymentState,
+    TaskState,
+    follow,
+    is_failing_stop,
+    judge,
+)
 
 
 class CheckInput(Model):
@@ -16,8 +26,11 @@ class CheckInput(Model):
     rollout: Rollout  # ours, or our rollback
 
 
-def check(request: CheckInput) -> Rollout:
+def check(request: CheckInput, lock_table: str | None = None) -> Rollout:
+    """`lock_table`: where pushdeploy's hook records its judgements of a native deployment."""
     target, rollout = request.item.target, request.rollout
+    if rollout.service_deployment is not None and rollout.watch_until is None:
+        return follow_deployment(target, rollout, lock_table)
     observation = observe(target, rollout)
     judgement = judge(observation, rollout, target.policy)
     if judgement.verdict == Verdict.HEALTHY:  # healthy by every other rule: now by its requests too
@@ -29,6 +42,19 @@ def check(request: CheckInput) -> Rollout:
     decided = judgement.verdict != "IN_PROGRESS"
     # A healthy verdict confirmed at the end of its watch keeps the moment it was first given.
     confirmed = judgement.verdict == rollout.verdict == "HEALTHY"
+    return _judged(
+        rollout,
+        judgement,
+        rollout.decided_at if confirmed else observation.now if decided else None,
+        tasks=seen[-100:],
+        stopped=sum(t.stopped for t in observation.tasks),
+        failing=sum(t.stopped and is_failing_stop(t) for t in observation.tasks),
+        wake=None,
+    )
+
+
+def _judged(rollout: Rollout, judgement: Judgement, decided_at: datetime | None, **more: object) -> Rollout:
+    """The rollout as one probe's judgement leaves it (`more`: what that kind of probe records besides)."""
     return rollout.model_copy(
         update={
             "probes": rollout.probes + 1,
@@ -39,13 +65,48 @@ def check(request: CheckInput) -> Rollout:
             "watch_until": judgement.watch_until,
             "watch_seconds": judgement.watch_seconds,
             "evidence": judgement.evidence,
-            "decided_at": rollout.decided_at if confirmed else observation.now if decided else None,
-            "tasks": seen[-100:],
-            "stopped": sum(t.stopped for t in observation.tasks),
-            "failing": sum(t.stopped and is_failing_stop(t) for t in observation.tasks),
-            "wake": None,
+            "decided_at": decided_at,
+            **more,
         }
     )
+
+
+def follow_deployment(target: Target, rollout: Rollout, lock_table: str | None) -> Rollout:
+    """One probe of a native deployment: DescribeServiceDeployments (its status, lifecycle stage and rollback)
+    and the hook's last judgement of it (the lock item); the rules are pushdeploy.verdict.follow. Its tasks
+    and target health are ECS's to judge until it completes: the hook tells it the metrics."""
+    assert rollout.service_deployment is not None, "a native rollout follows its service deployment"
+    answer = ecs.describe_service_deployment(rollout.service_deployment)
+    revision = answer.get("targetServiceRevision") or {}
+    deployment = ServiceDeploymentState(
+        arn=rollout.service_deployment,
+        status=answer.get("status", "PENDING"),
+        status_reason=answer.get("statusReason"),
+        lifecycle_stage=answer.get("lifecycleStage"),
+        rollback_reason=(answer.get("rollback") or {}).get("reason"),
+        requested=revision.get("requestedTaskCount", 0),
+        running=revision.get("runningTaskCount", 0),
+        pending=revision.get("pendingTaskCount", 0),
+    )
+    now = datetime.now(UTC)
+    judgement = follow(deployment, rollout, target.policy, now, _hook_judgement(lock_table, target, rollout))
+    decided = judgement.verdict != "IN_PROGRESS"
+    return _judged(
+        rollout,
+        judgement,
+        now if decided else None,
+        lifecycle_stage=judgement.lifecycle_stage,
+        ecs_rollback=judgement.ecs_rollback,
+    )
+
+
+def _hook_judgement(lock_table: str | None, target: Target, rollout: Rollout) -> MetricEvidence | None:
+    """The hook's last judgement of this rollout's deployment (the service's lock item keeps the last one)."""
+    recorded = dynamodb.read(lock_table, target.key).judgement if lock_table else None
+    if recorded is None:
+        return None
+    judgement = MetricEvidence.model_validate_json(recorded)
+    return judgement if judgement.service_deployment == rollout.service_deployment else None
 
 
 def observe(target: Target, rollout: Rollout) -> Observation:

@@ -18,6 +18,7 @@ from pushdeploy.models import Image, Model, PlanAction, PlanItem, Target, Target
 from pushdeploy.preview import Preview, preview
 from pushdeploy.requests import DeployRequest, Ignored, RollbackRequest, parse_request
 from pushdeploy.scope import Scope
+from pushdeploy.steps.hook import HOOK_STAGES
 
 logger = Logger(child=True)
 
@@ -36,9 +37,19 @@ class PlanOutput(Model):
     previews: list[Preview] = Field(default_factory=list)  # a dry run's answer: what each target would see
 
 
-def plan(payload: Any, targets_parameter: str, lock_table: str, account: str, region: str, scope: Scope) -> PlanOutput:
+def plan(
+    payload: Any,
+    targets_parameter: str,
+    lock_table: str,
+    account: str,
+    region: str,
+    scope: Scope,
+    *,
+    hook_function: str = "",
+) -> PlanOutput:
     """`account` and `region` are the deployer's own: it deploys images of its own registry only; `scope`
-    is what its IAM policies cover (a target outside it is refused here, before any call it would fail)."""
+    is what its IAM policies cover (a target outside it is refused here, before any call it would fail);
+    `hook_function` is pushdeploy's lifecycle hook, which a native strategy's service must name."""
     request = parse_request(payload)
     if isinstance(request, Ignored):
         logger.info("ignored", extra={"reason": request.reason})
@@ -54,10 +65,12 @@ def plan(payload: Any, targets_parameter: str, lock_table: str, account: str, re
     config = ssm.load_targets(targets_parameter)
     if isinstance(request, RollbackRequest):
         return _plan_rollback(request, config, lock_table, scope)
-    return _plan_deploy(request, config, lock_table, scope)
+    return _plan_deploy(request, config, lock_table, scope, hook_function)
 
 
-def _plan_deploy(request: DeployRequest, config: TargetsConfig, lock_table: str, scope: Scope) -> PlanOutput:
+def _plan_deploy(
+    request: DeployRequest, config: TargetsConfig, lock_table: str, scope: Scope, hook_function: str
+) -> PlanOutput:
     targets = _deploy_targets(request, config)
     if not targets and request.source == "manual":
         raise InvalidRequest(f"no target follows {request.repository}:{request.tag} (see the targets configuration)")
@@ -77,6 +90,7 @@ def _plan_deploy(request: DeployRequest, config: TargetsConfig, lock_table: str,
     # (and names a missing container) when its turn comes, so a push that feeds 50 services does not
     # spend ECS's DescribeTaskDefinition burst at once (aws-facts.md).
     services = _services(targets)
+    _refuse_native_unprepared(targets, services, hook_function)
     requested_at = request.requested_at or datetime.now(UTC)
     items = [
         PlanItem(
@@ -155,6 +169,48 @@ def _refuse_outside(scope: Scope, targets: list[Target]) -> None:
     outside = [f"{t.key} ({'; '.join(found)})" for t in targets if (found := scope.outside(t))]
     if outside:
         raise InvalidRequest(f"outside the stack's IAM scope: {', '.join(outside)}")
+
+
+def _refuse_native_unprepared(targets: list[Target], services: dict[str, dict[str, Any]], hook_function: str) -> None:
+    """Refuse a native strategy (blue/green, linear, canary) on a service that cannot run it as pushdeploy
+    means it (`native_problems`), naming each problem."""
+    problems = [
+        f"{t.key}: {problem}" for t in targets for problem in native_problems(t, services[t.key], hook_function)
+    ]
+    if problems:
+        raise InvalidRequest(f"cannot deploy with the target's strategy: {'; '.join(problems)}")
+
+
+def native_problems(target: Target, service: dict[str, Any], hook_function: str | None) -> list[str]:
+    """What keeps `service` from running the target's native strategy: ECS needs an alternate target group and
+    listener rules (`loadBalancers[].advancedConfiguration`,
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html), and without
+    pushdeploy's hook at its stages nobody judges the new version's metrics before ECS moves all the traffic.
+    `hook_function` None: the hook is not checked (who asks does not know the stack's hook)."""
+    kind = target.deployment_strategy.kind
+    if not target.deployment_strategy.native:
+        return []
+    if not any(lb.get("advancedConfiguration") for lb in service.get("loadBalancers", [])):
+        return [
+            f"strategy {kind} needs a load balancer with advancedConfiguration "
+            "(an alternate target group and listener rules); the service has none"
+        ]
+    if hook_function is None:
+        return []
+    if not hook_function:
+        return [
+            f"strategy {kind} needs pushdeploy's lifecycle hook, and this stack has none "
+            "(deploy it with DeploymentStrategy=BLUE_GREEN)"
+        ]
+    hooks = service.get("deploymentConfiguration", {}).get("lifecycleHooks", [])
+    named = {stage for h in hooks if h.get("hookTargetArn") == hook_function for stage in h.get("lifecycleStages", [])}
+    missing = [stage for stage in HOOK_STAGES if stage not in named]
+    if missing:
+        return [
+            f"strategy {kind} needs pushdeploy's hook {hook_function} in the service's lifecycleHooks "
+            f"at {', '.join(missing)}"
+        ]
+    return []
 
 
 def _refuse_missing_alarms(targets: list[Target]) -> None:

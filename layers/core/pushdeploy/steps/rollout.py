@@ -8,9 +8,9 @@ from typing import Any
 from pushdeploy import taskdef
 from pushdeploy.adapters import ecs
 from pushdeploy.errors import InvalidRequest, StepFailed
-from pushdeploy.models import LogLocation, Model, PlanItem, Rollout
+from pushdeploy.models import LogLocation, Model, PlanItem, Rollout, Target
 from pushdeploy.scope import Scope
-from pushdeploy.verdict import probe_interval
+from pushdeploy.verdict import POLL_SECONDS, probe_interval
 
 
 class RegisterInput(Model):
@@ -75,6 +75,8 @@ class UpdateInput(Model):
 
 def update(request: UpdateInput) -> Rollout:
     target = request.item.target
+    if target.deployment_strategy.native:
+        return _start_native(target, request.registered)
     return _roll_to(
         target.cluster,
         target.service,
@@ -117,6 +119,34 @@ def _roll_to(cluster: str, service_name: str, task_definition: str, phase: str, 
         previous_task_definition=previous,
         started_at=datetime.now(UTC),
         wait_seconds=probe_interval(phase, primary.get("rolloutState")),
+    )
+
+
+def _start_native(target: Target, registered: Registered) -> Rollout:
+    """UpdateService with the target's strategy: ECS deploys blue/green, linear or canary and shifts the traffic
+    itself, calling pushdeploy's hook (pushdeploy.steps.hook). The service's own configuration (its lifecycle
+    hooks, circuit breaker, alarms) is sent back as it is, with the strategy's fields over it; its load
+    balancers are not sent, so they stay as they are. A retry after a successful UpdateService starts nothing."""
+    service = ecs.describe_service(target.cluster, target.service)
+    primary = _primary(service)
+    wanted = registered.task_definition
+    if not (service["taskDefinition"] == wanted and primary and primary["taskDefinition"] == wanted):
+        configuration = {
+            **service.get("deploymentConfiguration", {}),
+            **target.deployment_strategy.deployment_configuration(),
+        }
+        service = ecs.update_service(target.cluster, target.service, wanted, configuration)
+        primary = _primary(service)
+    assert primary is not None, "UpdateService answers with a PRIMARY deployment"
+    return Rollout(
+        phase="deploy",
+        deployment_id=primary["id"],
+        task_definition=wanted,
+        previous_task_definition=registered.previous_task_definition,
+        started_at=datetime.now(UTC),
+        wait_seconds=POLL_SECONDS,
+        strategy=target.deployment_strategy.kind,
+        service_deployment=ecs.newest_service_deployment(target.cluster, target.service),
     )
 
 
