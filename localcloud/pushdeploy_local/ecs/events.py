@@ -1,4 +1,5 @@
-"""The "ECS Task State Change" events the model sends to EventBridge, and their way there.
+"""The "ECS Task State Change" (and "ECS Deployment State Change") events the model sends to EventBridge,
+and their way there.
 
 ECS sends one whenever a task's lastStatus or desiredStatus changes
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html). Its detail is the
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pushdeploy_local.ecs.facts import TASK_STATE_CHANGE
+from pushdeploy_local.ecs.facts import DEPLOYMENT_STATE_CHANGE, TASK_STATE_CHANGE
 from pushdeploy_local.scenario import EventDelivery
 
 
@@ -56,6 +57,38 @@ def task_state_change(
         detail_type=TASK_STATE_CHANGE,
         detail={**detail, "updatedAt": iso8601(at)},
         resources=[task_arn],
+        account_id=account_id,
+        region=region,
+        at=at,
+        event_id=event_id,
+    )
+
+
+def deployment_event(
+    *,
+    service_arn: str,
+    event_name: str,
+    deployment_id: str,
+    reason: str,
+    account_id: str,
+    region: str,
+    at: datetime,
+    event_id: str,
+) -> dict[str, Any]:
+    """ECS's "ECS Deployment State Change" event: SERVICE_DEPLOYMENT_IN_PROGRESS or _COMPLETED (INFO),
+    SERVICE_DEPLOYMENT_FAILED (ERROR), about the service's deployment `deployment_id`
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html)."""
+    return envelope(
+        source="aws.ecs",
+        detail_type=DEPLOYMENT_STATE_CHANGE,
+        detail={
+            "eventType": "ERROR" if event_name == "SERVICE_DEPLOYMENT_FAILED" else "INFO",
+            "eventName": event_name,
+            "deploymentId": deployment_id,
+            "updatedAt": iso8601(at),
+            "reason": reason,
+        },
+        resources=[service_arn],
         account_id=account_id,
         region=region,
         at=at,

@@ -151,3 +151,6 @@ CIRCUIT_BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start.
 # The event ECS sends to EventBridge when a task's lastStatus or desiredStatus changes
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html).
 TASK_STATE_CHANGE = "ECS Task State Change"
+# The detail-type of ECS's service deployment state-change events
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html).
+DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
