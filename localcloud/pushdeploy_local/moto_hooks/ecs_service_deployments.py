@@ -4,8 +4,9 @@ moto 5.2.5 drops CreateService's deploymentConfiguration, accepts any UpdateServ
 and has no DescribeServiceDeployments, ListServiceDeployments, StopServiceDeployment or
 ContinueServiceDeployment. While installed:
 - CreateService and UpdateService validate the strategy fields as ECS does (`ecs.bluegreen.parse`), refusing
-  a bad one with InvalidParameterException, and CreateService keeps its deploymentConfiguration (through
-  `ecs.moto_view`) so that DescribeServices returns it and the model deploys with it;
+  a bad one with InvalidParameterException, and CreateService keeps a BLUE_GREEN, LINEAR or CANARY
+  deploymentConfiguration (through `ecs.moto_view`) so that DescribeServices returns it and the model
+  deploys with it;
 - the four service deployment operations answer from the model (API_DescribeServiceDeployments.html,
   API_ListServiceDeployments.html, API_StopServiceDeployment.html, API_ContinueServiceDeployment.html),
   with their documented errors: ServiceDeploymentNotFoundException, ConflictException (a deployment no
@@ -41,9 +42,9 @@ class ConflictException(ECSException):
     code = "ConflictException"
 
 
-def _validate(configuration: Any, load_balancers: Any) -> None:
+def _validate(configuration: Any, load_balancers: Any) -> bluegreen.Strategy | None:
     try:
-        bluegreen.parse(configuration, load_balancers)
+        return bluegreen.parse(configuration, load_balancers)
     except bluegreen.InvalidStrategy as exc:
         raise InvalidParameterException(str(exc)) from exc
 
@@ -57,9 +58,10 @@ def install(model: EcsModel) -> Iterator[None]:
 
     def create_service(response: EC2ContainerServiceResponse) -> ActionResult:
         configuration = response._get_param("deploymentConfiguration")
-        _validate(configuration, response._get_param("loadBalancers"))
+        strategy = _validate(configuration, response._get_param("loadBalancers"))
         result = original_create(response)
-        if configuration:
+        # A rolling service's configuration stays as the model declares it when it adopts the service.
+        if strategy is not None:
             cluster = response._get_param("cluster", "default")
             moto_view.declare_deployment_configuration(
                 response.ecs_backend, cluster, response._get_param("serviceName"), configuration
