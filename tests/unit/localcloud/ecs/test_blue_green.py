@@ -465,3 +465,24 @@ def test_the_deployment_state_changes_are_ecs_deployment_state_change_events() -
             "SERVICE_DEPLOYMENT_COMPLETED",
         ]
         assert events[0]["resources"] == [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/{SERVICE}"]
+
+
+def test_a_newer_deployment_supersedes_one_in_progress_and_reconciles_first() -> None:
+    with bed(lambda b: blue_green(b, bake=10, hooks=[hook(b.role, b.hook_arn, ["RECONCILE_SERVICE"])])) as b:
+        first = b.deploy()
+        b.stages(first, until=3 * MINUTE)
+        assert b.describe(first)["lifecycleStage"] == "BAKE_TIME"
+
+        # When: another deployment starts during the first one's bake
+        b.ecs.update_service(cluster=CLUSTER, service=SERVICE, forceNewDeployment=True)
+        [newest, older] = b.ecs.list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
+
+        # Then the first stops, its traffic back on blue; the new one reconciles (its hook runs) and completes
+        assert (older["serviceDeploymentArn"], older["status"]) == (first, "STOPPED")
+        assert [c["lifecycleStage"] for c in b.calls] == ["RECONCILE_SERVICE"]
+        assert b.calls[0]["resourceArn"] == newest["serviceDeploymentArn"]
+        assert b.weights(b.production_rule) == {b.green_group: 0, b.blue_group: 100}
+        b.stages(newest["serviceDeploymentArn"], until=20 * MINUTE, every=30.0)
+        assert b.describe(newest["serviceDeploymentArn"])["status"] == "SUCCESSFUL"
+        assert b.weights(b.production_rule) == {b.green_group: 100, b.blue_group: 0}
+        assert (b.running(b.green_group), b.running(b.blue_group)) == (2, 0)
