@@ -58,6 +58,7 @@ from pushdeploy_local.moto_hooks import (
     ecs_deployments,
     ecs_list_task_definitions,
     ecs_missing_tasks,
+    ecs_service_deployments,
     quotas,
     sdk_integrations,
     target_health,
@@ -293,6 +294,7 @@ class LocalCloud:
         enter(sleep_on(self.clock.sleep))
         enter(callbacks_on(self.clock.wait_for))
         enter(ecs_deployments.install(self.model))
+        enter(ecs_service_deployments.install(self.model))
         enter(target_health.install(self.model))
         enter(ecs_missing_tasks.install())
         enter(ecs_list_task_definitions.install())

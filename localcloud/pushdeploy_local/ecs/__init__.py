@@ -2,7 +2,7 @@
 
 moto keeps the API surface (DescribeServices, ListTasks, DescribeTasks, DescribeTargetHealth) but its
 ECS never starts a service's tasks, never makes a second deployment and its ALB never reports anything
-but `healthy`. This model is the behaviour behind that surface, in six modules:
+but `healthy`. This model is the behaviour behind that surface, in seven modules:
 
 - `facts`: the numbers and names it follows, each with its source (aws-facts.md, scenarios.md, an AWS
   page) or marked "modelling choice".
@@ -19,16 +19,21 @@ but `healthy`. This model is the behaviour behind that surface, in six modules:
   objects (ECS tasks, deployments and services, target groups, target health for the hooks of
   `moto_hooks.ecs_deployments` and `moto_hooks.target_health`). A moto upgrade touches it, and the
   hooks only where the methods they patch change.
-- `events`: the "ECS Task State Change" events and their way to EventBridge (`Outbox`: best effort,
-  late, lost or twice as a scenario's `world.events` says; each delivery instant is a model timer).
+- `bluegreen`: ECS's own BLUE_GREEN, LINEAR and CANARY deployments: their configuration as CreateService and
+  UpdateService validate it, a deployment's plan of lifecycle stages, its hook runs, the hooks' payload and
+  answers (`behaviour` walks the plan: green starts in the alternate target group, the listener rules'
+  weights move, hooks are invoked, blue stops at CLEAN_UP or green at a rollback).
+- `events`: the "ECS Task State Change" (and "ECS Deployment State Change") events and their way to
+  EventBridge (`Outbox`: best effort, late, lost or twice as a scenario's `world.events` says; each delivery
+  instant is a model timer).
 
 Where the next pieces of the model go:
 - The Fargate task lifecycle (PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING,
   DEPROVISIONING, STOPPED) is modelled, each state's duration from `timing`; container health checks
   from the registered task definition (`state.Task.health_status`, stopped in
   `behaviour._stop_unhealthy_tasks`); the service throttle logic (`behaviour._replacement_delay`).
-- ECS's deployment strategies (blue/green, canary, linear) and the traffic a load balancer sends: new
-  deployment kinds beside the rolling one of `behaviour._launch_tasks` and `_scale_down_older_deployments`.
+- The traffic a load balancer sends: the listener rules' weights, which blue/green deployments set in
+  moto's ELBv2 (`moto_view.MotoView.set_forward_weights`), say where it goes.
 """
 
 from pushdeploy_local.ecs.behaviour import EcsModel, World

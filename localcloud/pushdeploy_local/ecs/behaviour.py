@@ -12,10 +12,13 @@ or "modelling choice" where AWS publishes no number and the value only has to be
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pushdeploy_local.ecs import bluegreen
+from pushdeploy_local.ecs.bluegreen import HookAnswer, HookRun, ServiceDeployment, Strategy
 from pushdeploy_local.ecs.events import Outbox, deployment_state_change, task_state_change
 from pushdeploy_local.ecs.facts import (
     ACTIVATING,
@@ -98,6 +101,9 @@ class World(Protocol):
     def target_group_port(self, target_group_arn: str) -> int: ...
     def register_target(self, target: Target) -> None: ...
     def deregister_target(self, target: Target) -> None: ...
+    def deployment_strategy(self, svc: Service) -> Strategy | None: ...
+    def set_forward_weights(self, rule_arn: str, weights: dict[str, float]) -> None: ...
+    def invoke_hook(self, function_arn: str, payload: dict[str, Any]) -> HookAnswer: ...
 
 
 class EcsModel:
@@ -207,7 +213,13 @@ class EcsModel:
             svc.desired_count = self._world.desired_count(svc)
             task_definition = self._world.task_definition(svc)
             if task_definition != svc.primary.task_definition or force_new_deployment:
-                self._start_deployment(svc, task_definition)
+                strategy = self._world.deployment_strategy(svc) if svc.target_group_arn else None
+                if strategy is not None:
+                    self._start_service_deployment(svc, task_definition, strategy)
+                else:
+                    if svc.lifecycle is not None:
+                        self._supersede(svc, svc.lifecycle)
+                    self._start_deployment(svc, task_definition)
             self._world.write_service(svc)  # undoes moto's runningCount = desiredCount shortcut
             self._settle_instant()
 
@@ -307,6 +319,8 @@ class EcsModel:
                 timers.append(task.started_at + CIRCUIT_BREAKER_HEALTHY_AFTER_SECONDS)
         if self._tasks_to_launch(svc) > 0:
             timers.append(svc.primary.launch_not_before)
+        if svc.lifecycle is not None:
+            timers += self._lifecycle_timers(svc.lifecycle)
         return timers
 
     def _resets_failures_when_healthy(self, svc: Service, task: Task) -> bool:
@@ -349,10 +363,15 @@ class EcsModel:
             changed |= self._step_task(svc, task)
         changed |= self._stop_unhealthy_tasks(svc)
         changed |= self._reset_failures_on_healthy_tasks(svc)
-        changed |= self._trip_circuit_breaker(svc)
-        changed |= self._launch_tasks(svc)
-        changed |= self._scale_down_older_deployments(svc)
-        changed |= self._complete_deployment(svc)
+        if svc.lifecycle is not None:
+            # Blue/green, linear, canary: the lifecycle decides when green starts, blue stops and it completes.
+            changed |= self._launch_tasks(svc)
+            changed |= self._step_lifecycle(svc, svc.lifecycle)
+        else:
+            changed |= self._trip_circuit_breaker(svc)
+            changed |= self._launch_tasks(svc)
+            changed |= self._scale_down_older_deployments(svc)
+            changed |= self._complete_deployment(svc)
         if changed:
             svc.tasks = [task for task in svc.tasks if not task.finished]
             self._world.write_service(svc)
@@ -434,7 +453,8 @@ class EcsModel:
         healthy/unhealthy after `threshold` consecutive results, one check every interval (aws-facts.md:
         the Phase 4 guide's 30 s / 2 / 3)."""
         task.status = ACTIVATING
-        if svc.target_group_arn and task.ip:
+        target_group = self._target_group_of(svc, task)
+        if target_group and task.ip:
             check = svc.spec.health_check
             passes = not isinstance(task.behavior, Unhealthy)
             threshold = check.healthy_threshold if passes else check.unhealthy_threshold
@@ -445,7 +465,7 @@ class EcsModel:
                 first_check_at=first_check_at,
                 verdict_at=first_check_at + (threshold - 1) * check.interval_seconds,
             )
-            self._event(svc, f"registered 1 targets in (target-group {svc.target_group_arn})")
+            self._event(svc, f"registered 1 targets in (target-group {target_group})")
         self._write_task(task)
 
     def _start_running(self, svc: Service, task: Task) -> None:
@@ -612,10 +632,11 @@ class EcsModel:
     # ------------------------------------------------------------------ targets
 
     def _register_target(self, svc: Service, task: Task, *, first_check_at: float, verdict_at: float) -> None:
-        assert svc.target_group_arn is not None and task.ip is not None
-        port = svc.container_port or self._world.target_group_port(svc.target_group_arn)
+        target_group = self._target_group_of(svc, task)
+        assert target_group is not None and task.ip is not None
+        port = svc.container_port or self._world.target_group_port(target_group)
         target = Target(
-            target_group_arn=svc.target_group_arn,
+            target_group_arn=target_group,
             ip=task.ip,
             port=port,
             first_check_at=first_check_at,
@@ -625,6 +646,12 @@ class EcsModel:
         task.target = target
         self._targets[(target.target_group_arn, target.ip)] = target
         self._world.register_target(target)
+
+    def _target_group_of(self, svc: Service, task: Task) -> str | None:
+        """Where a task registers: its deployment's own target group (blue/green), else the service's."""
+        deployment = self._deployment(svc, task.deployment_id)
+        own = deployment.target_group_arn if deployment is not None else None
+        return own or svc.target_group_arn
 
     def _deregister(self, svc: Service, target: Target) -> None:
         # A deregistered target drains for the deregistration delay, then is gone (aws-facts.md; our
@@ -749,9 +776,9 @@ class EcsModel:
 
     def _tasks_to_launch(self, svc: Service) -> int:
         deployment = svc.primary
-        if deployment.rollout_state == FAILED:
+        if deployment.rollout_state == FAILED or deployment.launch_held:
             # "a service deployment will transition to a failed state and stop launching new tasks"
-            # (APIDeploymentCircuitBreaker).
+            # (APIDeploymentCircuitBreaker); a green revision starts at SCALE_UP.
             return 0
         alive = sum(1 for task in svc.tasks_of(deployment) if task.alive)
         return svc.desired_count - alive
@@ -820,21 +847,9 @@ class EcsModel:
 
     def _deployment_state_changed(self, svc: Service, deployment: Deployment) -> None:
         """ECS's "ECS Deployment State Change" event for `deployment`'s rollout state now (IN_PROGRESS, COMPLETED or
-        FAILED), on its way to EventBridge like the task events (ecs_service_deployment_events.html). Every kind of
-        deployment the model runs reports its state changes through here."""
-        self._outbox.post(
-            deployment_state_change(
-                service_arn=f"arn:aws:ecs:{self.region}:{self.account_id}:service/{svc.cluster}/{svc.name}",
-                event_name=DEPLOYMENT_EVENT_NAMES[deployment.rollout_state],
-                deployment_id=deployment.id,
-                reason=deployment.rollout_state_reason,
-                account_id=self.account_id,
-                region=self.region,
-                at=instant(self.epoch, self._now),
-                event_id=self._ids.event_id(),
-            ),
-            now=self._now,
-        )
+        FAILED) (ecs_service_deployment_events.html)."""
+        name = DEPLOYMENT_EVENT_NAMES[deployment.rollout_state]
+        self._deployment_event(svc, deployment, name, deployment.rollout_state_reason)
 
     def _start_deployment(self, svc: Service, task_definition: str, *, reason: str | None = None) -> Deployment:
         if task_definition != svc.primary.task_definition:
@@ -874,6 +889,421 @@ class EcsModel:
             if target is not None and (target.draining or target.health(self._now)[0] == "initial"):
                 return False
         return True
+
+    # ------------------------------------------------------------------ blue/green, linear and canary
+
+    def _start_service_deployment(self, svc: Service, task_definition: str, strategy: Strategy) -> None:
+        """A BLUE_GREEN, LINEAR or CANARY deployment: green (the new revision, in the target group blue does not
+        use) waits for SCALE_UP; blue keeps serving until CLEAN_UP (deployment-type-blue-green.html)."""
+        blue = svc.last_completed or svc.primary
+        previous = svc.lifecycle
+        # RECONCILE_SERVICE "only happens when you start a new service deployment with more than 1 service
+        # revision in an ACTIVE state" (API_ServiceDeployment.html).
+        reconcile = previous is not None or len(svc.deployments) > 1
+        if previous is not None:
+            blue = self._deployment(svc, previous.blue) or blue
+            self._supersede(svc, previous)
+        advanced = strategy.advanced
+        blue_group = blue.target_group_arn or advanced.target_group_arn
+        green_group = (
+            advanced.alternate_target_group_arn
+            if blue_group == advanced.target_group_arn
+            else advanced.target_group_arn
+        )
+        green = self._start_deployment(svc, task_definition)
+        green.target_group_arn, green.launch_held = green_group, True
+        deployment = ServiceDeployment(
+            arn=self._arn("service-deployment", svc, self._ids.service_deployment_id()),
+            service_arn=self._arn("service", svc),
+            cluster_arn=f"arn:aws:ecs:{self.region}:{self.account_id}:cluster/{svc.cluster}",
+            green=green.id,
+            blue=blue.id,
+            green_revision=self._revision_arn(svc, green),
+            blue_revision=self._revision_arn(svc, blue),
+            green_target_group=green_group,
+            blue_target_group=blue_group,
+            strategy=strategy,
+            created_at=self._now,
+            steps=bluegreen.plan(strategy, reconcile=reconcile),
+            step_started_at=self._now,
+            updated_at=self._now,
+        )
+        svc.service_deployments.insert(0, deployment)
+        self._deployment_event(svc, green, "SERVICE_DEPLOYMENT_IN_PROGRESS", green.rollout_state_reason)
+
+    def _step_lifecycle(self, svc: Service, sd: ServiceDeployment) -> bool:
+        """Walk the deployment's steps due by now; several may end at one instant."""
+        changed = False
+        green = self._deployment(svc, sd.green)
+        assert green is not None
+        if sd.rollback_requested and not sd.rolling_back:
+            self._roll_back(svc, sd, green, "Service deployment rolled back by StopServiceDeployment.")
+            changed = True
+        breaker = svc.spec.circuit_breaker
+        threshold = circuit_breaker_threshold(svc.desired_count, breaker.threshold)
+        if breaker.enable and not sd.rolling_back and green.failed_tasks >= threshold:
+            # The circuit breaker works with blue/green deployments too (deployment-type-blue-green.html).
+            self._roll_back(svc, sd, green, CIRCUIT_BREAKER_REASON)
+            changed = True
+        while (step := sd.step) is not None:
+            if not sd.entered:
+                self._enter_step(svc, sd, green, step)
+                sd.entered, changed = True, True
+            steps = sd.steps
+            done = self._step_done(svc, sd, green, step)
+            if sd.steps is not steps:  # the step rolled the deployment back: its plan is the rollback's
+                changed = True
+                continue
+            if not done:
+                break
+            sd.last_stage = step.stage
+            sd.steps.pop(0)
+            sd.entered, sd.runs, sd.step_started_at, sd.updated_at = False, [], self._now, self._now
+            changed = True
+        if sd.step is None and sd.active:
+            self._finish_lifecycle(svc, sd, green)
+            changed = True
+        return changed
+
+    def _enter_step(self, svc: Service, sd: ServiceDeployment, green: Deployment, step: bluegreen.Step) -> None:
+        advanced = sd.strategy.advanced
+        if step.kind == "hooks":
+            assert step.hook_stage is not None
+            sd.runs = [self._hook_run(hook, step.hook_stage) for hook in sd.strategy.hooks_at(step.hook_stage)]
+        elif step.kind == "scale_up":
+            green.launch_held, green.launch_not_before = False, self._now
+        elif step.kind == "test":
+            sd.test_weight = step.weight
+            if advanced.test_listener_rule:
+                self._shift(advanced.test_listener_rule, sd, step.weight)
+        elif step.kind == "production":
+            sd.production_weight = step.weight
+            self._shift(advanced.production_listener_rule, sd, step.weight)
+            self._event(svc, f"deployment {green.id} shifted {step.weight:g}% of production traffic to it.")
+        elif step.kind == "clean_up":
+            for task in self._older_tasks(svc):
+                self._request_stop(svc, task, reason=f"Scaling activity initiated by (deployment {green.id})")
+        elif step.kind == "stop_green":
+            green.launch_held = True
+            for task in svc.tasks_of(green):
+                if task.alive:
+                    self._request_stop(svc, task, reason=f"Scaling activity initiated by (deployment {sd.blue})")
+
+    def _step_done(self, svc: Service, sd: ServiceDeployment, green: Deployment, step: bluegreen.Step) -> bool:
+        if step.kind == "hooks":
+            return self._run_hooks(svc, sd, green)
+        if step.kind == "scale_up":
+            alive = [task for task in svc.tasks_of(green) if task.alive]
+            return len(alive) == svc.desired_count and all(self._passes(svc, task) for task in alive)
+        if step.kind == "bake":
+            return self._now >= sd.step_started_at + step.seconds
+        if step.kind == "clean_up":
+            return not any(t.status != STOPPED for t in svc.tasks if t.deployment_id != green.id)
+        if step.kind == "stop_green":
+            return not any(t.status != STOPPED for t in svc.tasks_of(green))
+        return True  # a shift of weights is done once made
+
+    def _hook_run(self, hook: bluegreen.Hook, stage: str) -> HookRun:
+        pause = hook.target_type == bluegreen.PAUSE
+        return HookRun(
+            hook_id=self._ids.uuid(),
+            hook=hook,
+            stage=stage,
+            expires_at=self._now + hook.timeout_seconds,
+            next_call_at=None if pause else self._now,
+            status=bluegreen.HOOK_AWAITING_ACTION if pause else bluegreen.HOOK_IN_PROGRESS,
+            details=hook.details,
+        )
+
+    def _run_hooks(self, svc: Service, sd: ServiceDeployment, green: Deployment) -> bool:
+        """Invoke the step's hooks that are due and act on their answers; True when every one let it go on.
+
+        SUCCEEDED goes on; IN_PROGRESS is invoked again after callBackDelay; FAILED, an invalid answer or a
+        function error rolls back (lambda-lifecycle-hooks.html); a hook not done by its timeout takes its
+        timeout action (API_DeploymentLifecycleHookTimeoutConfiguration.html). During a rollback nothing is
+        left to roll back to: a hook's answer is recorded and the rollback goes on (modelling choice).
+        """
+        for run in sd.runs:
+            if run.status not in (bluegreen.HOOK_IN_PROGRESS, bluegreen.HOOK_AWAITING_ACTION):
+                continue
+            if run.next_call_at is not None and self._now >= run.next_call_at:
+                self._invoke(sd, run)
+            if (
+                run.status in (bluegreen.HOOK_IN_PROGRESS, bluegreen.HOOK_AWAITING_ACTION)
+                and self._now >= run.expires_at
+            ):
+                run.status, run.next_call_at = bluegreen.HOOK_TIMED_OUT, None
+                if run.hook.timeout_action == bluegreen.ROLLBACK and not sd.rolling_back:
+                    self._roll_back(svc, sd, green, f"Lifecycle hook at {run.stage} timed out.")
+                    return False
+            if run.status == bluegreen.HOOK_FAILED and not sd.rolling_back:
+                self._roll_back(svc, sd, green, f"Lifecycle hook at {run.stage} failed: {sd.status_reason}")
+                return False
+        return all(run.status not in (bluegreen.HOOK_IN_PROGRESS, bluegreen.HOOK_AWAITING_ACTION) for run in sd.runs)
+
+    def _invoke(self, sd: ServiceDeployment, run: HookRun) -> None:
+        assert run.hook.target_arn is not None
+        answer = self._world.invoke_hook(run.hook.target_arn, sd.payload(run, execution_id=run.hook_id))
+        status, delay, details, reason = bluegreen.read_answer(answer)
+        sd.updated_at = self._now
+        if status == bluegreen.HOOK_IN_PROGRESS:
+            run.next_call_at = self._now + delay
+            if details is not None:
+                run.details = details
+            return
+        run.status, run.next_call_at = status, None
+        if reason is not None:
+            sd.status_reason = reason
+
+    def _shift(self, rule_arn: str, sd: ServiceDeployment, green_weight: float) -> None:
+        """ECS moves traffic by modifying the listener rule's forward action: the two target groups' weights
+        (deployment-type-blue-green.html; the infrastructure role of advancedConfiguration may do it)."""
+        self._world.set_forward_weights(
+            rule_arn, {sd.green_target_group: green_weight, sd.blue_target_group: 100.0 - green_weight}
+        )
+
+    def _roll_back(self, svc: Service, sd: ServiceDeployment, green: Deployment, reason: str) -> None:
+        """Traffic back to blue, the green tasks stopped: "Amazon ECS rolls back the deployment to the last
+        successful service revision" (lambda-lifecycle-hooks.html), ROLLBACK_IN_PROGRESS then
+        ROLLBACK_SUCCESSFUL (API_ServiceDeployment.html)."""
+        sd.status, sd.status_reason = bluegreen.ROLLBACK_IN_PROGRESS, reason
+        sd.rollback_reason, sd.rollback_at, sd.updated_at = reason, self._now, self._now
+        sd.steps, sd.entered, sd.runs, sd.step_started_at = bluegreen.rollback_plan(), False, [], self._now
+        green.rollout_state, green.rollout_state_reason, green.updated_at = FAILED, reason, self._now
+        self._event(svc, f"deployment {green.id} deployment failed: {reason}")
+        self._event(svc, f"rolling back to deployment {sd.blue}.")
+        self._deployment_event(svc, green, "SERVICE_DEPLOYMENT_FAILED", reason)
+
+    def _supersede(self, svc: Service, sd: ServiceDeployment) -> None:
+        """A newer UpdateService replaces a deployment in progress: its traffic goes back to blue and its green
+        tasks stop (modelling choice: the newer deployment starts from the last successful revision)."""
+        green = self._deployment(svc, sd.green)
+        sd.status, sd.status_reason = bluegreen.STOPPED, "Superseded by a newer service deployment."
+        sd.finished_at = sd.updated_at = self._now
+        for rule in (sd.strategy.advanced.production_listener_rule, sd.strategy.advanced.test_listener_rule):
+            if rule and (sd.production_weight or sd.test_weight):
+                self._shift(rule, sd, 0.0)
+        sd.production_weight = sd.test_weight = 0.0
+        if green is not None:
+            green.launch_held = True
+            for task in svc.tasks_of(green):
+                if task.alive:
+                    self._request_stop(svc, task, reason=f"Scaling activity initiated by (deployment {green.id})")
+
+    def _finish_lifecycle(self, svc: Service, sd: ServiceDeployment, green: Deployment) -> None:
+        sd.finished_at = sd.updated_at = self._now
+        if sd.rolling_back:
+            blue = self._deployment(svc, sd.blue)
+            sd.status = bluegreen.ROLLBACK_SUCCESSFUL
+            if blue is not None:
+                svc.deployments, svc.last_completed = [blue], blue
+            self._event(svc, "has reached a steady state.")
+            return
+        sd.status, sd.status_reason = bluegreen.SUCCESSFUL, ""
+        green.rollout_state = COMPLETED
+        green.rollout_state_reason = f"ECS deployment {green.id} completed."
+        green.updated_at = self._now
+        svc.deployments, svc.last_completed = [green], green
+        self._event(svc, f"deployment {green.id} deployment completed.")
+        self._event(svc, "has reached a steady state.")
+        self._deployment_event(svc, green, "SERVICE_DEPLOYMENT_COMPLETED", green.rollout_state_reason)
+
+    def _lifecycle_timers(self, sd: ServiceDeployment) -> list[float]:
+        step = sd.step
+        timers = [run.next_call_at for run in sd.runs if run.next_call_at is not None]
+        timers += [
+            run.expires_at
+            for run in sd.runs
+            if run.status in (bluegreen.HOOK_IN_PROGRESS, bluegreen.HOOK_AWAITING_ACTION)
+        ]
+        if step is not None and step.kind == "bake":
+            timers.append(sd.step_started_at + step.seconds)
+        return timers
+
+    def _deployment_event(self, svc: Service, deployment: Deployment, name: str, reason: str) -> None:
+        """An "ECS Deployment State Change" event, on its way to EventBridge like the task events: every kind of
+        deployment the model runs reports its state changes through here."""
+        self._outbox.post(
+            deployment_state_change(
+                service_arn=self._arn("service", svc),
+                event_name=name,
+                deployment_id=deployment.id,
+                reason=reason,
+                account_id=self.account_id,
+                region=self.region,
+                at=instant(self.epoch, self._now),
+                event_id=self._ids.event_id(),
+            ),
+            now=self._now,
+        )
+
+    def _arn(self, kind: str, svc: Service, *more: str) -> str:
+        return "/".join([f"arn:aws:ecs:{self.region}:{self.account_id}:{kind}", svc.cluster, svc.name, *more])
+
+    def _revision_arn(self, svc: Service, deployment: Deployment) -> str:
+        """A service revision's ARN; its id is the deployment's number (modelling choice: AWS's look alike)."""
+        return self._arn("service-revision", svc, deployment.id.split("/")[-1])
+
+    # ------------------------------------------------------------------ the service deployment API
+
+    def describe_service_deployments(self, arns: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """DescribeServiceDeployments: (serviceDeployments, failures) (API_DescribeServiceDeployments.html)."""
+        with self._lock:
+            found, failures = [], []
+            for arn in arns:
+                located = self._service_deployment(arn)
+                if located is None:
+                    failures.append({"arn": arn, "reason": "MISSING"})
+                else:
+                    found.append(self._describe(*located))
+            return found, failures
+
+    def list_service_deployments(
+        self, cluster: str, service: str, statuses: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """ListServiceDeployments' briefs, newest first (API_ListServiceDeployments.html). Modelling choice: a
+        rolling deployment has no entry here (the model records blue/green, linear and canary ones)."""
+        with self._lock:
+            svc = self._services.get((cluster.split("/")[-1], service.split("/")[-1]))
+            if svc is None:  # a service the model does not run has had no such deployment
+                return []
+            briefs = []
+            for sd in svc.service_deployments:
+                if statuses and sd.status not in statuses:
+                    continue
+                brief = {
+                    key: value
+                    for key, value in self._describe(svc, sd).items()
+                    if key
+                    in (
+                        "serviceDeploymentArn",
+                        "serviceArn",
+                        "clusterArn",
+                        "startedAt",
+                        "createdAt",
+                        "finishedAt",
+                        "status",
+                        "statusReason",
+                    )
+                }
+                brief["targetServiceRevisionArn"] = sd.green_revision
+                briefs.append(brief)
+            return briefs
+
+    def stop_service_deployment(self, arn: str, stop_type: str) -> None:
+        """StopServiceDeployment with stopType ROLLBACK ("The valid values are ROLLBACK",
+        API_StopServiceDeployment.html): the deployment rolls back at once."""
+        with self._lock:
+            sd = self._in_progress(arn)
+            if stop_type != bluegreen.ROLLBACK:
+                raise bluegreen.InvalidStrategy(f"stopType {stop_type!r} is not valid; the valid values are ROLLBACK.")
+            if sd.stage == bluegreen.CLEAN_UP and not sd.rolling_back:
+                # Modelling choice: the blue tasks are already stopping; there is nothing left to roll back to.
+                raise bluegreen.DeploymentConflict(
+                    f"Service deployment {arn} is in CLEAN_UP: it can no longer roll back."
+                )
+            sd.rollback_requested = True
+            sd.status = bluegreen.ROLLBACK_REQUESTED if not sd.rolling_back else sd.status
+            self._settle_instant()
+
+    def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> None:
+        """ContinueServiceDeployment: a PAUSE hook awaiting action CONTINUEs or ROLLs BACK
+        (API_ContinueServiceDeployment.html)."""
+        with self._lock:
+            sd = self._in_progress(arn)
+            run = next((r for r in sd.runs if r.hook_id == hook_id), None)
+            if run is None or run.status != bluegreen.HOOK_AWAITING_ACTION:
+                raise bluegreen.InvalidStrategy(f"No lifecycle hook {hook_id} awaits action in {arn}.")
+            if action == bluegreen.CONTINUE:
+                run.status = bluegreen.HOOK_SUCCEEDED
+            elif action == bluegreen.ROLLBACK:
+                run.status = bluegreen.HOOK_FAILED
+                sd.status_reason = "the deployment was rolled back by ContinueServiceDeployment"
+            else:
+                raise bluegreen.InvalidStrategy(f"action {action!r} is not one of CONTINUE, ROLLBACK.")
+            self._settle_instant()
+
+    def _in_progress(self, arn: str) -> ServiceDeployment:
+        located = self._service_deployment(arn)
+        if located is None:
+            raise LookupError(f"Service deployment {arn} not found.")
+        _, sd = located
+        if not sd.active:
+            raise bluegreen.DeploymentConflict(f"Service deployment {arn} is {sd.status}: it is not in progress.")
+        return sd
+
+    def _service_deployment(self, arn: str) -> tuple[Service, ServiceDeployment] | None:
+        for svc in self._services.values():
+            for sd in svc.service_deployments:
+                if sd.arn == arn:
+                    return svc, sd
+        return None
+
+    def _describe(self, svc: Service, sd: ServiceDeployment) -> dict[str, Any]:
+        """A ServiceDeployment as DescribeServiceDeployments shows it (API_ServiceDeployment.html)."""
+
+        def revision(deployment_id: str, arn: str, test: float, production: float) -> dict[str, Any]:
+            tasks = [task for task in svc.tasks if task.deployment_id == deployment_id and task.alive]
+            deployment = self._deployment(svc, deployment_id)
+            held = deployment is None or deployment.launch_held
+            return {
+                "arn": arn,
+                "requestedTaskCount": 0 if held and deployment_id == sd.green else svc.desired_count,
+                "runningTaskCount": sum(1 for task in tasks if task.status == RUNNING),
+                "pendingTaskCount": sum(1 for task in tasks if task.starting),
+                "requestedTestTrafficWeight": test,
+                "requestedProductionTrafficWeight": production,
+            }
+
+        at = functools.partial(instant, self.epoch)
+        green = self._deployment(svc, sd.green)
+        breaker = svc.spec.circuit_breaker
+        described: dict[str, Any] = {
+            "serviceDeploymentArn": sd.arn,
+            "serviceArn": sd.service_arn,
+            "clusterArn": sd.cluster_arn,
+            "createdAt": at(sd.created_at),
+            "startedAt": at(sd.created_at),
+            "updatedAt": at(sd.updated_at),
+            "sourceServiceRevisions": [
+                revision(sd.blue, sd.blue_revision, 100.0 - sd.test_weight, 100.0 - sd.production_weight)
+            ],
+            "targetServiceRevision": revision(sd.green, sd.green_revision, sd.test_weight, sd.production_weight),
+            "status": sd.status,
+            "lifecycleStage": sd.stage,
+            "lifecycleHookDetails": [
+                {
+                    "hookId": run.hook_id,
+                    "targetType": run.hook.target_type,
+                    **({"targetArn": run.hook.target_arn} if run.hook.target_arn else {}),
+                    "status": run.status,
+                    "expiresAt": at(run.expires_at),
+                    "timeoutAction": run.hook.timeout_action,
+                }
+                for run in sd.runs
+            ],
+            "deploymentConfiguration": sd.strategy.configuration,
+            "deploymentCircuitBreaker": {
+                "status": "DISABLED"
+                if not breaker.enable
+                else ("TRIGGERED" if sd.status_reason == CIRCUIT_BREAKER_REASON else "MONITORING"),
+                "failureCount": green.failed_tasks if green is not None else 0,
+                "threshold": circuit_breaker_threshold(svc.desired_count, breaker.threshold),
+            },
+        }
+        if sd.status_reason:
+            described["statusReason"] = sd.status_reason
+        if sd.finished_at is not None:
+            described["finishedAt"] = at(sd.finished_at)
+        if sd.status == bluegreen.STOPPED and sd.finished_at is not None:
+            described["stoppedAt"] = at(sd.finished_at)
+        if sd.rollback_at is not None:
+            described["rollback"] = {
+                "reason": sd.rollback_reason,
+                "startedAt": at(sd.rollback_at),
+                "serviceRevisionArn": sd.blue_revision,
+            }
+        return described
 
     def _event(self, svc: Service, text: str) -> None:
         """A service event as ECS writes it (DescribeServices shows the newest first)."""

@@ -14,6 +14,7 @@ through them (moto.ecs.responses).
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from dataclasses import dataclass
@@ -21,13 +22,16 @@ from datetime import datetime
 from typing import Any, cast
 
 from botocore.model import OperationModel
+from moto.awslambda.models import lambda_backends
+from moto.core.exceptions import ServiceException
 from moto.core.serialize import JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
 from moto.ec2.models import EC2Backend, ec2_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Service, Task, TaskDefinition, ecs_backends
 from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup, elbv2_backends
 
-from pushdeploy_local.ecs import state
+from pushdeploy_local.ecs import bluegreen, state
+from pushdeploy_local.ecs.bluegreen import HookAnswer, Strategy
 from pushdeploy_local.ecs.facts import (
     ACTIVATING,
     CONTAINER_UNKNOWN,
@@ -352,6 +356,46 @@ class MotoView:
         if target.ip in target_group.targets:  # unless someone deregistered it through the API already
             target_group.deregister([{"Id": target.ip}])
 
+    # ------------------------------------------------------------------ blue/green, linear and canary
+
+    def deployment_strategy(self, svc: state.Service) -> Strategy | None:
+        """The service's deployment strategy as CreateService or UpdateService set it (validated there by
+        `moto_hooks.ecs_service_deployments`)."""
+        moto_service = self._services[(svc.cluster, svc.name)]
+        return bluegreen.parse(getattr(moto_service, "deployment_configuration", None), moto_service.load_balancers)
+
+    def set_forward_weights(self, rule_arn: str, weights: dict[str, float]) -> None:
+        """ModifyRule through moto's ELBv2 backend: the rule's forward action sends traffic to the target groups
+        by `weights` (ELBv2's ForwardActionConfig; one forward action with several groups carries no
+        TargetGroupArn of its own: API_Action.html)."""
+        (rule,) = self._elbv2.describe_rules(listener_arn=None, rule_arns=[rule_arn])
+        actions = []
+        for action in rule.actions:
+            data = copy.deepcopy(action.data)
+            if data.get("Type") == "forward":
+                data.pop("TargetGroupArn", None)
+                forward = data.setdefault("ForwardConfig", {})
+                forward["TargetGroups"] = [{"TargetGroupArn": arn, "Weight": round(w)} for arn, w in weights.items()]
+            actions.append(data)
+        self._elbv2.modify_rule(rule_arn, [], actions)
+
+    def invoke_hook(self, function_arn: str, payload: dict[str, Any]) -> HookAnswer:
+        """Invoke the hook's function synchronously through moto's Lambda (so the local cloud's in-process
+        handlers answer, `moto_hooks.lambda_invoke`): its result, or its error."""
+        response_headers: dict[str, str] = {}
+        try:
+            body = lambda_backends[self.account_id][self.region].invoke(
+                function_arn, None, json.dumps(payload), {}, response_headers
+            )
+        except ServiceException as exc:  # no such function, say
+            return HookAnswer(error=f"{exc.code}: {exc.message}")
+        text = body.decode() if isinstance(body, bytes) else str(body or "null")
+        result = json.loads(text) if text else None
+        if response_headers.get("x-amz-function-error"):
+            error = result if isinstance(result, dict) else {}
+            return HookAnswer(error=f"{error.get('errorType')}: {error.get('errorMessage')}")
+        return HookAnswer(result=result)
+
     # ------------------------------------------------------------------ moto's backends
 
     @property
@@ -388,6 +432,22 @@ class UpdatedService:
 
 def updated_service(backend: EC2ContainerServiceBackend, service: Service) -> UpdatedService:
     return UpdatedService(backend.account_id, backend.region_name, service.cluster_name, service.name)
+
+
+def service_configuration(
+    backend: EC2ContainerServiceBackend, cluster: str, service: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(deploymentConfiguration, loadBalancers) of a service moto holds, as the API last set them."""
+    moto_service = backend._get_service(cluster, service)
+    return getattr(moto_service, "deployment_configuration", None), list(moto_service.load_balancers)
+
+
+def declare_deployment_configuration(
+    backend: EC2ContainerServiceBackend, cluster: str, service: str, configuration: dict[str, Any]
+) -> None:
+    """Keep the deploymentConfiguration CreateService was given (moto 5.2.5 drops it), so DescribeServices
+    shows it and the model reads the strategy from it."""
+    setattr(backend._get_service(cluster, service), "deployment_configuration", configuration)  # noqa: B010
 
 
 def target_of(target_group: FakeTargetGroup, target: dict[str, Any]) -> tuple[str, str]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import random
+import string
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pushdeploy_local.ecs.bluegreen import ServiceDeployment
 from pushdeploy_local.ecs.facts import (
     ACTIVATING,
     CONTAINER_HEALTHY,
@@ -94,6 +96,10 @@ class Deployment:
     rollout_state_reason: str = ""
     failed_tasks: int = 0  # tasks the circuit breaker counts (never RUNNING, or failed health checks)
     launch_not_before: float = 0.0  # the scheduler's next pass after a task of this deployment stopped
+    # A blue/green, linear or canary deployment's own target group (the alternate one for green), and whether
+    # its tasks wait for the SCALE_UP stage; a rolling deployment uses the service's and launches at once.
+    target_group_arn: str | None = None
+    launch_held: bool = False
 
     def __post_init__(self) -> None:
         if not self.rollout_state_reason:
@@ -305,6 +311,14 @@ class Service:
     # (PENDING to STOPPED), and the launch instant last counted, so that a launch of several tasks counts once.
     failed_launches: int = 0
     last_failed_launch: float | None = None
+    # Its blue/green, linear and canary deployments, newest first; [0] is the one that may be in progress.
+    service_deployments: list[ServiceDeployment] = field(default_factory=list)
+
+    @property
+    def lifecycle(self) -> ServiceDeployment | None:
+        """The blue/green, linear or canary deployment in progress, if any."""
+        current = self.service_deployments[0] if self.service_deployments else None
+        return current if current is not None and current.active else None
 
     @property
     def primary(self) -> Deployment:
@@ -328,8 +342,16 @@ class Ids:
     def uuid(self) -> str:
         return _uuid4(self._ids)
 
+    def service_deployment_id(self) -> str:
+        """The last part of a service deployment's ARN: 21 letters and digits, as ECS's (for example
+        TFX5sH9q9XDboDTOv0rIt)."""
+        return "".join(self._ids.choice(_ALPHANUMERIC) for _ in range(21))
+
     def event_id(self) -> str:
         return _uuid4(self._event_ids)
+
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 def _uuid4(generator: random.Random) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pushdeploy_local.ecs import EcsModel, ServiceState
+from pushdeploy_local.ecs.bluegreen import HookAnswer, Strategy
 from pushdeploy_local.ecs.facts import COMPLETED
 from pushdeploy_local.ecs.state import AdoptedService, Container, Deployment, Ids, LaunchedTask, Service, Target, Task
 from pushdeploy_local.ecs.timing import TimingMode
@@ -35,6 +37,11 @@ class FakeWorld:
         self.messages: list[str] = []  # service events, newest first
         self.registered: set[str] = set()  # the target group's IPs
         self.forgotten: list[str] = []  # tasks gone from the API, in order
+        self.strategy: Strategy | None = None  # the service's deployment strategy (None: ROLLING)
+        self.weights: dict[str, list[dict[str, float]]] = {}  # each listener rule's weights, as set in turn
+        self.hook: Callable[[str, dict[str, Any]], HookAnswer] = lambda arn, event: HookAnswer(
+            {"hookStatus": "SUCCEEDED"}
+        )
 
     def adopt_service(
         self, cluster: str, service: str, spec: ServiceSpec, target_group_arn: str | None
@@ -89,6 +96,15 @@ class FakeWorld:
 
     def deregister_target(self, target: Target) -> None:
         self.registered.discard(target.ip)
+
+    def deployment_strategy(self, svc: Service) -> Strategy | None:
+        return self.strategy
+
+    def set_forward_weights(self, rule_arn: str, weights: dict[str, float]) -> None:
+        self.weights.setdefault(rule_arn, []).append(dict(weights))
+
+    def invoke_hook(self, function_arn: str, payload: dict[str, Any]) -> HookAnswer:
+        return self.hook(function_arn, payload)
 
     @property
     def deployments(self) -> list[Deployment]:
