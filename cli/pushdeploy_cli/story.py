@@ -37,6 +37,8 @@ from pushdeploy.outcome import (
 from pushdeploy.steps.plan import PlanOutput
 
 ROLLOUT_STATES = {"Update", "AwaitRollout", "WaitForRollout", "CheckRollout", "JudgeRollout"}
+# A native (blue/green, linear, canary) deployment's path after Update: ECS's lifecycle, followed.
+ROLLOUT_STATES |= {"Strategy", "WaitForDeployment", "CheckDeployment", "FollowDeployment"}
 ROLLBACK_STATES = {"Rollback", "WaitForRollback", "CheckRollback", "JudgeRollback"}
 # What became of a deployment's approval (pushdeploy.steps.approval): `failed` when it could not be asked for.
 ApprovalState = Literal["waiting", "approved", "aborted", "timed_out", "failed"]
@@ -348,8 +350,8 @@ class _Reader:
             if rollout is not None:
                 text = f"UpdateService to {revision(rollout.task_definition)} ({rollout.deployment_id})"
                 self._step(track, name, at, text, task_definition=rollout.task_definition)
-        elif name in ("CheckRollout", "CheckRollback"):
-            judged = iteration.rollout if name == "CheckRollout" else iteration.rollback
+        elif name in ("CheckRollout", "CheckDeployment", "CheckRollback"):
+            judged = iteration.rollback if name == "CheckRollback" else iteration.rollout
             if judged is not None:
                 seen = {task.task_id for task in track.failed_tasks}
                 track.failed_tasks += [t for t in judged.evidence.stopped_tasks if t.task_id not in seen]

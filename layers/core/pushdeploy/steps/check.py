@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pushdeploy.adapters import cloudwatch, dynamodb, ecs, elbv2
 from pushdeploy.judge import MetricJudgement
 from pushdeploy.judge import judge as judge_metrics
-from pushdeploy.models import MetricEvidence, Model, PlanItem, Rollout, Target, Verdict
+from pushdeploy.models import MetricEvidence, Model, PlanItem, Rollout, Target, TargetEvidence, Verdict
 from pushdeploy.verdict import (
     METRIC_LOOK_SECONDS,
     Deployment,
@@ -123,12 +124,11 @@ def observe(target: Target, rollout: Rollout) -> Observation:
     groups = [lb["targetGroupArn"] for lb in balancers if lb.get("containerName") == target.container] or [
         lb["targetGroupArn"] for lb in balancers
     ]
-    targets = [
-        health
-        for lb in balancers
-        if lb["targetGroupArn"] in groups
-        for health in elbv2.target_health(lb["targetGroupArn"], running_ips, lb.get("containerPort"))
-    ]
+    targets: list[TargetEvidence] = []
+    for lb in (lb for lb in balancers if lb["targetGroupArn"] in groups):
+        found = _registered_health(lb, running_ips)
+        targets += found
+        groups = [found[0].target_group if found and g == lb["targetGroupArn"] else g for g in groups]
     firing = cloudwatch.alarms_in_alarm(target.policy.alarms)
     return Observation(
         now=datetime.now(UTC),
@@ -164,6 +164,27 @@ def before_and_after(target: Target, rollout: Rollout, observation: Observation)
     # at least that many looks, whatever `looks` the policy gives (pushdeploy.judge, Bonferroni).
     looks = max(policy.judge.looks, policy.watch_seconds // METRIC_LOOK_SECONDS + 2)
     return judge_metrics(new, old, policy.judge.model_copy(update={"looks": looks}))
+
+
+def _registered_health(balancer: dict[str, Any], ips: list[str]) -> list[TargetEvidence]:
+    """The tasks' health in the balancer's target group, or, on a blue/green service, in whichever of its two
+    groups they are registered: ECS registers a deployment's tasks in the group the old ones are not in, and
+    after it completes the new version serves from that one (its `advancedConfiguration.alternateTargetGroupArn`,
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html)."""
+    port = balancer.get("containerPort")
+    alternate = (balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
+    found = elbv2.target_health(balancer["targetGroupArn"], ips, port)
+    if alternate and not any(_registered(t) for t in found):
+        other = elbv2.target_health(alternate, ips, port)
+        if any(_registered(t) for t in other):
+            return other
+    return found
+
+
+def _registered(target: TargetEvidence) -> bool:
+    # DescribeTargetHealth answers a target not in the group with the reason Target.NotRegistered
+    # (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html).
+    return target.reason != "Target.NotRegistered"
 
 
 def _deployment_tasks(cluster: str, rollout: Rollout, deployments: list[Deployment]) -> list[TaskState]:
