@@ -929,7 +929,6 @@ class EcsModel:
             updated_at=self._now,
         )
         svc.service_deployments.insert(0, deployment)
-        self._deployment_event(svc, green, "SERVICE_DEPLOYMENT_IN_PROGRESS", green.rollout_state_reason)
 
     def _step_lifecycle(self, svc: Service, sd: ServiceDeployment) -> bool:
         """Walk the deployment's steps due by now; several may end at one instant."""
