@@ -863,15 +863,18 @@ _modules: dict[str, ModuleType] = {}
 
 
 def _load_module(function: Function) -> ModuleType:
-    """Import a function's handler from its CodeUri, once per process (like a warm Lambda).
+    """Import a function's handler from its CodeUri, once per process and environment (like a warm Lambda:
+    a stack whose function has other variables, e.g. built with another DeploymentStrategy, is another
+    function, imported afresh, since handlers read their settings at import).
 
     It imports with only the environment variables the built function has (template.yaml's, resolved
     to the stack's physical names), so a variable missing from the template fails here as it would
     on AWS: at cold start.
     """
     path = function.module_path
-    if str(path) in _modules:
-        return _modules[str(path)]
+    key = f"{path}?{sorted(function.environment.items())}"
+    if key in _modules:
+        return _modules[key]
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update({k: v for k, v in saved.items() if k.startswith(("AWS_", "POWERTOOLS_", "PATH", "HOME"))})
@@ -884,5 +887,5 @@ def _load_module(function: Function) -> ModuleType:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    _modules[str(path)] = module
+    _modules[key] = module
     return module

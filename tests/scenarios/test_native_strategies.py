@@ -103,3 +103,14 @@ def test_a_slow_linear_rollout_is_failed_on_its_share_of_slow_requests() -> None
     assert judgement is not None
     assert judgement.new.slow_share > 0.5 and judgement.old.slow_share < 0.03
     assert (report.final.tag, report.final.healthy) == ("v1", True)
+
+
+def test_a_blue_green_stack_after_a_rolling_one_in_the_same_process_has_its_own_functions() -> None:
+    # Handlers read their settings at import: a stack built with DeploymentStrategy=BLUE_GREEN gives the Plan
+    # its hook's ARN, which the rolling stack's Plan (imported first, as a warm Lambda of that stack) lacks.
+    rolling, _ = _run("crash-on-start")
+    canary, _ = _run("canary-errors")
+
+    assert rolling.pushes[0].outcome == Outcome.ROLLED_BACK
+    [push] = canary.pushes
+    assert push.outcome == Outcome.ROLLED_BACK and push.reason.startswith("degraded: 5XX rate")
