@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         canary_rows = run_canary(args.jobs)
         CANARY.write_text(canary.dump(canary_rows))
         measured = Measurements.model_validate_json(MEASUREMENTS.read_text())
+        measured.canary_source = source_tree()
         ours = goals.canary(canary_rows)
         # The other goals stay as the last whole run judged them; the canary's are judged again.
         replaced = {g.goal for g in ours}

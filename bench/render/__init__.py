@@ -19,7 +19,7 @@ from bench.render import (
     timings,
     watch,
 )
-from bench.render.cells import PLOT
+from bench.render.cells import PLOT, remeasured
 from bench.rows import Row
 
 __all__ = ["PLOT", "render"]
@@ -43,7 +43,7 @@ def render(
         *watch.section(rows, m.watch_off),
         *calls.section(rows, m.fanout),
         *fanout.section(fan_rows or []),
-        *canary.section(canary_rows or []),
+        *canary.section(canary_rows or [], remeasured(m.canary_source, m.source)),
         *imports.section(m.imports, m.source),
         *artifacts.section(m.artifacts, m.source),
         *recommendations.section(rows, m),

@@ -29,7 +29,8 @@ METHODS = {
 }
 
 
-def section(rows: list[AnyCanaryRow]) -> list[str]:
+def section(rows: list[AnyCanaryRow], measured_on: str = "") -> list[str]:
+    """`measured_on`: what the rows were measured on, when not by the whole bench (cells.remeasured)."""
     head = ["", "## A version alive but wrong: canary against rolling", ""]
     errors = [r for r in rows if isinstance(r, CanaryRow)]
     healthy = [r for r in rows if isinstance(r, HealthyRunsRow)]
@@ -50,7 +51,7 @@ def section(rows: list[AnyCanaryRow]) -> list[str]:
         "moment (the hook payload's weights: the canary's share, or all of it once the canary bake had passed); "
         "`canary_traffic_s`: when production traffic first reached "
         "the canary; `minimum_sample_s`: when the canary had answered the judge's minimum sample "
-        "(JudgePolicy.min_requests) at its share of the traffic. All seconds after the push, virtual.",
+        "(JudgePolicy.min_requests) at its share of the traffic. All seconds after the push, virtual." + measured_on,
         "",
     ]
     body = [

@@ -9,7 +9,9 @@ import pytest
 
 from bench import canary, goals
 from bench.canary import CANARY_SYSTEMS, ERROR_RATES, HEALTHY_RUNS, LEFT_OUT, CanaryRow, HealthyRunsRow
+from bench.measurements import Source
 from bench.render import canary as canary_section
+from bench.render.cells import remeasured
 from pushdeploy.judge import JudgePolicy
 from tests.bench.test_records import ROOT
 
@@ -134,3 +136,11 @@ def test_the_section_shows_every_row_and_says_what_is_left_out():
         "The canary runs were not measured.",
         "",
     ]
+
+
+def test_rows_measured_on_their_own_say_on_what():
+    on_its_own = remeasured(Source(commit="abc1234", uncommitted=[]), Source(commit="95c4407", uncommitted=[]))
+
+    text = "\n".join(canary_section.section(made_rows(), on_its_own))
+
+    assert "Measured again on its own, on commit abc1234." in text
