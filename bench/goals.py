@@ -1,7 +1,16 @@
-"""Issue 7's goals, each judged from the measurements: met or missed, and by how much."""
+"""The bench's goals, each judged from the measurements: met or missed, and by how much."""
 
 from __future__ import annotations
 
+from bench.canary import (
+    CANARY_PERCENT,
+    HEALTHY_RUNS,
+    REQUESTS_PER_SECOND,
+    AnyCanaryRow,
+    CanaryRow,
+    HealthyRunsRow,
+    minimum_sample_seconds,
+)
 from bench.cases import DESIRED_COUNTS, HORIZON_SECONDS, TIMINGS
 from bench.measurements import Fanout, Goal, Imports, Measurements
 from bench.rows import (
@@ -17,12 +26,21 @@ from bench.rows import (
     of_timing,
     pushdeploy_rows,
 )
+from pushdeploy.adapters.cloudwatch import METRIC_PERIOD_SECONDS
+from pushdeploy.judge import JudgePolicy
 from pushdeploy.verdict import POLL_SECONDS
 
 MAX_TRANSITIONS = 40
 MAX_CALLS_PER_PROBE = 3
 MAX_IMPORT_RATIO = 1.5
 RESTORE_SPEEDUP = 3
+# The canary's goals: fewer bad requests than the rolling path's at the error rates it names; the rate it must
+# still catch; how many metric periods after the minimum sample its verdict may come.
+FEWER_BAD_REQUESTS = 10
+FEWER_AT = (0.2, 0.05)
+STILL_CAUGHT = 0.02
+VERDICT_PERIODS = 2
+CANARY_VERDICT = "A canary verdict within"
 # A watched failure's run with the watch off: (outcome, verdict_s, restore_s).
 _Unwatched = tuple[Conclusion | None, float | None, float | None]
 
@@ -237,3 +255,92 @@ def _imports(imports: Imports | None) -> Goal:
         "model the handler imports built (an upper bound of what the first invocation adds)",
         misses=misses,
     )
+
+
+def canary(rows: list[AnyCanaryRow]) -> list[Goal]:
+    """The canary goals, from the `canary_errors` and `canary_healthy_runs` rows."""
+    errors = [r for r in rows if isinstance(r, CanaryRow)]
+    healthy = [r for r in rows if isinstance(r, HealthyRunsRow)]
+    return [_fewer_bad_requests(errors), _no_false_rollback(healthy), _verdict_after_minimum_sample(errors)]
+
+
+def _canary_row(rows: list[CanaryRow], system: str, error_rate: float) -> CanaryRow | None:
+    return next((r for r in rows if (r.system, r.error_rate) == (system, error_rate)), None)
+
+
+def _fewer_bad_requests(rows: list[CanaryRow]) -> Goal:
+    goal = (
+        f"pushdeploy_canary serves >= {FEWER_BAD_REQUESTS}x fewer bad requests than rolling_pushdeploy at error "
+        f"rates {' and '.join(f'{e:g}' for e in FEWER_AT)}, and still catches {STILL_CAUGHT:g}"
+    )
+    if not rows:
+        return Goal(goal=goal, met=None, detail="not measured", misses=[])
+    parts, misses = [], []
+    for rate in FEWER_AT:
+        ours, theirs = _canary_row(rows, "pushdeploy_canary", rate), _canary_row(rows, "rolling_pushdeploy", rate)
+        if ours is None or theirs is None:
+            misses.append(f"{rate:g}: not measured")
+            continue
+        if ours.bad_requests == 0:
+            parts.append(f"{rate:g}: 0 vs {theirs.bad_requests}")
+            continue
+        ratio = theirs.bad_requests / ours.bad_requests
+        parts.append(f"{rate:g}: {ours.bad_requests} vs {theirs.bad_requests} ({ratio:.1f}x)")
+        if ratio < FEWER_BAD_REQUESTS:
+            misses.append(f"{rate:g}: only {ratio:.1f}x")
+    caught = _canary_row(rows, "pushdeploy_canary", STILL_CAUGHT)
+    if caught is None:
+        misses.append(f"{STILL_CAUGHT:g}: not measured")
+    else:
+        parts.append(
+            f"{STILL_CAUGHT:g}: {'rolled back' if caught.rolled_back else 'NOT rolled back'}"
+            f"{_when_caught(caught)}, {caught.bad_requests} bad requests"
+        )
+        if not caught.rolled_back:
+            misses.append(f"{STILL_CAUGHT:g}: the canary was not rolled back")
+    return Goal(goal=goal, met=not misses, detail="; ".join(parts), misses=misses)
+
+
+def _when_caught(row: CanaryRow) -> str:
+    """At what share of production traffic the hook failed the canary: its canary share, or all of it."""
+    if row.hook_failed_s is None or row.failed_at_percent is None:
+        return ""
+    return f" (the hook's FAILED at {row.hook_failed_s:g} s, the new version then at {row.failed_at_percent:g} %)"
+
+
+def _no_false_rollback(rows: list[HealthyRunsRow]) -> Goal:
+    goal = f"No false rollback in >= {HEALTHY_RUNS} healthy canary runs (about 0.1 % 5XX, p99 near 200 ms)"
+    if not rows:
+        return Goal(goal=goal, met=None, detail="not measured", misses=[])
+    misses = [f"{r.method}: {r.false_rollbacks} of {r.runs} rolled back" for r in rows if r.false_rollbacks]
+    if max(r.runs for r in rows) < HEALTHY_RUNS:
+        misses.append(f"at most {max(r.runs for r in rows)} runs, fewer than {HEALTHY_RUNS}")
+    detail = "; ".join(f"{r.method.replace('_', ' ')}: {r.false_rollbacks} of {r.runs}" for r in rows)
+    return Goal(goal=goal, met=not misses, detail=detail, misses=misses)
+
+
+def _verdict_after_minimum_sample(rows: list[CanaryRow]) -> Goal:
+    policy = JudgePolicy()
+    most = VERDICT_PERIODS * METRIC_PERIOD_SECONDS
+    goal = (
+        f"{CANARY_VERDICT} {VERDICT_PERIODS} metric periods ({most} s) of the minimum sample: the moment "
+        f"the canary has answered JudgePolicy.min_requests ({policy.min_requests}) requests at "
+        f"{CANARY_PERCENT:g} % of {REQUESTS_PER_SECOND:g} requests a second "
+        f"({minimum_sample_seconds(policy):g} s after production traffic first reaches it)"
+    )
+    ours = sorted((r for r in rows if r.system == "pushdeploy_canary"), key=lambda r: -r.error_rate)
+    if not ours:
+        return Goal(goal=goal, met=None, detail="not measured", misses=[])
+    parts, misses = [], []
+    for row in ours:
+        if row.verdict_s is None or row.minimum_sample_s is None:
+            misses.append(f"{row.error_rate:g}: no verdict or no canary traffic within {row.window_s:g} s")
+            continue
+        late = row.verdict_s - row.minimum_sample_s
+        hook = ""
+        if row.hook_failed_s is not None:
+            hook = f" (the hook's FAILED {row.hook_failed_s - row.minimum_sample_s:g} s after it)"
+        parts.append(f"{row.error_rate:g}: verdict {late:g} s after the minimum sample{hook}")
+        if late > most:
+            misses.append(f"{row.error_rate:g}: {late:g} s")
+    return Goal(goal=goal, met=not misses, detail="; ".join(parts), misses=misses)

@@ -135,6 +135,8 @@ class Measurements(Record):
     artifacts: Artifacts | ArtifactsError | None = Field(None, exclude_if=_absent)
     wall_seconds: int
     goals: list[Goal] = Field(default_factory=list)
+    # The canary rows' tree when `python -m bench --only canary` measured them again on their own.
+    canary_source: Source | None = Field(None, exclude_if=_absent)
 
     def dump(self) -> str:
         """measurements.json's text."""

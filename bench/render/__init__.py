@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bench.canary import AnyCanaryRow
 from bench.fanout import FanoutRow
 from bench.measurements import Measurements
 from bench.render import (
     artifacts,
     calls,
+    canary,
     caveats,
     cost,
     fanout,
@@ -17,13 +19,18 @@ from bench.render import (
     timings,
     watch,
 )
-from bench.render.cells import PLOT
+from bench.render.cells import PLOT, remeasured
 from bench.rows import Row
 
 __all__ = ["PLOT", "render"]
 
 
-def render(rows: list[Row], m: Measurements, fan_rows: list[FanoutRow] | None = None) -> str:
+def render(
+    rows: list[Row],
+    m: Measurements,
+    fan_rows: list[FanoutRow] | None = None,
+    canary_rows: list[AnyCanaryRow] | None = None,
+) -> str:
     out = [
         *overview.section(m),
         *method.section(rows),
@@ -36,6 +43,7 @@ def render(rows: list[Row], m: Measurements, fan_rows: list[FanoutRow] | None = 
         *watch.section(rows, m.watch_off),
         *calls.section(rows, m.fanout),
         *fanout.section(fan_rows or []),
+        *canary.section(canary_rows or [], remeasured(m.canary_source, m.source)),
         *imports.section(m.imports, m.source),
         *artifacts.section(m.artifacts, m.source),
         *recommendations.section(rows, m),

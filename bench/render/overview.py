@@ -25,7 +25,7 @@ def section(m: Measurements) -> list[str]:
             else "."
         ),
         "",
-        "## Goals (issue 7)",
+        "## Goals",
         "",
     ]
     body = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.goals import MAX_CALLS_PER_PROBE, MAX_IMPORT_RATIO, decided_within_a_poll
+from bench.goals import CANARY_VERDICT, MAX_CALLS_PER_PROBE, MAX_IMPORT_RATIO, decided_within_a_poll
 from bench.measurements import Artifacts, Fanout, Goal, Imports, Measurements
 from bench.render.cells import n
 from bench.rows import Conclusion, Row, pushdeploy_rows
@@ -20,6 +20,18 @@ def section(rows: list[Row], m: Measurements) -> list[str]:
         goal = _goal(m, prefix)
         if goal.met is False:
             out.append(f"- **{goal.goal}: missed** ({'; '.join(goal.misses)}). {goal.detail}.")
+    canary = next((g for g in m.goals if g.goal.startswith(CANARY_VERDICT)), None)
+    if canary is not None and canary.met is False:
+        out.append(
+            f"- **{canary.goal}: missed** ({'; '.join(canary.misses)}). {canary.detail}. Where a late verdict comes "
+            "from (the hook's answers in the canary rows): the hook answers SUCCEEDED at the first look whose "
+            "window holds the minimum sample and shows nothing significant. A small error rate is not yet "
+            "significant in a few hundred requests at the per-look alpha, so the canary step goes on, ECS's "
+            "canary bake passes with no look at all, and the version is failed at the next traffic step, on the "
+            "whole canary phase's evidence, as all production traffic moves to it. Keeping the hook IN_PROGRESS "
+            "through the canary bake (a look per metric period, the false-positive rate spent across the looks "
+            "as now) would judge the growing window while the canary still has only its share."
+        )
     if _goal(m, "At most").met is False:
         out += _calls(rows, m.fanout)
     if m.imports is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import fanout, plot, render
+from bench import canary, fanout, plot, render
 from bench.measurements import Measurements
 from bench.render import fanout as fanout_section
 from bench.rows import PollingRow, PushdeployRow, Row, dump_rows, load_rows
@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results.json"
 MEASUREMENTS = ROOT / "bench" / "measurements.json"
 FANOUT = ROOT / "bench" / "fanout.json"
+CANARY = ROOT / "bench" / "canary.json"
 
 
 def test_results_json_reads_into_each_systems_row_and_writes_back_byte_for_byte():
@@ -52,7 +53,9 @@ def test_the_committed_document_and_plot_are_rendered_from_the_committed_measure
     rows = load_rows(RESULTS.read_text())
     measurements = Measurements.model_validate_json(MEASUREMENTS.read_text())
     fan_rows = fanout.load(FANOUT.read_text())
+    canary_rows = canary.load(CANARY.read_text())
 
-    assert render.render(rows, measurements, fan_rows) == (ROOT / "docs" / "benchmarks.md").read_text()
+    rendered = render.render(rows, measurements, fan_rows, canary_rows)
+    assert rendered == (ROOT / "docs" / "benchmarks.md").read_text()
     assert plot.restore_svg(rows) == (ROOT / "docs" / render.PLOT).read_text()
     assert fanout_section.svg(fan_rows) == (ROOT / "docs" / fanout_section.PLOT).read_text()
