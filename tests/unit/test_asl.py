@@ -77,7 +77,8 @@ def test_the_rollout_waits_on_its_events_with_the_fallback_probe_as_timeout():
         "SecondsPath": "$.rollout.wait_seconds",
         "Next": "CheckRollout",
     }
-    assert states["Update"]["Next"] == "AwaitRollout"
+    # A rolling rollout goes from Update to its wait (a native one follows ECS's deployment instead).
+    assert states["Update"]["Next"] == "Strategy" and states["Strategy"]["Default"] == "AwaitRollout"
     assert states["JudgeRollout"]["Choices"][0] == {
         "Variable": "$.rollout.verdict",
         "StringEquals": "IN_PROGRESS",

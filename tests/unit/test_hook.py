@@ -96,7 +96,7 @@ class World:
             "container": "app",
             "repository": "backend",
             "strategy": {"kind": "canary", "canary_percent": 10},
-            "judge": JUDGE,
+            "policy": {"judge": JUDGE},
         }
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=PARAMETER, Type="String", Value=json.dumps({"targets": [target]})

@@ -16,7 +16,6 @@ from botocore.stub import Stubber
 from pydantic import ValidationError
 
 from pushdeploy import alerts
-from pushdeploy.adapters import cloudwatch
 from pushdeploy.adapters import ecs as ecs_adapter
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.judge import JudgePolicy, Window, judge
@@ -235,7 +234,7 @@ def test_the_check_reads_the_lifecycle_stage_while_ecs_shifts_traffic(ecs):
         {"serviceDeploymentArns": [DEPLOYMENT]},
     )
 
-    probed = check(CheckInput(item=ITEM, rollout=rollout()))
+    probed = check(CheckInput(item=ITEM, rollout=rollout(started_at=datetime.now(UTC))))  # the Check reads the clock
 
     assert (probed.verdict, probed.lifecycle_stage, probed.probes) == (
         Verdict.IN_PROGRESS,
@@ -252,7 +251,7 @@ def test_the_check_sees_ecss_own_rollback_and_says_it_succeeded(ecs):
         deployment_answer("ROLLBACK_SUCCESSFUL", rollback={"reason": "lifecycle hook failed", "startedAt": T0}),
     )
 
-    probed = check(CheckInput(item=ITEM, rollout=rollout()))
+    probed = check(CheckInput(item=ITEM, rollout=rollout(started_at=datetime.now(UTC))))  # the Check reads the clock
 
     assert (probed.verdict, probed.ecs_rollback) == (Verdict.FAILED, "succeeded")
     assert probed.reason == "ECS rolled the deployment back: lifecycle hook failed"
@@ -264,7 +263,7 @@ def test_an_unknown_service_deployment_is_named(ecs):
         {"serviceDeployments": [], "failures": [{"arn": DEPLOYMENT, "reason": "MISSING", "detail": "not found"}]},
     )
     with pytest.raises(InvalidRequest, match=f"service deployment {DEPLOYMENT} cannot be described: MISSING"):
-        check(CheckInput(item=ITEM, rollout=rollout()))
+        check(CheckInput(item=ITEM, rollout=rollout(started_at=datetime.now(UTC))))  # the Check reads the clock
 
 
 # --- the verdict on a native deployment (pure) ------------------------------------------------------------
@@ -341,40 +340,6 @@ def test_ecss_rollback_decides_the_outcome(ecs_rollback, outcome, healthy):
 
 
 # --- the metric reader's minimal version ------------------------------------------------------------------
-
-
-def test_stable_and_new_windows_sum_each_group_and_count_requests_slower_than_the_stable_p99():
-    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    balancer = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/alb/50dc6c495c0c9188"
-    blue = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/73e2d6bc24d8a067"
-    green = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/83e2d6bc24d8a068"
-
-    def results(values: dict[str, list[float]]) -> dict[str, Any]:
-        return {"MetricDataResults": [{"Id": key, "Values": v, "StatusCode": "Complete"} for key, v in values.items()]}
-
-    with Stubber(client) as stubber:
-        stubber.add_response(
-            "get_metric_data",
-            results(
-                {
-                    "requests_stable": [1000, 1100],
-                    "requests_new": [100, 120],
-                    "errors_stable": [1, 2],
-                    "errors_new": [20, 24],
-                    "p99_stable": [0.25],
-                }
-            ),
-        )
-        stubber.add_response(
-            "get_metric_data",
-            results({"rank_stable": [1.0], "rank_new": [10.0], "samples_stable": [2100], "samples_new": [220]}),
-        )
-        stable, new = cloudwatch.stable_and_new_windows(
-            balancer, blue, green, T0, T0 + timedelta(minutes=2), cloudwatch=client
-        )
-
-    assert stable == Window(requests=2100, errors=3, p99_seconds=0.25, slow=21)
-    assert new == Window(requests=220, errors=44, p99_seconds=None, slow=22)
 
 
 def test_the_alert_of_ecss_rollback_shows_both_windows_numbers():
