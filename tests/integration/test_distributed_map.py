@@ -227,13 +227,13 @@ ITEMS_KEY = "plan/e/items.json"
 
 
 def reading(item_states: dict[str, Any], start: str) -> str:
-    """A Map that reads its items from the JSON array at ITEMS_KEY (ItemReader) instead of its input."""
+    """A Map that reads its items from the JSON array at ITEMS_KEY (ItemReader) instead of its input: no
+    ReaderConfig, as the state machine's (an object's default format is a JSON array)."""
     document = json.loads(definition(item_states, start))
     fan = document["States"]["Fan"]
     del fan["ItemsPath"]
     fan["ItemReader"] = {
         "Resource": "arn:aws:states:::s3:getObject",
-        "ReaderConfig": {"InputType": "JSON"},
         "Parameters": {"Bucket": BUCKET, "Key": ITEMS_KEY},
     }
     return json.dumps(document)

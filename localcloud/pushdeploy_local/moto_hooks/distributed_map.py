@@ -40,7 +40,10 @@ This hook keeps moto's workers and job pool and gives each job what AWS gives a 
   and the cause IAM's or S3's message. https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
 - `AmazonStateLanguageParser.parse(definition)`: moto's grammar takes ToleratedFailurePercentage only as a
   decimal (`100.0`; `100` does not parse), where AWS takes any number from 0 to 100 and statelint asks for an
-  integer; the parser is given the integer as a decimal.
+  integer; the parser is given the integer as a decimal. And an ItemReader of `s3:getObject` without
+  ReaderConfig reads a JSON array on AWS (ReaderConfig's InputType is needed for the other formats; the
+  state machine leaves it out, as the statelint the checks run does not know it), where moto hands the
+  object's text to the Map as its items: the parser is given `ReaderConfig: {"InputType": "JSON"}`.
 - `StepFunctionsParserBackend.describe_execution` / `get_execution_history`: a child's ARN reads the child.
 - `StepFunctionResponse.list_executions`: `mapRunArn` lists that Map Run's children (newest first, as for a
   state machine); a state machine's listing holds no child, as on AWS.
@@ -213,7 +216,8 @@ def exceeds_tolerance(record: MapRunRecord, items: int) -> bool:
 
 
 def decimal_percentages(definition: str) -> str:
-    """The definition with each Map's integer ToleratedFailurePercentage written as a decimal (moto's grammar)."""
+    """The definition with each Map's integer ToleratedFailurePercentage written as a decimal (moto's grammar),
+    and each ItemReader of an S3 object without a ReaderConfig given the JSON one it has on AWS."""
     try:
         document = json.loads(definition)
     except ValueError:
@@ -223,6 +227,9 @@ def decimal_percentages(definition: str) -> str:
         if isinstance(node, dict):
             if isinstance(node.get("ToleratedFailurePercentage"), int):
                 node["ToleratedFailurePercentage"] = float(node["ToleratedFailurePercentage"])
+            reader = node.get("ItemReader")
+            if isinstance(reader, dict) and str(reader.get("Resource", "")).endswith(":s3:getObject"):
+                reader.setdefault("ReaderConfig", {"InputType": "JSON"})
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):
