@@ -5,7 +5,8 @@ Two systems run the same healthy push to N services (desired 1 each):
 - `pushdeploy`: the state machine as it is, each target in a child execution of a Distributed Map;
 - `pushdeploy_inline`: the same state machine turned back into the inline Map it was before (40 targets at
   once, a watched target holding its place), made here from the real ASL and nowhere else (`inline_template`),
-  with Plan's start delays as they were for it (`plan.MAP_CONCURRENCY` 40).
+  with Plan's start delays as they were for it (`plan.MAP_CONCURRENCY` 40), and the items in the payload, as
+  an inline Map needs them (an inline Map takes no ItemReader: `inline_items`).
 
 `bound_s` is what no deployer can beat at ECS's documented rates: a single service's healthy verdict (the
 N = 1 push, measured in the same run), plus the seconds ECS's token buckets need to take N
@@ -26,6 +27,7 @@ from bench.limits import BUCKETS, against_limits
 from bench.measurements import Fanout, Goal
 from bench.rows import Record
 from bench.systems import pushdeploy_report, quiet
+from pushdeploy.models import PlanItem
 from pushdeploy.outcome import Outcome
 from pushdeploy.steps import plan
 from pushdeploy_local.report import Report
@@ -74,8 +76,34 @@ def inline_template() -> dict[str, Any]:
     deploy = definition["States"]["Deploy"]
     deploy["MaxConcurrency"] = INLINE_MAP_CONCURRENCY
     deploy["ItemProcessor"]["ProcessorConfig"] = {"Mode": "INLINE"}
+    # ItemReader is for Distributed Maps only (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html):
+    # the inline Map iterates the items the Plan's output carries (`inline_items`).
+    del deploy["ItemReader"]
+    deploy["ItemsPath"] = "$.items.entries"
     properties["Definition"] = definition
     return document
+
+
+class _InlineItems(plan.ItemsLocation):
+    """Where the items are, and the items themselves, for the inline Map (as the Plan's output held them before)."""
+
+    entries: list[PlanItem]
+
+
+class _InlinePlanOutput(plan.PlanOutput):
+    items: _InlineItems | None = None  # type: ignore[assignment]  # the items' location and the items
+
+
+@contextlib.contextmanager
+def inline_items() -> Iterator[None]:
+    """The Plan's output carries its items too (the design the inline Map ran with)."""
+    written = plan._written
+
+    def with_entries(items: list[PlanItem], bucket: str, execution: str) -> plan.ItemsLocation:
+        return _InlineItems(**written(items, bucket, execution).model_dump(), entries=items)
+
+    with mock.patch.object(plan, "_written", with_entries), mock.patch.object(plan, "PlanOutput", _InlinePlanOutput):
+        yield
 
 
 @contextlib.contextmanager
@@ -84,7 +112,7 @@ def _as(system: FanoutSystem) -> Iterator[dict[str, Any] | None]:
     if system == "pushdeploy":
         yield None
         return
-    with mock.patch.object(plan, "MAP_CONCURRENCY", INLINE_MAP_CONCURRENCY):
+    with mock.patch.object(plan, "MAP_CONCURRENCY", INLINE_MAP_CONCURRENCY), inline_items():
         yield inline_template()
 
 

@@ -1,8 +1,9 @@
 """One execution's story, read from its Step Functions history alone: the one reader of a history.
 
 The history is the complete record (decisions.md: each step's record travels in the payload): the
-Plan's items, each Register, Update and Rollback, every Check with its verdict and evidence, and each
-target's result. `read_story` walks it once, validating each state's payload with the core's own
+Plan's answer, each target's item (its child execution's input: the Plan writes the items to S3 for the Deploy
+Map, its output says only where), each Register, Update and Rollback, every Check with its verdict and
+evidence, and each target's result. `read_story` walks it once, validating each state's payload with the core's own
 models (the Plan's `PlanOutput`, the Map iteration's `IterationState`, the Notify step's
 `TargetResult`), and words each event once. Its `Story` has the status, the outcome, and per target
 the steps, the probes and the progress so far; every view is built on it: `deploy --follow`,
@@ -20,7 +21,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, computed_field
 
 from pushdeploy.judge import MetricJudgement
-from pushdeploy.models import LogLocation, MetricEvidence, Rollout, StoppedTask, TargetEvidence, Verdict, Wake
+from pushdeploy.models import (
+    LogLocation,
+    MetricEvidence,
+    PlanItem,
+    Rollout,
+    StoppedTask,
+    TargetEvidence,
+    Verdict,
+    Wake,
+)
 from pushdeploy.outcome import (
     GOOD_OUTCOMES,
     DescribedChild,
@@ -291,7 +301,7 @@ class _Reader:
         elif state is not None:
             iteration = _iteration(state.get("input" if entered else "output"))
             key = iteration.item.target.key if iteration else None
-            track = self.targets.get(key) if key else None
+            track = self._track(iteration.item) if iteration else None
             if track is not None and iteration is not None:
                 if entered:
                     self._entered(track, state["name"], iteration, at)
@@ -313,7 +323,11 @@ class _Reader:
     def _plan(self, plan: PlanOutput, at: datetime) -> None:
         self.plan = plan
         self.plan_step = Step(at=at, seconds=self._seconds(at), name="Plan", text=f"{plan.action}: {plan.reason}")
-        for item in plan.items:
+
+    def _track(self, item: PlanItem) -> TargetStory:
+        """The target's story, begun from its item at its child's first state: the Plan's output says only where
+        its items are (the Deploy Map reads them from S3), each child's input carries its own."""
+        if item.target.key not in self.targets:
             self.targets[item.target.key] = TargetStory(
                 service=item.target.key,
                 kind=item.kind,
@@ -321,6 +335,7 @@ class _Reader:
                 before=item.task_definition,
                 wanted=item.rollback_to,
             )
+        return self.targets[item.target.key]
 
     def _step(self, track: TargetStory, name: str, at: datetime, text: str, ok: bool = True, **extra: Any) -> None:
         track.steps.append(Step(at=at, seconds=self._seconds(at), name=name, text=text, ok=ok, **extra))

@@ -24,6 +24,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         account,
         region,
         SETTINGS.scope,
+        items_bucket=SETTINGS.items_bucket,
+        execution=event["execution"],
         hook_function=SETTINGS.hook_function_arn,
     )
     return answer.model_dump(mode="json")

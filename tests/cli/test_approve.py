@@ -52,9 +52,11 @@ def _waiting(served: Served, execution: str, timeout: float = 30) -> str:
     """The execution that waits for approval in the push's `execution`, as `explain --json` names it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        (target,) = pushdeploy("explain", execution, "--json", "--endpoint-url", served.url).json()["targets"]
-        if target["approval"] == "waiting":
-            return str(target["approval_execution"])
+        # The story knows a target once its child execution has started (its input carries the target's item)
+        targets = pushdeploy("explain", execution, "--json", "--endpoint-url", served.url).json()["targets"]
+        assert len(targets) <= 1, targets
+        if targets and targets[0]["approval"] == "waiting":
+            return str(targets[0]["approval_execution"])
         time.sleep(0.2)
     raise AssertionError(f"{execution} never waited for approval")
 

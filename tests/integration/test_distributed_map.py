@@ -139,9 +139,11 @@ def test_a_failed_child_within_its_tolerance_leaves_the_map_succeeding(sfn):
     assert sfn.describe_execution(executionArn=failed[0]["executionArn"])["error"] == "Broken"
 
 
-def run_refusing(refused: str, text: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Run `text` over one item with the state machine's role refused the action `refused`: how the execution
-    ended, and every (action, ARN) the role was asked for."""
+def run_refusing(
+    refused: str, text: str, objects: dict[str, bytes] | None = None
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Run `text` over one item with the state machine's role refused the action `refused` (with `objects` in the
+    bucket): how the execution ended, and every (action, ARN) the role was asked for."""
     asked: list[tuple[str, str]] = []
 
     def authorize(action: str, arn: str) -> str | None:
@@ -155,6 +157,8 @@ def run_refusing(refused: str, text: str) -> tuple[dict[str, Any], list[tuple[st
     ):
         session = boto3.session.Session(region_name="us-east-1")
         session.client("s3").create_bucket(Bucket=BUCKET)
+        for key, body in (objects or {}).items():
+            session.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
         described, _ = run(session.client("stepfunctions"), text, [1])
     return described, asked
 
@@ -217,6 +221,54 @@ def test_result_writer_needs_the_documented_permissions_on_each_object():
     written = [(a, arn) for a, arn in asked if a.startswith("s3:")]
     assert [a for a, _ in written] == list(distributed_map.RESULT_WRITER_ACTIONS)
     assert written[0][1].startswith(f"arn:aws:s3:::{BUCKET}/fan/") and written[0][1].endswith("/SUCCEEDED_0.json")
+
+
+ITEMS_KEY = "plan/e/items.json"
+
+
+def reading(item_states: dict[str, Any], start: str) -> str:
+    """A Map that reads its items from the JSON array at ITEMS_KEY (ItemReader) instead of its input: no
+    ReaderConfig, as the state machine's (an object's default format is a JSON array)."""
+    document = json.loads(definition(item_states, start))
+    fan = document["States"]["Fan"]
+    del fan["ItemsPath"]
+    fan["ItemReader"] = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "Parameters": {"Bucket": BUCKET, "Key": ITEMS_KEY},
+    }
+    return json.dumps(document)
+
+
+def test_item_reader_runs_a_child_for_each_entry_of_the_json_array_in_s3(sfn):
+    # Given a Map whose items are a JSON array in S3, and an input that holds none
+    sfn.s3.put_object(Bucket=BUCKET, Key=ITEMS_KEY, Body=json.dumps([{"n": 1}, {"n": 2}, {"n": 3}]).encode())
+    described, history = run(sfn, reading(SELF, "Me"), [])
+
+    # Then each entry is a child's item, as the Map's ItemSelector shapes it
+    assert described["status"] == "SUCCEEDED"
+    run_arn = next(e for e in history if e["type"] == "MapRunStarted")["mapRunStartedEventDetails"]["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    inputs = [json.loads(sfn.describe_execution(executionArn=c["executionArn"])["input"]) for c in children]
+    assert sorted(i["item"]["n"] for i in inputs) == [1, 2, 3]
+    assert {i["parent"] for i in inputs} == {described["executionArn"]}
+
+
+def test_item_reader_reads_with_the_state_machine_role_s3_get_object_on_the_object():
+    objects = {ITEMS_KEY: b"[1]"}
+    described, asked = run_refusing("s3:GetObject", reading(SELF, "Me"), objects)
+
+    assert described["status"] == "FAILED"
+    assert described["error"] == distributed_map.ITEM_READER_FAILED
+    assert "s3:GetObject" in described["cause"]
+    assert ("s3:GetObject", f"arn:aws:s3:::{BUCKET}/{ITEMS_KEY}") in asked
+
+
+def test_item_reader_fails_the_map_naming_an_object_that_is_not_there():
+    described, _ = run_refusing("nothing", reading(SELF, "Me"))
+
+    assert described["status"] == "FAILED"
+    assert described["error"] == distributed_map.ITEM_READER_FAILED
+    assert f"s3://{BUCKET}/{ITEMS_KEY}" in described["cause"] and "NoSuchKey" in described["cause"]
 
 
 def test_an_sdk_integration_answers_in_pascal_case_with_iso_timestamps(sfn):

@@ -65,6 +65,7 @@ FUNCTION_ACTIONS = {
         "ecs:ListTaskDefinitions",  # a dry run names the family's newest revision
         "dynamodb:GetItem",  # the task definitions last verified healthy, for a rollback without `to`
         "cloudwatch:DescribeAlarms",  # a target watching an alarm that does not exist is refused
+        "s3:PutObject",  # the items, where the Deploy Map reads them
     },
     "LockFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:DescribeExecution", "states:SendTaskSuccess"},
     "UnlockFunction": {

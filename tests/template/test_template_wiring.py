@@ -8,6 +8,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -298,16 +299,34 @@ def test_the_results_bucket_is_encrypted_private_and_expires_what_it_holds(templ
     assert expiry["Status"] == "Enabled" and 0 < expiry["ExpirationInDays"] <= 90
 
 
-def test_the_state_machine_may_write_its_results_there_only(template):
+def _s3_statements(policies: list[Any]) -> list[dict[str, Any]]:
+    """The statements of `policies` that grant an S3 action."""
     statements = [
-        s
-        for policy in template.resources["DeployStateMachine"]["Properties"]["Policies"]
-        if isinstance(policy, dict) and "Statement" in policy
-        for s in policy["Statement"]
+        s for policy in policies if isinstance(policy, dict) and "Statement" in policy for s in policy["Statement"]
     ]
-    (results,) = [s for s in statements if any(str(a).startswith("s3:") for a in s["Action"])]
+    return [s for s in statements if any(str(a).startswith("s3:") for a in _listed(s["Action"]))]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_state_machine_may_write_its_results_there_and_read_the_plans_items_only(template):
+    results, items = _s3_statements(template.resources["DeployStateMachine"]["Properties"]["Policies"])
     # The actions Step Functions' ResultWriter needs, on the objects under the ASL's prefix of the stack's bucket.
     assert sorted(results["Action"]) == sorted(
         ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
     )
     assert results["Resource"] == {"Fn::Sub": "${DeployResultsBucket.Arn}/deploy/*"}
+    # ItemReader's s3:GetObject, on the Plan's items only
+    assert _listed(items["Action"]) == ["s3:GetObject"]
+    assert items["Resource"] == {"Fn::Sub": "${DeployResultsBucket.Arn}/plan/*"}
+
+
+def test_the_plan_may_write_its_items_there_only(template):
+    function = template.resources["PlanFunction"]["Properties"]
+    (items,) = _s3_statements(function["Policies"])
+
+    assert _listed(items["Action"]) == ["s3:PutObject"]
+    assert items["Resource"] == {"Fn::Sub": "${DeployResultsBucket.Arn}/plan/*"}
+    assert function["Environment"]["Variables"]["ITEMS_BUCKET"] == {"Ref": "DeployResultsBucket"}

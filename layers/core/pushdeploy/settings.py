@@ -49,6 +49,8 @@ class PlanSettings(ScopeSettings):
     # pushdeploy's lifecycle hook (empty: the stack has none, DeploymentStrategy=ROLLING): a native strategy's
     # service must name it (pushdeploy.steps.plan).
     hook_function_arn: str = Field("", alias="HOOK_FUNCTION_ARN")
+    # Where the plan's items are written for the Deploy Map to read (the stack's results bucket).
+    items_bucket: str = Field(alias="ITEMS_BUCKET", min_length=3)
 
 
 class RegisterSettings(ScopeSettings):

@@ -178,6 +178,11 @@ def _list_executions(params: Mapping[str, Any], where: Where) -> list[Request]:
     return [Request.of("states:ListExecutions", params.get("mapRunArn") or params["stateMachineArn"])]
 
 
+def _s3_object(action: str) -> Row:
+    """An object: arn:aws:s3:::<bucket>/<key> (S3's ARNs name no Region or account)."""
+    return lambda params, where: [Request.of(action, f"arn:aws:s3:::{params['Bucket']}/{params['Key']}")]
+
+
 def _invoke(params: Mapping[str, Any], where: Where) -> list[Request]:
     function = params["FunctionName"]
     arn = function if function.startswith("arn:") else _arn(where, "lambda", f"function:{function}")
@@ -231,6 +236,8 @@ ROWS: dict[tuple[str, str], Row] = {
     ("stepfunctions", "DescribeMapRun"): _field("states:DescribeMapRun", "mapRunArn"),
     ("stepfunctions", "SendTaskSuccess"): _star("states:SendTaskSuccess"),
     ("stepfunctions", "SendTaskFailure"): _star("states:SendTaskFailure"),
+    # list_amazons3.html: object ${BucketName}/${ObjectName} (the Plan's items)
+    ("s3", "PutObject"): _s3_object("s3:PutObject"),
     # list_awslambda.html: function:${FunctionName} (the state machine's Lambda tasks)
     ("lambda", "Invoke"): _invoke,
 }

@@ -31,9 +31,19 @@ This hook keeps moto's workers and job pool and gives each job what AWS gives a 
 - `ResourceEvalS3._handle_put_object(env, resource_runtime_part, state_credentials)` (the Map's ResultWriter;
   moto writes a manifest that lists no file, and drops the results): the children's results are written as AWS
   writes them, below.
+- the ItemReader's `ResourceEvalS3._handle_get_object(env, resource_runtime_part, state_credentials)` (moto
+  reads the object with no IAM check, and a missing object fails the execution with a Python error): Step
+  Functions reads the items with the state machine's role, which needs s3:GetObject on the object ("IAM
+  policies for ItemReader"); a refusal, or an object that cannot be read, fails the Map with
+  States.ItemReaderFailed ("the Map state failed because it couldn't read from the item source specified in
+  the ItemReader field", https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)
+  and the cause IAM's or S3's message. https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
 - `AmazonStateLanguageParser.parse(definition)`: moto's grammar takes ToleratedFailurePercentage only as a
   decimal (`100.0`; `100` does not parse), where AWS takes any number from 0 to 100 and statelint asks for an
-  integer; the parser is given the integer as a decimal.
+  integer; the parser is given the integer as a decimal. And an ItemReader of `s3:getObject` without
+  ReaderConfig reads a JSON array on AWS (ReaderConfig's InputType is needed for the other formats; the
+  state machine leaves it out, as the statelint the checks run does not know it), where moto hands the
+  object's text to the Map as its items: the parser is given `ReaderConfig: {"InputType": "JSON"}`.
 - `StepFunctionsParserBackend.describe_execution` / `get_execution_history`: a child's ARN reads the child.
 - `StepFunctionResponse.list_executions`: `mapRunArn` lists that Map Run's children (newest first, as for a
   state machine); a state machine's listing holds no child, as on AWS.
@@ -69,6 +79,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from unittest import mock
 
+from botocore.exceptions import ClientError
 from moto.core.responses import ActionResult
 from moto.core.utils import iso_8601_datetime_with_milliseconds
 from moto.stepfunctions.models import StepFunctionBackend
@@ -87,6 +98,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3 import (
+    ResourceEvalS3 as ItemReaderEvalS3,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
     DistributedIterationComponent,
     DistributedIterationComponentEvalInput,
@@ -121,6 +135,7 @@ from pushdeploy_local.moto_hooks.quotas import BoundedHistory
 DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000
 EXCEED_TOLERATED_FAILURE = "States.ExceedToleratedFailureThreshold"
 RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+ITEM_READER_FAILED = "States.ItemReaderFailed"
 # What the state machine's role must be allowed on each object ResultWriter writes ("IAM policies for
 # ResultWriter", https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html).
 RESULT_WRITER_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload")
@@ -201,7 +216,8 @@ def exceeds_tolerance(record: MapRunRecord, items: int) -> bool:
 
 
 def decimal_percentages(definition: str) -> str:
-    """The definition with each Map's integer ToleratedFailurePercentage written as a decimal (moto's grammar)."""
+    """The definition with each Map's integer ToleratedFailurePercentage written as a decimal (moto's grammar),
+    and each ItemReader of an S3 object without a ReaderConfig given the JSON one it has on AWS."""
     try:
         document = json.loads(definition)
     except ValueError:
@@ -211,6 +227,9 @@ def decimal_percentages(definition: str) -> str:
         if isinstance(node, dict):
             if isinstance(node.get("ToleratedFailurePercentage"), int):
                 node["ToleratedFailurePercentage"] = float(node["ToleratedFailurePercentage"])
+            reader = node.get("ItemReader")
+            if isinstance(reader, dict) and str(reader.get("Resource", "")).endswith(":s3:getObject"):
+                reader.setdefault("ReaderConfig", {"InputType": "JSON"})
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):
@@ -401,6 +420,20 @@ def write_results(
     env.stack.append({"MapRunArn": record.map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}})
 
 
+def read_items(env: Environment, region: str, authorize: Authorize | None) -> None:
+    """ItemReader's getObject: the object's text, read with the state machine's role (the JSON reader parses it)."""
+    parameters = env.stack.pop()
+    bucket, key = parameters["Bucket"], parameters["Key"]
+    if authorize is not None and (refused := authorize("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")):
+        raise _failure(env, ITEM_READER_FAILED, refused)
+    s3 = boto_client_for(region=region, service="s3")
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        raise _failure(env, ITEM_READER_FAILED, f"s3://{bucket}/{key}: {exc}") from exc
+    env.stack.append(body.decode())
+
+
 def _stop_others(children: Children, record: MapRunRecord, failed: ChildExecution) -> None:
     """The Map Run failed: Step Functions stops the children still running (they end ABORTED)."""
     now = datetime.datetime.now(tz=datetime.UTC)
@@ -444,6 +477,11 @@ def install(authorize: Authorize | None = None) -> Iterator[Children]:
         env.stack.pop()  # the children's outputs, which the files hold instead
         write_results(env, parameters, resource_runtime_part.region, children, authorize)
 
+    def get_items(
+        env: Environment, resource_runtime_part: ResourceRuntimePart, state_credentials: StateCredentials
+    ) -> None:
+        read_items(env, resource_runtime_part.region, authorize)
+
     def parse(definition: str) -> Any:
         return original_parse(decimal_percentages(definition))
 
@@ -479,6 +517,7 @@ def install(authorize: Authorize | None = None) -> Iterator[Children]:
         mock.patch.object(DistributedItemProcessorWorker, "_eval_job", eval_job),
         mock.patch.object(DistributedIterationComponent, "_map_run", map_run),
         mock.patch.object(ResourceEvalS3, "_handle_put_object", staticmethod(put_results)),
+        mock.patch.object(ItemReaderEvalS3, "_handle_get_object", staticmethod(get_items)),
         mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)),
         mock.patch.object(StepFunctionsParserBackend, "describe_execution", describe_execution),
         mock.patch.object(StepFunctionsParserBackend, "get_execution_history", get_execution_history),

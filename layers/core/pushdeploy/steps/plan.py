@@ -1,6 +1,8 @@
 """Plan: validate the input, resolve the image, find the targets and record what each runs now.
 
-Nothing is written here: an input that cannot be valid fails this step before any service is touched.
+Nothing is changed here: an input that cannot be valid fails this step before any service is touched. The only
+write is the plan's own items, to S3, where the Deploy Map reads them (ItemReader), so that the push's payload
+does not grow with its targets (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from aws_lambda_powertools import Logger
 from pydantic import Field
 
 from pushdeploy import taskdef
-from pushdeploy.adapters import cloudwatch, dynamodb, ecr, ecs, ssm
+from pushdeploy.adapters import cloudwatch, dynamodb, ecr, ecs, s3, ssm
 from pushdeploy.errors import InvalidRequest
 from pushdeploy.models import Image, Model, PlanAction, PlanItem, Target, TargetsConfig, family_of
 from pushdeploy.preview import Preview, preview
@@ -30,11 +32,39 @@ MAP_CONCURRENCY = 1000
 REGISTER_AT_ONCE = 10
 
 
+# Where the items go in the results bucket: one object per execution, under its name (unique for 90 days, the
+# bucket's expiry), so a retried Plan writes the same object again.
+ITEMS_PREFIX = "plan"
+
+
+class ItemsLocation(Model):
+    """The S3 object that holds the plan's items, a JSON array (the Deploy Map's ItemReader reads it)."""
+
+    bucket: str
+    key: str
+
+
 class PlanOutput(Model):
+    """The Plan's answer, the push's payload until the Map: its size does not depend on the number of targets."""
+
     action: PlanAction
     reason: str = ""
-    items: list[PlanItem] = Field(default_factory=list)
+    items: ItemsLocation | None = None  # deploy, rollback: where the items (PlanItem) are
+    targets: int = 0  # how many items there are
     previews: list[Preview] = Field(default_factory=list)  # a dry run's answer: what each target would see
+
+
+def items_key(execution: str) -> str:
+    """The items' key for an execution (its ARN; the key holds its name)."""
+    return f"{ITEMS_PREFIX}/{execution.rsplit(':', 1)[-1]}/items.json"
+
+
+def _written(items: list[PlanItem], bucket: str, execution: str) -> ItemsLocation:
+    """Write the items where the Deploy Map reads them."""
+    where = ItemsLocation(bucket=bucket, key=items_key(execution))
+    document = "[" + ",".join(item.model_dump_json() for item in items) + "]"
+    s3.put_json(where.bucket, where.key, document)
+    return where
 
 
 def plan(
@@ -45,10 +75,13 @@ def plan(
     region: str,
     scope: Scope,
     *,
+    items_bucket: str,
+    execution: str,
     hook_function: str = "",
 ) -> PlanOutput:
     """`account` and `region` are the deployer's own: it deploys images of its own registry only; `scope`
     is what its IAM policies cover (a target outside it is refused here, before any call it would fail);
+    `items_bucket` is where the items are written, under `execution`'s name;
     `hook_function` is pushdeploy's lifecycle hook, which a native strategy's service must name."""
     request = parse_request(payload)
     if isinstance(request, Ignored):
@@ -64,13 +97,25 @@ def plan(
         )
     config = ssm.load_targets(targets_parameter)
     if isinstance(request, RollbackRequest):
-        return _plan_rollback(request, config, lock_table, scope)
-    return _plan_deploy(request, config, lock_table, scope, hook_function)
+        item = _plan_rollback(request, config, lock_table, scope)
+        where = _written([item], items_bucket, execution)
+        return PlanOutput(
+            action="rollback", reason=f"roll {item.target.key} back to {item.rollback_to}", items=where, targets=1
+        )
+    planned = _plan_deploy(request, config, lock_table, scope, hook_function)
+    if isinstance(planned, PlanOutput):
+        return planned
+    image, items = planned
+    where = _written(items, items_bucket, execution)
+    return PlanOutput(
+        action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=where, targets=len(items)
+    )
 
 
 def _plan_deploy(
     request: DeployRequest, config: TargetsConfig, lock_table: str, scope: Scope, hook_function: str
-) -> PlanOutput:
+) -> PlanOutput | tuple[Image, list[PlanItem]]:
+    """The image and the items to deploy it to, or the answer when nothing is to deploy (ignored, a dry run)."""
     targets = _deploy_targets(request, config)
     if not targets and request.source == "manual":
         raise InvalidRequest(f"no target follows {request.repository}:{request.tag} (see the targets configuration)")
@@ -105,7 +150,7 @@ def _plan_deploy(
     ]
     if request.dry_run:
         return _dry_run(image, items, lock_table, scope)
-    return PlanOutput(action="deploy", reason=f"deploy {image.label} to {len(items)} service(s)", items=items)
+    return image, items
 
 
 def _dry_run(image: Image, items: list[PlanItem], lock_table: str, scope: Scope) -> PlanOutput:
@@ -225,7 +270,7 @@ def _refuse_missing_alarms(targets: list[Target]) -> None:
         raise InvalidRequest(f"policy.alarms names CloudWatch alarms that do not exist: {', '.join(unseen)}")
 
 
-def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: str, scope: Scope) -> PlanOutput:
+def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: str, scope: Scope) -> PlanItem:
     target = _targets_of_service(config, request.service, request.cluster)[0]
     _refuse_outside(scope, [target])
     service = ecs.describe_service(target.cluster, target.service)
@@ -240,14 +285,13 @@ def _plan_rollback(request: RollbackRequest, config: TargetsConfig, lock_table: 
         taskdef.with_image(destination, target.container, "")  # raises, naming the containers
     if destination["taskDefinitionArn"] == current_arn:
         raise InvalidRequest(f"service {request.service!r} already runs {current_arn}")
-    item = PlanItem(
+    return PlanItem(
         kind="rollback",
         target=target,
         task_definition=current_arn,
         rollback_to=destination["taskDefinitionArn"],
         requested_at=datetime.now(UTC),
     )
-    return PlanOutput(action="rollback", reason=f"roll {target.key} back to {item.rollback_to}", items=[item])
 
 
 def rollback_destination(to: str | None, current_arn: str, good: tuple[str, ...]) -> str:
