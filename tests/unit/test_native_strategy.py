@@ -102,7 +102,7 @@ def test_a_strategy_outside_ecss_limits_is_refused_by_name(fields, message):
 def test_a_target_without_strategy_is_rolling_and_judged_with_the_judges_defaults():
     target = Target(cluster="c", service="svc", container="app", repository="aiuteur-backend")
     assert (target.strategy, target.deployment_strategy.native) == (None, False)
-    assert target.judge_policy.min_requests == 200
+    assert target.policy.judge.min_requests == 200
 
 
 # --- the Plan refuses a native strategy on a service that cannot run it ----------------------------------

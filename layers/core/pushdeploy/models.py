@@ -184,11 +184,6 @@ class Target(Frozen):
         return self.strategy or Strategy()
 
     @property
-    def judge_policy(self) -> JudgePolicy:
-        """The metric judge's thresholds, for the hook of a native deployment and the rolling watch alike."""
-        return self.policy.judge
-
-    @property
     def key(self) -> str:
         return f"{self.cluster}/{self.service}"
 

@@ -249,16 +249,16 @@ def follow(
     rollout: Rollout,
     policy: HealthPolicy,
     now: datetime,
-    metrics: MetricEvidence | None = None,
+    hook: MetricEvidence | None = None,
     events: list[str] | None = None,
 ) -> NativeJudgement:
     """The verdict on a native deployment from its lifecycle: ECS shifts the traffic, pushdeploy's hook judges
-    the metrics (`metrics`, its last judgement), and ECS rolls back by itself when the hook answers FAILED
+    the metrics (`hook`, its last answer and judgement), and ECS rolls back by itself when the hook answers FAILED
     (or its own checks fail), so pushdeploy's Rollback is not needed then: the verdict is FAILED and
     `ecs_rollback` says whether ECS's way back succeeded (outcome rolled_back or rollback_failed).
     After SUCCESSFUL, the deploy is watched like a rolling one (ECS judges nothing after it completes)."""
-    judged = f"; the judge: {metrics.summary()}" if metrics else ""
-    failed_by_hook = metrics.reason if metrics and metrics.hook_status == "FAILED" else None
+    judged = f"; the judge: {hook.summary()}" if hook else ""
+    failed_by_hook = hook.reason if hook and hook.hook_status == "FAILED" else None
     evidence = Evidence(
         deployment=DeploymentEvidence(
             id=deployment.arn,
@@ -271,7 +271,7 @@ def follow(
             pending=deployment.pending,
         ),
         events=(events or [])[:5],
-        hook=metrics,
+        hook=hook,
     )
 
     def verdict(kind: Verdict, reason: str, **fields: object) -> NativeJudgement:

@@ -168,11 +168,11 @@ def hook(
     try:
         stable, new = windows(balancer, stable_group, new_group, since, now)
     except (PushdeployError, ClientError) as exc:
-        if looks >= target.judge_policy.looks:
+        if looks >= target.policy.judge.looks:
             return record("FAILED", f"the metrics could not be read in {looks} looks: {exc}", **groups)
         return record("IN_PROGRESS", f"the metrics could not be read, asking again: {exc}", **groups)
-    judgement = judge(new, stable, target.judge_policy)
-    status, reason = decide(stage, judgement, looks, target.judge_policy.looks, target.judge_policy.min_requests)
+    judgement = judge(new, stable, target.policy.judge)
+    status, reason = decide(stage, judgement, looks, target.policy.judge.looks, target.policy.judge.min_requests)
     return record(status, reason, judgement=judgement, **groups)
 
 
